@@ -1,0 +1,16 @@
+//! The CLI commands: wiring of the library pieces, with context added to errors.
+
+pub mod check;
+pub mod demo;
+pub mod fake_org;
+pub mod mount;
+
+/// Logs go to stderr through `tracing`; `RUST_LOG` overrides the default `info` level.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,1 @@
+//! Settings: TOML file, then environment, then flags; validated before mounting.

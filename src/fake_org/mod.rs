@@ -1,0 +1,5 @@
+//! A faithful fake Salesforce org: REST server, SOQL engine, seeded data, faults and
+//! call counters. Used by the tests, the benchmarks and `sfmount demo`.
+
+pub mod model;
+pub mod soql;
