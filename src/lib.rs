@@ -12,4 +12,5 @@ pub mod fs;
 pub mod index;
 pub mod render;
 pub mod salesforce;
+pub mod secret;
 pub mod sfid;

@@ -2,4 +2,6 @@
 //! call counters. Used by the tests, the benchmarks and `sfmount demo`.
 
 pub mod model;
+pub mod server;
 pub mod soql;
+pub mod store;

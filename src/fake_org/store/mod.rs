@@ -1,0 +1,1 @@
+//! The fake org's schema, seeded data and record store (mutations, recycle bin, describe bodies).
