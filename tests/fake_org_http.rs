@@ -444,7 +444,8 @@ async fn describe_global_and_describe_match_the_captured_key_sets() {
         for field in fields {
             assert_eq!(keys(field), field_keys, "{object}.{}", field["name"]);
         }
-        let child_keys = keys(&captured["childRelationships"][0]);
+        let child_keys = keys(&load_capture("describe-Lead.json")["childRelationships"][0]);
+        assert_eq!(child_keys.len(), 8);
         for child in fake.body["childRelationships"].as_array().unwrap() {
             assert_eq!(
                 keys(child),
@@ -650,7 +651,7 @@ async fn query_errors_are_salesforce_shaped_and_the_server_keeps_serving() {
     assert_eq!(missing_q.error_code(), "MALFORMED_QUERY");
 
     // A long IN list just under the URI limit is answered; over it the URI is refused.
-    let ids: Vec<String> = (0..700)
+    let ids: Vec<String> = (0..400)
         .map(|i| format!("'001000000000{i:03}AAA'"))
         .collect();
     let soql = format!("SELECT Id FROM Account WHERE Id IN ({})", ids.join(","));
