@@ -1160,3 +1160,62 @@ async fn content_version_bytes_are_served_raw() {
         .await;
     assert_eq!(missing.status, 404);
 }
+
+#[tokio::test]
+async fn selecting_every_field_of_the_wide_object_passes_the_uri_limit() {
+    let api = login(big_org()).await;
+    let describe = api.get("sobjects/Wide_Object__c/describe").await;
+    assert_eq!(describe.status, 200);
+    let names: Vec<&str> = describe.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(names.len() > 800);
+    let all = api
+        .query(&format!("SELECT {} FROM Wide_Object__c", names.join(", ")))
+        .await;
+    assert_eq!(all.status, 414);
+    assert!(all.body.is_array(), "a JSON error body");
+    // Half the fields fit, and come back in SELECT order.
+    let half = &names[..names.len() / 2];
+    let some = api
+        .query(&format!(
+            "SELECT {} FROM Wide_Object__c LIMIT 2",
+            half.join(", ")
+        ))
+        .await;
+    assert_eq!(some.status, 200, "{:?}", some.body);
+    let record_keys: Vec<&str> = some.body["records"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(record_keys[0], "attributes");
+    assert_eq!(record_keys[1..], *half);
+}
+
+#[tokio::test]
+async fn hidden_fields_vanish_from_describe_records_and_queries() {
+    let org = small_org();
+    let api = login(&org).await;
+    let first = api.query("SELECT Id, Phone FROM Account LIMIT 1").await;
+    assert_eq!(first.status, 200);
+    let id = first.body["records"][0]["Id"].as_str().unwrap().to_string();
+    org.with_store(|store| store.set_field_hidden("Account", "Phone", true))
+        .expect("Phone exists");
+    let describe = api.get("sobjects/Account/describe").await;
+    assert!(!describe.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "Phone"));
+    let refused = api.query("SELECT Id, Phone FROM Account LIMIT 1").await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.error_code(), "INVALID_FIELD");
+    let record = api.get(&format!("sobjects/Account/{id}")).await;
+    assert_eq!(record.status, 200);
+    assert!(record.body.get("Phone").is_none());
+}
