@@ -1,8 +1,9 @@
 //! The fake org's schema, seeded data and record store (mutations, recycle bin, describe bodies).
 //!
-//! Records are kept as JSON maps in the wire format (see [`crate::fake_org::model`]). Every
-//! stored record map holds every stored field of its object, `null` included; formula fields
-//! (`calculated: true`) are not stored and come from [`DataSource::formula`]. Base64 fields
+//! Records are kept as JSON maps in the wire format (see [`crate::fake_org::model`]). A field
+//! missing from a stored map is `null` (seeded records leave nulls out to save memory; read
+//! with `record.get(name).unwrap_or(&Value::Null)`); formula fields (`calculated: true`) are
+//! never stored and come from [`DataSource::formula`]. Base64 fields
 //! (ContentVersion.VersionData) hold the blob's relative URL for [`DEFAULT_API_VERSION`];
 //! [`blob_url`] builds it for the version a request used.
 
@@ -14,7 +15,7 @@ mod tests;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use serde_json::{Map, Value};
 
 use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record};
@@ -153,7 +154,18 @@ fn bare_version(api_version: &str) -> &str {
 
 /// Salesforce's datetime wire format: UTC, milliseconds, `+0000` without a colon.
 pub fn format_datetime(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+    // Hand-rolled: chrono's strftime parsing dominated seeding time.
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        // A leap second shows as millisecond 1000+ in chrono; Salesforce has none.
+        at.timestamp_subsec_millis().min(999)
+    )
 }
 
 /// Parses the wire format written by [`format_datetime`].
@@ -209,6 +221,32 @@ struct GlobalOnlyEntry {
 /// Index key for child lookups: (storage table, field position in its def, parent Id).
 type ChildKey = (u16, u16, String);
 
+/// FNV-1a: the indexes are keyed by short Ids that no attacker chooses, and SipHash made
+/// seeding several times slower in debug builds.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // FNV-1a's 64-bit offset basis and prime.
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// The fake org's whole state: schema, records, indexes, blobs and clocks.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -216,8 +254,8 @@ pub struct Store {
     /// Lower-cased object name to table position.
     by_name: HashMap<String, usize>,
     /// Record Id to (table, row).
-    by_id: HashMap<String, (u16, u32)>,
-    children: HashMap<ChildKey, Vec<u32>>,
+    by_id: FastMap<String, (u16, u32)>,
+    children: FastMap<ChildKey, Vec<u32>>,
     global_only: Vec<GlobalOnlyEntry>,
     org_id: String,
     integration_user_id: String,
@@ -250,8 +288,8 @@ impl Store {
         Store {
             tables,
             by_name,
-            by_id: HashMap::new(),
-            children: HashMap::new(),
+            by_id: FastMap::default(),
+            children: FastMap::default(),
             global_only,
             org_id: String::new(),
             integration_user_id: String::new(),
@@ -599,7 +637,6 @@ impl Store {
 
     /// Appends a fully built record to a table and indexes it.
     fn push_record(&mut self, table: usize, record: Record) -> usize {
-        let id = record_id(&record).to_string();
         let references: Vec<(u16, String)> = self.tables[table]
             .def
             .fields
@@ -613,6 +650,19 @@ impl Store {
                     .map(|parent| (p as u16, parent.to_string()))
             })
             .collect();
+        let id = record_id(&record).to_string();
+        self.push_indexed(table, record, id, references)
+    }
+
+    /// Appends a record whose Id and non-null references (field position, parent Id) the
+    /// caller already knows, and indexes it.
+    fn push_indexed(
+        &mut self,
+        table: usize,
+        record: Record,
+        id: String,
+        references: Vec<(u16, String)>,
+    ) -> usize {
         let Storage::Own(rows) = &mut self.tables[table].storage else {
             unreachable!("records are only pushed to owned tables");
         };
