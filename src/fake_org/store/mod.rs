@@ -412,8 +412,8 @@ impl Store {
         for (field, value) in changes {
             self.set_field(storage, row, &field, value);
         }
-        self.derive_fields(storage, row);
         self.touch(storage, row, &stamp, &user);
+        self.derive_fields(storage, row);
         Ok(())
     }
 
@@ -1082,12 +1082,33 @@ impl Store {
                 (f.name.clone(), f.field_type, parts)
             })
             .collect();
-        let is_case = def.name == "Case";
+        let object = def.name.clone();
         let record = self.row_mut(table, row);
-        if is_case {
-            // IsClosed is read-only and follows the status, as with the standard closed status.
-            let closed = record.get("Status").and_then(Value::as_str) == Some("Closed");
-            record.insert("IsClosed".into(), Value::Bool(closed));
+        match object.as_str() {
+            "Case" => {
+                // Read-only, following the status as the standard "Closed" status does.
+                let closed = record.get("Status").and_then(Value::as_str) == Some("Closed");
+                record.insert("IsClosed".into(), Value::Bool(closed));
+                let closed_date = match (closed, record.get("ClosedDate")) {
+                    (false, _) => Value::Null,
+                    (true, Some(Value::String(date))) => Value::String(date.clone()),
+                    (true, _) => record
+                        .get("LastModifiedDate")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                };
+                record.insert("ClosedDate".into(), closed_date);
+            }
+            "Opportunity" => {
+                let stage = record
+                    .get("StageName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let (closed, won) = (stage.starts_with("Closed"), stage == "Closed Won");
+                record.insert("IsClosed".into(), Value::Bool(closed));
+                record.insert("IsWon".into(), Value::Bool(won));
+            }
+            _ => {}
         }
         for (name, field_type, parts) in compounds {
             let value = if field_type == FieldType::Address {

@@ -892,3 +892,50 @@ fn error_bodies_have_salesforce_codes_and_statuses() {
         assert_eq!((error.status_code(), error.error_code()), (status, code));
     }
 }
+
+#[test]
+fn derived_flags_follow_status_and_stage() {
+    let mut store = small();
+    let case = store
+        .create("Case", &body(json!({"Subject": "s"})))
+        .unwrap();
+    let read =
+        |store: &Store, object: &str, id: &str| store.get_record(object, id, None, "59.0").unwrap();
+    assert_eq!(read(&store, "Case", &case)["IsClosed"], json!(false));
+    assert_eq!(read(&store, "Case", &case)["ClosedDate"], json!(null));
+    store
+        .update("Case", &case, &body(json!({"Status": "Closed"})))
+        .unwrap();
+    let closed = read(&store, "Case", &case);
+    assert_eq!(closed["IsClosed"], json!(true));
+    assert_eq!(closed["ClosedDate"], closed["LastModifiedDate"]);
+    let err = store
+        .update("Case", &case, &body(json!({"IsClosed": false})))
+        .unwrap_err();
+    assert_eq!(err.fields(), vec!["IsClosed"]);
+
+    let account = store.records("Account").next().unwrap()["Id"].clone();
+    let opportunity = store
+        .create(
+            "Opportunity",
+            &body(json!({"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-03-01", "AccountId": account})),
+        )
+        .unwrap();
+    store
+        .update(
+            "Opportunity",
+            &opportunity,
+            &body(json!({"StageName": "Closed Won"})),
+        )
+        .unwrap();
+    let won = read(&store, "Opportunity", &opportunity);
+    assert_eq!(
+        (won["IsClosed"].clone(), won["IsWon"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(won["CloseDate"], json!("2026-03-01"));
+    let err = store
+        .create("Opportunity", &body(json!({"Name": "No stage"})))
+        .unwrap_err();
+    assert_eq!(err.fields(), vec!["StageName", "CloseDate"]);
+}
