@@ -261,6 +261,8 @@ pub struct Store {
     integration_user_id: String,
     /// ContentVersion Id to (bytes, MIME type).
     blobs: HashMap<String, (Vec<u8>, String)>,
+    /// Parent Id to the Ids its delete cascaded to, for undelete.
+    deleted_with: HashMap<String, Vec<String>>,
     /// Next Id sequence number per key prefix.
     sequences: HashMap<String, u64>,
     next_case_number: u64,
@@ -294,6 +296,7 @@ impl Store {
             org_id: String::new(),
             integration_user_id: String::new(),
             blobs: HashMap::new(),
+            deleted_with: HashMap::new(),
             sequences: HashMap::new(),
             next_case_number: 1001,
             last_stamp_ms: 0,
@@ -437,12 +440,60 @@ impl Store {
         if self.tables[storage].def.name == "FeedComment" {
             self.adjust_comment_count(storage, row, -1, &stamp);
         }
+        // Children on cascade-delete relationships go to the recycle bin with their parent
+        // (a Case's feed items and comments, an Account's contacts...), and come back with it.
+        let descendants = self.live_cascade_descendants(storage, row);
+        let mut ids = Vec::with_capacity(descendants.len());
+        for (child_table, child_row) in descendants {
+            self.set_field(child_table, child_row, "IsDeleted", Value::Bool(true));
+            self.touch(child_table, child_row, &stamp, &user);
+            ids.push(record_id(self.row(child_table, child_row)).to_string());
+        }
+        if !ids.is_empty() {
+            let parent = record_id(self.row(storage, row)).to_string();
+            self.deleted_with.insert(parent, ids);
+        }
         Ok(())
+    }
+
+    /// Live records reached from a record through cascade-delete child relationships,
+    /// transitively (a Case's FeedItems, then their FeedComments).
+    fn live_cascade_descendants(&self, table: usize, row: usize) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = vec![(table, row)];
+        while let Some((parent_table, parent_row)) = pending.pop() {
+            let parent_id = record_id(self.row(parent_table, parent_row)).to_string();
+            for relationship in self.tables[parent_table]
+                .def
+                .child_relationships
+                .iter()
+                .filter(|r| r.cascade_delete)
+            {
+                let Some(child_table) = self.table(&relationship.child_object) else {
+                    continue;
+                };
+                // Views (CaseFeed) are reached through the table they filter (FeedItem).
+                if !matches!(self.tables[child_table].storage, Storage::Own(_)) {
+                    continue;
+                }
+                for child_row in self.children_rows(child_table, &relationship.field, &parent_id) {
+                    let live = self.row(child_table, child_row).get("IsDeleted")
+                        != Some(&Value::Bool(true));
+                    if live && seen.insert((child_table, child_row)) {
+                        found.push((child_table, child_row));
+                        pending.push((child_table, child_row));
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// Restores a record from the recycle bin.
     pub fn undelete(&mut self, id: &str) -> Result<(), StoreError> {
-        let &(table, row) = self.by_id.get(id).ok_or(StoreError::NotFound)?;
+        let id = sfid::to_18(id).ok_or(StoreError::NotFound)?;
+        let &(table, row) = self.by_id.get(&id).ok_or(StoreError::NotFound)?;
         let (table, row) = (usize::from(table), row as usize);
         if self.row(table, row).get("IsDeleted") != Some(&Value::Bool(true)) {
             return Err(StoreError::UndeleteFailed);
@@ -453,6 +504,13 @@ impl Store {
         self.touch(table, row, &stamp, &user);
         if self.tables[table].def.name == "FeedComment" {
             self.adjust_comment_count(table, row, 1, &stamp);
+        }
+        for child in self.deleted_with.remove(&id).unwrap_or_default() {
+            if let Some(&(child_table, child_row)) = self.by_id.get(&child) {
+                let (child_table, child_row) = (usize::from(child_table), child_row as usize);
+                self.set_field(child_table, child_row, "IsDeleted", Value::Bool(false));
+                self.touch(child_table, child_row, &stamp, &user);
+            }
         }
         Ok(())
     }

@@ -939,3 +939,32 @@ fn derived_flags_follow_status_and_stage() {
         .unwrap_err();
     assert_eq!(err.fields(), vec!["StageName", "CloseDate"]);
 }
+
+#[test]
+fn deleting_a_case_cascades_to_its_feed_and_undelete_restores_it() {
+    let mut store = small();
+    let case_id = store.records("Case").next().unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let feed_ids: Vec<String> = store
+        .children("CaseFeed", "ParentId", &case_id)
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect();
+    let comments_before = store.record_count("FeedComment");
+    let live_feed = store.record_count("CaseFeed");
+    store.delete("Case", &case_id).unwrap();
+    assert_eq!(store.record_count("CaseFeed"), live_feed - feed_ids.len());
+    for id in &feed_ids {
+        assert_eq!(store.record_by_id(id).unwrap().1["IsDeleted"], json!(true));
+    }
+    assert!(
+        store.record_count("FeedComment") < comments_before,
+        "the marker comment went too"
+    );
+    // Undelete by the 15-character Id, as clients may pass.
+    store.undelete(&case_id[..15]).unwrap();
+    assert_eq!(store.record_count("CaseFeed"), live_feed);
+    assert_eq!(store.record_count("FeedComment"), comments_before);
+}
