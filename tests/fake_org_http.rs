@@ -1219,3 +1219,23 @@ async fn hidden_fields_vanish_from_describe_records_and_queries() {
     assert_eq!(record.status, 200);
     assert!(record.body.get("Phone").is_none());
 }
+
+#[tokio::test]
+async fn dropping_the_org_stops_it_even_with_an_idle_keep_alive_client() {
+    let org = small_org();
+    let base = org.base_url();
+    let api = login(&org).await;
+    assert_eq!(api.get("limits").await.status, 200);
+    // `api.http` keeps its connection open in its pool while the org is dropped.
+    let started = Instant::now();
+    tokio::task::spawn_blocking(move || org.shutdown())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let after = reqwest::Client::new()
+        .get(format!("{base}/services/data/"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(after.is_err(), "nothing listens any more");
+}
