@@ -39,8 +39,22 @@ fn canonical_stored_datetime(stored: &str) -> Option<Cow<'_, str>> {
         .map(|dt| Cow::Owned(canonical_datetime(&dt.with_timezone(&Utc))))
 }
 
+/// Entries a record keeps first (`Id`, `IsDeleted`) are read by a short linear scan:
+/// in debug builds of this crate that is about twice as fast as hashing the key, and
+/// these two are read for every row of every scan.
+const EARLY_FIELDS_SCANNED: usize = 3;
+
+pub fn get_early<'r>(record: &'r Record, name: &str) -> Option<&'r Value> {
+    record
+        .iter()
+        .take(EARLY_FIELDS_SCANNED)
+        .find(|(key, _)| key.as_str() == name)
+        .map(|(_, value)| value)
+        .or_else(|| record.get(name))
+}
+
 fn is_deleted(record: &Record) -> bool {
-    record.get("IsDeleted").and_then(Value::as_bool) == Some(true)
+    get_early(record, "IsDeleted").and_then(Value::as_bool) == Some(true)
 }
 
 /// The value of a (possibly related) field for a record; null when a lookup on the way
@@ -104,7 +118,12 @@ fn stored_or_formula<'a>(
     if field.calculated {
         return Cow::Owned(ds.formula(object, field, record));
     }
-    Cow::Borrowed(record.get(&field.name).unwrap_or(&NULL))
+    let value = if field.field_type == FieldType::Id {
+        get_early(record, &field.name)
+    } else {
+        record.get(&field.name)
+    };
+    Cow::Borrowed(value.unwrap_or(&NULL))
 }
 
 /// The rows of `object` that `plan` selects, filtered, sorted and cut by OFFSET/LIMIT.

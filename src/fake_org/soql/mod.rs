@@ -74,10 +74,13 @@ pub fn execute(
     let ids = if plan.is_count {
         Vec::new()
     } else {
-        rows.iter()
-            .filter_map(|r| r.get("Id").and_then(serde_json::Value::as_str))
-            .map(str::to_string)
-            .collect()
+        let mut ids = Vec::with_capacity(rows.len());
+        ids.extend(
+            rows.iter()
+                .filter_map(|r| eval::get_early(r, "Id").and_then(serde_json::Value::as_str))
+                .map(str::to_string),
+        );
+        ids
     };
     Ok(Execution {
         object: object.name.clone(),
