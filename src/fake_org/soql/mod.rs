@@ -105,10 +105,15 @@ impl Execution {
         opts: &ExecOptions,
         ids: &[String],
     ) -> Vec<serde_json::Value> {
+        let Some(object) = ds.object(&self.object) else {
+            return Vec::new();
+        };
+        // A view object (CaseFeed over FeedItem rows) shares its storage object's key
+        // prefix, and its rows are shown under the queried name.
         ids.iter()
+            .filter(|id| id.get(..3) == Some(object.key_prefix.as_str()))
             .filter_map(|id| ds.record_by_id(id))
-            .filter(|(object, _)| object.name == self.object)
-            .map(|(object, record)| {
+            .map(|(_, record)| {
                 eval::project_row(ds, opts, object, record, &self.plan.columns, false)
             })
             .collect()

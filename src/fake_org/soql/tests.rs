@@ -1421,3 +1421,44 @@ fn execution_is_send_sync_and_clone() {
     fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
     check::<Execution>();
 }
+
+/// The real store keeps CaseFeed as a view over FeedItem rows: `record_by_id` names the
+/// storage object, and the engine must still find and show those rows as CaseFeed.
+#[test]
+fn view_objects_of_the_real_store_answer_by_id_parent_and_subquery() {
+    use crate::fake_org::store::{GenerateOptions, Store};
+    let mut store = Store::generate(&GenerateOptions {
+        records: 20,
+        seed: 1,
+    });
+    let case = execute(
+        "SELECT Id FROM Case ORDER BY CaseNumber LIMIT 1",
+        &store,
+        &OPTS,
+    )
+    .unwrap()
+    .ids[0]
+        .clone();
+    let body = json!({"ParentId": case, "Body": "posted in a test", "Type": "TextPost"});
+    let item = store.create("FeedItem", body.as_object().unwrap()).unwrap();
+    for soql in [
+        format!("SELECT Id, Body FROM CaseFeed WHERE ParentId = '{case}'"),
+        format!("SELECT Id, Body FROM CaseFeed WHERE Id = '{item}'"),
+        format!("SELECT Id, Body FROM CaseFeed WHERE Id IN ('{item}') AND Type = 'TextPost'"),
+    ] {
+        let execution = execute(&soql, &store, &OPTS).unwrap();
+        assert!(execution.ids.contains(&item), "{soql}");
+        let rows = execution.project(&store, &OPTS, &execution.ids);
+        let row = rows
+            .iter()
+            .find(|r| r["Id"] == item.as_str())
+            .expect("row shown");
+        assert_eq!(row["attributes"]["type"], "CaseFeed", "{soql}");
+        assert_eq!(row["Body"], "posted in a test");
+    }
+    let soql = format!("SELECT Id, (SELECT Id, Body FROM Feeds) FROM Case WHERE Id = '{case}'");
+    let execution = execute(&soql, &store, &OPTS).unwrap();
+    let rows = execution.project(&store, &OPTS, &execution.ids);
+    let feeds = rows[0]["Feeds"]["records"].as_array().unwrap();
+    assert!(feeds.iter().any(|f| f["Id"] == item.as_str()));
+}
