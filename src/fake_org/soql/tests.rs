@@ -562,6 +562,16 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 }
 
 #[test]
+fn statements_over_100000_characters_are_refused() {
+    let padding = " ".repeat(100_000);
+    let e = parse(&format!("SELECT Id FROM Account{padding}")).unwrap_err();
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert!(e.message.contains("100000 characters"), "{e}");
+    let fits = format!("SELECT Id FROM Account{}", &padding[..99_000]);
+    assert!(parse(&fits).is_ok());
+}
+
+#[test]
 fn offset_above_2000_is_number_outside_valid_range() {
     let org = org();
     let e = error(&org, "SELECT Id FROM Account OFFSET 2001");
