@@ -101,6 +101,9 @@ pub enum Cond {
         field: ResolvedField,
         negated: bool,
         values: Vec<Operand>,
+        /// The lower-cased values when all are text, so a long list costs one hash
+        /// lookup per row instead of a comparison per value.
+        text_set: Option<HashSet<String>>,
     },
     /// `=` / `IN` on an Id or lookup field: Ids in 18-character form, in the order
     /// written (for deterministic index lookups) and as a set (for the scan).
@@ -464,10 +467,18 @@ impl<'a> Planner<'a> {
                         if is_id_like(&resolved.field) {
                             id_in(resolved, *negated, operands)
                         } else {
+                            let text_set = operands
+                                .iter()
+                                .map(|o| match o {
+                                    Operand::Text(t) => Some(t.clone()),
+                                    _ => None,
+                                })
+                                .collect::<Option<HashSet<String>>>();
                             Cond::In {
                                 field: resolved,
                                 negated: *negated,
                                 values: operands,
+                                text_set,
                             }
                         }
                     }

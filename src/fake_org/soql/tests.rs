@@ -877,6 +877,8 @@ fn in_and_not_in_lists() {
         q("Industry NOT IN ('Energy')"),
         ["beta Corp", "O'Brien & Sons_50%"]
     );
+    assert_eq!(q("Industry IN ('ENERGY')"), ["Acme"]);
+    assert_eq!(q("Industry IN ('Energy', null)"), ["Acme", "beta Corp"]);
     assert_eq!(q("NumberOfEmployees IN (5, 7)"), ["beta Corp"]);
     assert_eq!(
         q(&format!("Id IN ('{}', '{}')", id("001", 1), id("001", 2))),
