@@ -201,7 +201,7 @@ impl<'a> Planner<'a> {
     pub fn plan_top(&self, query: &Query) -> Result<Plan, SoqlError> {
         let object = self.object(&query.from.text, query.from.pos)?;
         let plan = self.plan(query, object, true)?;
-        self.check_required_filter(object, &plan, query)?;
+        check_required_filter(object, &plan)?;
         Ok(plan)
     }
 
@@ -698,54 +698,48 @@ impl<'a> Planner<'a> {
             },
         })
     }
+}
 
-    /// ContentDocumentLink and similar objects must be filtered by one of their key fields
-    /// with `=` or `IN` at the top level of the WHERE clause.
-    fn check_required_filter(
-        &self,
-        object: &ObjectDef,
-        plan: &Plan,
-        query: &Query,
-    ) -> Result<(), SoqlError> {
-        if object.required_filter_fields.is_empty() {
-            return Ok(());
-        }
-        let satisfies = |cond: &Cond| match cond {
-            Cond::IdIn { field, negated, .. } => {
-                !negated
-                    && field.hops.is_empty()
-                    && object
-                        .required_filter_fields
-                        .iter()
-                        .any(|f| f.eq_ignore_ascii_case(&field.field.name))
-            }
-            _ => false,
-        };
-        let ok = match &plan.filter {
-            Some(Cond::And(terms)) => terms.iter().any(satisfies),
-            Some(cond) => satisfies(cond),
-            None => false,
-        };
-        if ok {
-            return Ok(());
-        }
-        let mut named: Vec<&str> = object
-            .required_filter_fields
-            .iter()
-            .map(String::as_str)
-            .filter(|f| !f.eq_ignore_ascii_case("Id"))
-            .collect();
-        named.sort_unstable();
-        let _ = query;
-        Err(SoqlError::new(
-            "MALFORMED_QUERY",
-            format!(
-                "Implementation restriction: {} requires a filter by a single Id on {} using the equals operator or multiple Id's using the IN operator.",
-                object.name,
-                named.join(" or ")
-            ),
-        ))
+/// ContentDocumentLink and similar objects must be filtered by one of their key fields
+/// with `=` or `IN` at the top level of the WHERE clause.
+fn check_required_filter(object: &ObjectDef, plan: &Plan) -> Result<(), SoqlError> {
+    if object.required_filter_fields.is_empty() {
+        return Ok(());
     }
+    let satisfies = |cond: &Cond| match cond {
+        Cond::IdIn { field, negated, .. } => {
+            !negated
+                && field.hops.is_empty()
+                && object
+                    .required_filter_fields
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(&field.field.name))
+        }
+        _ => false,
+    };
+    let ok = match &plan.filter {
+        Some(Cond::And(terms)) => terms.iter().any(satisfies),
+        Some(cond) => satisfies(cond),
+        None => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let mut named: Vec<&str> = object
+        .required_filter_fields
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !f.eq_ignore_ascii_case("Id"))
+        .collect();
+    named.sort_unstable();
+    Err(SoqlError::new(
+        "MALFORMED_QUERY",
+        format!(
+            "Implementation restriction: {} requires a filter by a single Id on {} using the equals operator or multiple Id's using the IN operator.",
+            object.name,
+            named.join(" or ")
+        ),
+    ))
 }
 
 fn is_id_like(field: &FieldDef) -> bool {
