@@ -510,11 +510,20 @@ fn datetime_literal_forms_parse_to_the_same_instant() {
 #[test]
 fn syntax_errors_are_malformed_query_with_a_caret() {
     let org = org();
-    let e = error(&org, "SELECT Id, Name From Account Foo");
+    let e = error(&org, "SELECT Id, Name From Account Foo Bar");
     assert_eq!(e.error_code, "MALFORMED_QUERY");
     assert_eq!(
         e.message,
-        "\nSELECT Id, Name From Account Foo\n                             ^\nERROR at Row:1:Column:30\nunexpected token: 'Foo'"
+        format!(
+            "\nSELECT Id, Name From Account Foo Bar\n{}^\nERROR at Row:1:Column:34\nunexpected token: 'Bar'",
+            " ".repeat(33)
+        )
+    );
+    let e = error(&org, "SELECT Id\nFROM Account\nWHERE Name = 'a' Nope");
+    assert!(
+        e.message
+            .starts_with("\nWHERE Name = 'a' Nope\n                 ^\nERROR at Row:3:Column:18\n"),
+        "{e}"
     );
     for bad in [
         "",
@@ -616,6 +625,21 @@ fn object_name_prefix_on_fields_is_accepted() {
         "SELECT Account.Name FROM Account WHERE Account.Name = 'Acme'",
     );
     assert_eq!(keys(&rows[0]), ["attributes", "Name"]);
+}
+
+#[test]
+fn object_alias_and_ignored_clauses() {
+    let org = org();
+    let rows = rows(
+        &org,
+        "SELECT a.Name, a.Owner.Name FROM Account a WHERE a.Name = 'Acme' WITH SECURITY_ENFORCED ORDER BY a.Name LIMIT 5 FOR VIEW",
+    );
+    assert_eq!(keys(&rows[0]), ["attributes", "Name", "Owner"]);
+    assert_eq!(rows[0]["Owner"]["Name"], "Bob Boss");
+    let e = error(&org, "SELECT Id FROM Account WITH NOTHING");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    let e = error(&org, "SELECT Id FROM Account GROUP BY Name");
+    assert!(e.message.ends_with("unexpected token: 'GROUP'"), "{e}");
 }
 
 #[test]
