@@ -309,6 +309,9 @@ async fn versions_resources_limits_and_unknown_paths() {
     assert!(list.contains(
         &json!({"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"})
     ));
+    let head = send(api.http.head(api.url("/services/data/"))).await;
+    assert_eq!(head.status, 200);
+    assert!(head.raw.is_empty(), "HEAD has no body");
     let no_slash = api.get("/services/data").await;
     assert_eq!(no_slash.body, versions.body);
     assert_eq!(org.stats().api_usage, 0, "the version list is free");
