@@ -1080,6 +1080,31 @@ async fn feed_items_on_a_case_show_in_case_feed_and_feeds() {
         .unwrap()
         .iter()
         .any(|r| r["Body"] == "posted by the http test"));
+
+    // A comment on that item shows under the item's FeedComments.
+    let comment = api
+        .send_json(
+            reqwest::Method::POST,
+            "sobjects/FeedComment",
+            &json!({"FeedItemId": item_id, "CommentBody": "a comment over http"}),
+        )
+        .await;
+    assert_eq!(comment.status, 201, "{:?}", comment.body);
+    let with_comments = api
+        .query(&format!(
+            "SELECT Id, (SELECT Id, CommentBody FROM FeedComments) FROM CaseFeed WHERE ParentId = '{case_id}'"
+        ))
+        .await;
+    assert_eq!(with_comments.status, 200, "{:?}", with_comments.body);
+    let item = with_comments.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Id"] == item_id)
+        .expect("the new item");
+    let comments = &item["FeedComments"]["records"];
+    assert_eq!(comments[0]["CommentBody"], "a comment over http");
+    assert_eq!(comments[0]["attributes"]["type"], "FeedComment");
 }
 
 #[tokio::test]
