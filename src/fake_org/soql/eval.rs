@@ -180,14 +180,17 @@ fn indexed_candidates<'a>(
         }
         match field.field.field_type {
             FieldType::Id => {
-                return Some(
-                    ordered
-                        .iter()
-                        .filter_map(|id| ds.record_by_id(id))
-                        .filter(|(owner, _)| owner.name == object.name)
-                        .map(|(_, record)| record)
-                        .collect(),
-                )
+                let mut found = Vec::with_capacity(ordered.len());
+                for id in ordered {
+                    match ds.record_by_id(id) {
+                        Some((owner, record)) if owner.name == object.name => found.push(record),
+                        // A view object (CaseFeed) is stored as another (FeedItem): whether
+                        // the row belongs to the view only a scan can tell.
+                        Some((owner, _)) if owner.key_prefix == object.key_prefix => return None,
+                        _ => {}
+                    }
+                }
+                return Some(found);
             }
             FieldType::Reference => {
                 return Some(

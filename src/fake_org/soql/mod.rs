@@ -105,19 +105,16 @@ impl Execution {
         opts: &ExecOptions,
         ids: &[String],
     ) -> Vec<serde_json::Value> {
-        // [server branch] A view such as CaseFeed (FeedItems on Cases) shares its Ids and key
-        // prefix with its base object, and record_by_id names the base object: keep rows of
-        // the same key prefix and project them as the queried object.
-        let Some(queried) = ds.object(&self.object) else {
+        let Some(object) = ds.object(&self.object) else {
             return Vec::new();
         };
+        // A view object (CaseFeed over FeedItem rows) shares its storage object's key
+        // prefix, and its rows are shown under the queried name.
         ids.iter()
+            .filter(|id| id.get(..3) == Some(object.key_prefix.as_str()))
             .filter_map(|id| ds.record_by_id(id))
-            .filter(|(object, _)| {
-                object.name == self.object || object.key_prefix == queried.key_prefix
-            })
             .map(|(_, record)| {
-                eval::project_row(ds, opts, queried, record, &self.plan.columns, false)
+                eval::project_row(ds, opts, object, record, &self.plan.columns, false)
             })
             .collect()
     }

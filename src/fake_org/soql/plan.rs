@@ -551,12 +551,7 @@ impl<'a> Planner<'a> {
 
     fn filterable(&self, object: &ObjectDef, path: &FieldPath) -> Result<ResolvedField, SoqlError> {
         let resolved = self.resolve(object, path)?;
-        if !resolved.field.filterable
-            || matches!(
-                resolved.field.field_type,
-                FieldType::Address | FieldType::Base64
-            )
-        {
+        if !resolved.field.filterable || resolved.field.field_type == FieldType::Base64 {
             return Err(self.error(
                 "INVALID_FIELD",
                 path.pos,
@@ -669,6 +664,15 @@ impl<'a> Planner<'a> {
                 Literal::String(s) => Operand::Ordered(s.clone()),
                 _ => return Err(mismatch("time", true)),
             },
+            // Compound addresses are filterable in describe, but only for null checks here
+            // (real orgs compare them through DISTANCE, which this engine does not have).
+            T::Address => {
+                return Err(self.error(
+                    "INVALID_FIELD",
+                    pos,
+                    &format!("field '{}' can not be filtered in a query call", field.name),
+                ))
+            }
             T::String
             | T::TextArea
             | T::Email
@@ -677,7 +681,6 @@ impl<'a> Planner<'a> {
             | T::Picklist
             | T::MultiPicklist
             | T::Combobox
-            | T::Address
             | T::Base64 => match literal {
                 Literal::String(s) => Operand::Text(s.to_lowercase()),
                 _ => return Err(mismatch("string", true)),
