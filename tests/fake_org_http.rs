@@ -331,6 +331,26 @@ async fn versions_resources_limits_and_unknown_paths() {
     assert_eq!(old.status, 404);
     assert_eq!(old.error_code(), "NOT_FOUND");
 
+    // X-PrettyPrint: 1 (simple-salesforce always sends it) gets the Jackson layout.
+    let pretty = send(
+        api.http
+            .get(api.url("sobjects/Account/describe"))
+            .header("X-PrettyPrint", "1")
+            .bearer_auth(&api.token),
+    )
+    .await;
+    let compact = api.get("sobjects/Account/describe").await;
+    let text = String::from_utf8(pretty.raw.clone()).unwrap();
+    assert!(
+        text.starts_with("{\n  \"") && text.contains("\" : "),
+        "{}",
+        &text[..80]
+    );
+    assert!(!String::from_utf8(compact.raw.clone())
+        .unwrap()
+        .contains('\n'));
+    assert_eq!(pretty.body, compact.body);
+
     let limits = api.get("limits/").await;
     assert_eq!(limits.status, 200);
     assert_eq!(limits.body["DailyApiRequests"]["Max"], 100_000);
