@@ -9,11 +9,12 @@
 //! - `latency_ms` delays every `/services` and identity request, not the `/_fake` controls;
 //! - at most [`MAX_OPEN_CURSORS`] query locators are open at once (real orgs: 10 per
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
-//! - `X-PrettyPrint: 1` is ignored: bodies are always compact (no client depends on it).
+//! - `X-PrettyPrint: 1` gets the Jackson-style layout real orgs use; otherwise bodies are compact.
 
 mod cursor;
 mod dispatch;
 mod http;
+mod pretty;
 mod query;
 mod reply;
 mod state;
