@@ -681,6 +681,24 @@ fn two_level_and_custom_relationship_paths() {
 }
 
 #[test]
+fn relationship_paths_follow_at_most_five_hops() {
+    let org = org();
+    let five = "Owner.Manager.Manager.Manager.Manager.Name";
+    let rows = rows(
+        &org,
+        &format!("SELECT {five} FROM Account WHERE Name = 'Acme'"),
+    );
+    // Bob's manager is Ada, who has none: the chain ends in null after two hops.
+    assert_eq!(rows[0]["Owner"]["Manager"]["Manager"], Value::Null);
+    let e = error(
+        &org,
+        "SELECT Owner.Manager.Manager.Manager.Manager.Manager.Name FROM Account",
+    );
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert!(e.message.contains("at most 5 relationships"), "{e}");
+}
+
+#[test]
 fn polymorphic_lookup_is_typed_name_and_reads_the_real_target() {
     let org = org();
     let rows = rows(
@@ -1020,6 +1038,11 @@ fn relative_date_literals() {
     );
     assert_eq!(q("CreatedDate < LAST_N_DAYS:7"), ["Acme"]);
     assert_eq!(q("CreatedDate > TODAY"), Vec::<String>::new());
+    assert_eq!(
+        q("LastActivityDate < TODAY"),
+        ["Acme", "O'Brien & Sons_50%"]
+    );
+    assert_eq!(q("LastActivityDate > TODAY"), Vec::<String>::new());
     let contacts = run(&org, "SELECT Id FROM Contact WHERE CreatedDate = YESTERDAY");
     assert_eq!(contacts.ids, [id("003", 1)]);
 }
