@@ -651,13 +651,10 @@ impl<'a> Planner<'a> {
                 _ => return Err(mismatch("double", false)),
             },
             T::Date => match literal {
-                Literal::Date(d) => Operand::Ordered(d.format("%Y-%m-%d").to_string()),
+                Literal::Date(d) => Operand::Ordered(fixed_width_date(*d)),
                 Literal::Relative(r) => {
                     let (start, end) = relative_range(*r, self.today);
-                    Operand::Range(
-                        start.format("%Y-%m-%d").to_string(),
-                        end.format("%Y-%m-%d").to_string(),
-                    )
+                    Operand::Range(fixed_width_date(start), fixed_width_date(end))
                 }
                 _ => return Err(mismatch("date", false)),
             },
@@ -879,8 +876,18 @@ fn shift(date: NaiveDate, days: i64) -> NaiveDate {
         })
 }
 
+/// `YYYY-MM-DD`, clamped to years 0000-9999 so that string order stays date order
+/// (a saturated LAST_N_DAYS range would otherwise print a sign before the year).
+fn fixed_width_date(date: NaiveDate) -> String {
+    let clamped = date.clamp(
+        NaiveDate::from_ymd_opt(0, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
+    );
+    clamped.format("%Y-%m-%d").to_string()
+}
+
 fn midnight(date: NaiveDate) -> String {
-    format!("{}T00:00:00.000+0000", date.format("%Y-%m-%d"))
+    format!("{}T00:00:00.000+0000", fixed_width_date(date))
 }
 
 fn add_months(date: NaiveDate, months: i32) -> NaiveDate {

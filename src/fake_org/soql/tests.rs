@@ -1652,3 +1652,43 @@ fn case_listing_as_sfmount_sends_it() {
         .iter()
         .all(|r| feed_ids.iter().any(|f| r["FeedItemId"] == f.as_str())));
 }
+
+#[test]
+fn relative_date_ranges_on_fixed_days() {
+    use super::ast::RelativeDate as R;
+    use chrono::NaiveDate;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // A Wednesday.
+    let today = day(2024, 3, 6);
+    let range = |r| plan::relative_range(r, today);
+    assert_eq!(range(R::Today), (day(2024, 3, 6), day(2024, 3, 7)));
+    assert_eq!(range(R::Yesterday), (day(2024, 3, 5), day(2024, 3, 6)));
+    assert_eq!(range(R::ThisWeek), (day(2024, 3, 3), day(2024, 3, 10)));
+    assert_eq!(range(R::LastWeek), (day(2024, 2, 25), day(2024, 3, 3)));
+    assert_eq!(range(R::LastMonth), (day(2024, 2, 1), day(2024, 3, 1)));
+    assert_eq!(range(R::NextMonth), (day(2024, 4, 1), day(2024, 5, 1)));
+    assert_eq!(range(R::ThisYear), (day(2024, 1, 1), day(2025, 1, 1)));
+    assert_eq!(range(R::LastNDays(2)), (day(2024, 3, 4), day(2024, 3, 7)));
+    assert_eq!(range(R::NextNDays(2)), (day(2024, 3, 7), day(2024, 3, 9)));
+    let december = plan::relative_range(R::NextMonth, day(2024, 12, 31));
+    assert_eq!(december, (day(2025, 1, 1), day(2025, 2, 1)));
+    // Absurd spans saturate instead of overflowing, and still compare as dates.
+    let (start, _) = range(R::LastNDays(u32::MAX));
+    assert!(start < day(1, 1, 1));
+    let org = org();
+    let all = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:4000000000",
+    );
+    assert_eq!(all.total_size, 3);
+    let none = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate > NEXT_N_DAYS:4000000000",
+    );
+    assert_eq!(none.total_size, 0);
+    let future = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate < NEXT_N_DAYS:4000000000",
+    );
+    assert_eq!(future.total_size, 3);
+}
