@@ -22,6 +22,20 @@ use serde::Deserialize;
 use crate::cli::{ConnectionArgs, FormatArg, MountArgs};
 use crate::secret::Secret;
 
+/// A commented settings file showing every key, for README and `--help` texts.
+pub const EXAMPLE_SETTINGS: &str = r#"# sfmount settings (TOML). Environment variables and flags override these keys.
+domain = "mycompany"                 # My Domain: mycompany, mycompany.my.salesforce.com, mycompany--dev.sandbox
+# login_url = "http://127.0.0.1:8080"  # instead of domain: a login host URL (e.g. a fake org)
+client_id = "3MVG9...consumer-key"   # the Connected App's Consumer Key
+client_secret = "consumer-secret"    # or SFMOUNT_CLIENT_SECRET / --client-secret-file
+interval = "30s"                     # refresh interval: 30s, 5m, 1h30m, or seconds as a number
+standard_objects_to_sync = ["Account", "Opportunity", "Contact", "Lead", "Campaign", "Case"]
+sync_custom_objects = true
+custom_objects_to_sync = "*"         # or a list: ["Invoice__c", "Project__c"]
+format = "json"                      # json, text or both
+request_timeout = "30s"              # deadline of each API request
+"#;
+
 /// The connector's default standard objects, in the order the connector processes them.
 pub const DEFAULT_STANDARD_OBJECTS: [&str; 6] = [
     "Account",
@@ -964,6 +978,16 @@ request_timeout = 10
                 "{text}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn example_settings_file_parses_with_every_key() {
+        let file = settings_file(EXAMPLE_SETTINGS);
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert_eq!(s.login, Login::Domain("mycompany".into()));
+        assert_eq!(s.custom_objects, CustomObjects::All);
+        assert!(s.sync_custom_objects);
+        assert_eq!(s.interval, DEFAULT_INTERVAL);
     }
 
     #[test]
