@@ -384,6 +384,16 @@ fn bool_field(record: &Map<String, Value>, field: &str) -> Option<bool> {
 /// Drops NUL and control characters (keeping `\n` and `\t`), turns `\r\n` and lone `\r`
 /// into `\n`, and removes trailing spaces at line ends.
 fn clean(text: &str) -> String {
+    // Most values need nothing; skip the three passes below for them.
+    let needs_work = text
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\r')
+        || text.contains(" \n")
+        || text.contains("\t\n")
+        || text.ends_with([' ', '\t']);
+    if !needs_work {
+        return text.to_string();
+    }
     let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
     let kept: String = normalised
         .chars()
@@ -408,6 +418,17 @@ fn one_line(text: &str) -> String {
 /// `2024-01-15T10:30:00.000+0000` → `2024-01-15 10:30:00 UTC`; anything else as given.
 fn format_time(text: &str) -> String {
     let trimmed = text.trim();
+    // Fast path for the one shape Salesforce sends, already UTC: 2024-01-15T10:30:00.000+0000.
+    let bytes = trimmed.as_bytes();
+    let is_salesforce_utc = bytes.len() == 28
+        && trimmed.ends_with("+0000")
+        && bytes[10] == b'T'
+        && bytes[19] == b'.'
+        && trimmed.is_ascii()
+        && chrono::NaiveDateTime::parse_from_str(&trimmed[..19], "%Y-%m-%dT%H:%M:%S").is_ok();
+    if is_salesforce_utc {
+        return format!("{} {} UTC", &trimmed[..10], &trimmed[11..19]);
+    }
     let parsed = chrono::DateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f%z")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(trimmed));
     match parsed {
