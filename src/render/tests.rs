@@ -344,3 +344,21 @@ fn json_escapes_control_characters() {
     let parsed: Map<String, Value> = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(parsed, rec);
 }
+
+#[test]
+fn rich_text_feed_bodies_become_plain_lines() {
+    let mut rec = case();
+    rec.insert(
+        "Feeds".into(),
+        json!([{"Type": "TextPost", "IsRichText": true,
+                "Body": "<p>Gasket <b>replaced</b> &amp; tested</p><p>Next: 3 &lt; 4<br/>done</p>",
+                "FeedComments": [{"CommentBody": "<p>ok&nbsp;thanks</p>", "IsRichText": true},
+                                 {"CommentBody": "a <b> not html", "IsRichText": false}]}]),
+    );
+    let out = text("Case", &rec, "t");
+    let feed = out.split_once("Feed:\n").unwrap().1;
+    assert_eq!(
+        feed,
+        "- TextPost\n  Gasket replaced & tested\n  Next: 3 < 4\n  done\n  Comment:\n    ok thanks\n  Comment:\n    a <b> not html\n"
+    );
+}

@@ -193,7 +193,7 @@ fn push_feeds(out: &mut String, record: &Map<String, Value>) {
         if let Some(title) = string_field(item, "Title") {
             push_field_indented(out, "  ", "Title", &title);
         }
-        if let Some(body) = string_field(item, "Body") {
+        if let Some(body) = body_text(item, "Body") {
             push_block(out, "  ", &body);
         }
         if let Some(link) = string_field(item, "LinkUrl") {
@@ -201,11 +201,64 @@ fn push_feeds(out: &mut String, record: &Map<String, Value>) {
         }
         for comment in child_records(item.get("FeedComments")) {
             let _ = writeln!(out, "  {}:", byline("Comment", comment));
-            if let Some(body) = string_field(comment, "CommentBody") {
+            if let Some(body) = body_text(comment, "CommentBody") {
                 push_block(out, "    ", &body);
             }
         }
     }
+}
+
+/// A feed body or comment as plain text: rich-text ones (`IsRichText: true`) are Salesforce's
+/// small HTML subset, turned into lines so that grep finds words, not markup.
+fn body_text(item: &Map<String, Value>, field: &str) -> Option<String> {
+    let raw = match item.get(field)? {
+        Value::String(text) => text,
+        _ => return None,
+    };
+    let text = if bool_field(item, "IsRichText") == Some(true) {
+        html_to_text(raw)
+    } else {
+        raw.clone()
+    };
+    let cleaned = clean(&text);
+    (!cleaned.trim().is_empty()).then_some(cleaned)
+}
+
+/// Block tags end a line; every other tag is dropped; the entities Salesforce's rich-text
+/// editor emits are decoded (`&amp;` last, so `&amp;lt;` stays the text `&lt;`).
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let tag = rest[open + 1..open + close]
+            .trim_start_matches('/')
+            .split([' ', '/', '\t', '\n'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if matches!(
+            tag.as_str(),
+            "p" | "br" | "li" | "div" | "ul" | "ol" | "tr" | "h1" | "h2" | "h3"
+        ) && !out.is_empty()
+            && !out.ends_with('\n')
+        {
+            out.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// `"<kind> by <author> at <time>"`, leaving out what is unknown.
