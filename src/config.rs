@@ -220,10 +220,25 @@ struct FileSettings {
 
 /// `interval = "30s"` or `interval = 30` (seconds).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 enum DurationValue {
     Seconds(i64),
     Text(String),
+}
+
+impl TryFrom<toml::Value> for DurationValue {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> Result<Self, String> {
+        match value {
+            toml::Value::Integer(secs) => Ok(DurationValue::Seconds(secs)),
+            toml::Value::String(text) => Ok(DurationValue::Text(text)),
+            other => Err(format!(
+                "a duration is a string such as \"30s\" or \"5m\", or a whole number of seconds, not a {}",
+                other.type_str()
+            )),
+        }
+    }
 }
 
 impl DurationValue {
@@ -251,10 +266,33 @@ impl DurationValue {
 
 /// `custom_objects_to_sync = "*"` or `custom_objects_to_sync = ["Invoice__c", ...]`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 enum NameList {
     One(String),
     Many(Vec<String>),
+}
+
+impl TryFrom<toml::Value> for NameList {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> Result<Self, String> {
+        let expected = "expected \"*\" or a list of object names such as [\"Invoice__c\"]";
+        match value {
+            toml::Value::String(name) => Ok(NameList::One(name)),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(name) => Ok(name),
+                    other => Err(format!(
+                        "{expected}, found a {} in the list",
+                        other.type_str()
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(NameList::Many),
+            other => Err(format!("{expected}, not a {}", other.type_str())),
+        }
+    }
 }
 
 impl NameList {
@@ -913,6 +951,27 @@ request_timeout = 10
         );
         let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
         assert!(matches!(err, ConfigError::BadDuration { .. }), "{err}");
+    }
+
+    #[test]
+    fn wrongly_typed_values_get_a_message_that_says_what_is_expected() {
+        for (line, expected) in [
+            ("interval = 1.5", "whole number of seconds"),
+            ("request_timeout = true", "whole number of seconds"),
+            ("custom_objects_to_sync = 5", "list of object names"),
+            (
+                "custom_objects_to_sync = [\"A__c\", 3]",
+                "list of object names",
+            ),
+        ] {
+            let file = settings_file(&format!("domain = \"a\"\n{line}\n"));
+            let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains(expected) && text.contains("line 2"),
+                "{line}: {text}"
+            );
+        }
     }
 
     #[test]
