@@ -460,6 +460,23 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// What the REST client needs from these settings (other client knobs at their defaults).
+    pub fn client_settings(&self) -> crate::salesforce::ClientSettings {
+        let login = match &self.login {
+            Login::Domain(domain) => crate::salesforce::LoginTarget::Domain(domain.clone()),
+            Login::Url(url) => crate::salesforce::LoginTarget::Url(url.clone()),
+        };
+        let mut client = crate::salesforce::ClientSettings::new(
+            login,
+            &self.client_id,
+            self.client_secret.clone(),
+        );
+        client.request_timeout = self.request_timeout;
+        client
+    }
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value
         .map(|v| v.trim().to_string())
@@ -1047,6 +1064,29 @@ request_timeout = 10
         assert_eq!(s.custom_objects, CustomObjects::All);
         assert!(s.sync_custom_objects);
         assert_eq!(s.interval, DEFAULT_INTERVAL);
+    }
+
+    #[test]
+    fn client_settings_carry_login_credentials_and_deadline() {
+        let mut s = Settings::new(
+            Login::Url("http://127.0.0.1:9".into()),
+            "id",
+            Secret::new("pw"),
+        );
+        s.request_timeout = Duration::from_secs(3);
+        let client = s.client_settings();
+        assert_eq!(
+            client.login,
+            crate::salesforce::LoginTarget::Url("http://127.0.0.1:9".into())
+        );
+        assert_eq!(client.client_id, "id");
+        assert_eq!(client.client_secret.expose(), "pw");
+        assert_eq!(client.request_timeout, Duration::from_secs(3));
+        s.login = Login::Domain("acme".into());
+        assert_eq!(
+            s.client_settings().login,
+            crate::salesforce::LoginTarget::Domain("acme".into())
+        );
     }
 
     #[test]

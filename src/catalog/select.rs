@@ -13,6 +13,17 @@ pub struct OrgObject {
     pub queryable: bool,
 }
 
+impl From<&crate::salesforce::GlobalSObject> for OrgObject {
+    fn from(entry: &crate::salesforce::GlobalSObject) -> Self {
+        OrgObject {
+            name: entry.name.clone(),
+            label: entry.label.clone(),
+            custom: entry.custom,
+            queryable: entry.queryable,
+        }
+    }
+}
+
 /// The two top-level folders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Group {
