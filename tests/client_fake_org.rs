@@ -492,3 +492,35 @@ async fn counts_are_batched_in_composite_calls() {
         mixed[1]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_batches_beyond_the_first_are_followed() {
+    let org = start(20);
+    let client = connect(&org).await;
+    let plan = client.plan("Case").await.unwrap();
+    let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
+    let case_id = cases[0]["Id"].as_str().unwrap().to_string();
+    let before = cases[0]["Feeds"].as_array().unwrap().len();
+    // More feed items than one child batch holds (the fake org cuts child lists at 200).
+    for i in 0..450 {
+        let body: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "ParentId": case_id, "Type": "TextPost", "Body": format!("bulk post {i}")
+        }))
+        .unwrap();
+        org.with_store(|s| s.create("FeedItem", &body)).unwrap();
+    }
+    let filter = FetchFilter {
+        ids: Some(vec![case_id.clone()]),
+        ..FetchFilter::default()
+    };
+    org.reset_stats();
+    let (again, calls) = fetch_all(&client, &plan, &filter).await;
+    assert_eq!(again.len(), 1);
+    let feeds = again[0]["Feeds"].as_array().unwrap();
+    assert_eq!(feeds.len(), before + 450);
+    let bodies: HashSet<&str> = feeds.iter().filter_map(|f| f["Body"].as_str()).collect();
+    assert!((0..450).all(|i| bodies.contains(format!("bulk post {i}").as_str())));
+    assert!(feeds.iter().all(|f| f["FeedComments"].is_array()));
+    assert!(org.stats().requests.query_more >= 1, "{:?}", org.stats());
+    assert_eq!(calls, api_calls(&org.stats()));
+}

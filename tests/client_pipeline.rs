@@ -21,6 +21,7 @@ enum Answer {
     Html503,
     Truncated,
     Silent,
+    Unauthorized,
 }
 
 #[derive(Clone)]
@@ -47,6 +48,12 @@ fn respond(answer: Answer, base: &str) -> Response {
         Answer::Truncated => (
             [("content-type", "application/json;charset=UTF-8"), ("sforce-limit-info", "api-usage=7/15000")],
             r#"{"encoding":"UTF-8","maxBatchSize":200,"sobjects":[{"name":"Acc"#,
+        )
+            .into_response(),
+        Answer::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            [("content-type", "application/json;charset=UTF-8")],
+            r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
         )
             .into_response(),
         Answer::Silent => unreachable!("handled by sleeping"),
@@ -233,4 +240,19 @@ async fn settings_are_checked_before_any_request() {
         SfError::Config { .. }
     ));
     assert_eq!(mock.token_hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_401_that_survives_reauthentication_is_an_error_not_a_loop() {
+    let (base, mock) = start(Answer::Token, Answer::Unauthorized).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let err = client.describe_global().await.unwrap_err();
+    assert!(matches!(err, SfError::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("INVALID_SESSION_ID"), "{err}");
+    // Login, one re-authentication; the call itself twice.
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 2);
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 2);
+    assert_no_secrets(&format!("{err} {err:?}"));
 }
