@@ -524,3 +524,102 @@ async fn child_batches_beyond_the_first_are_followed() {
     assert!(org.stats().requests.query_more >= 1, "{:?}", org.stats());
     assert_eq!(calls, api_calls(&org.stats()));
 }
+
+/// Changes feed activity on cases without moving their SystemModstamp; returns the case Ids
+/// touched through comments (one new, one deleted) and through a new post.
+fn add_feed_activity(org: &FakeOrg, cases: &[Record]) -> (Vec<String>, String) {
+    let item_of = |case: &Record| case["Feeds"][0]["Id"].as_str().unwrap().to_string();
+    let commented = &cases[1];
+    let comment: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+        "FeedItemId": item_of(commented), "CommentBody": "fresh comment 81c2"
+    }))
+    .unwrap();
+    org.with_store(|s| s.create("FeedComment", &comment))
+        .unwrap();
+    let mut by_comment = vec![commented["Id"].as_str().unwrap().to_string()];
+    let pruned = cases[3..]
+        .iter()
+        .find_map(|case| {
+            let feeds = case["Feeds"].as_array()?;
+            let comment = feeds
+                .iter()
+                .flat_map(|f| f["FeedComments"].as_array().unwrap().iter())
+                .next()?;
+            Some((
+                case["Id"].as_str()?.to_string(),
+                comment["Id"].as_str()?.to_string(),
+            ))
+        })
+        .expect("a seeded case with a comment");
+    org.with_store(|s| s.delete("FeedComment", &pruned.1))
+        .unwrap();
+    by_comment.push(pruned.0);
+    let posted = cases[2]["Id"].as_str().unwrap().to_string();
+    let post: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+        "ParentId": posted, "Type": "TextPost", "Body": "fresh post 5d0e"
+    }))
+    .unwrap();
+    org.with_store(|s| s.create("FeedItem", &post)).unwrap();
+    (by_comment, posted)
+}
+
+async fn incremental_cases(
+    org: &FakeOrg,
+    client: &SalesforceClient,
+    since: chrono::DateTime<chrono::Utc>,
+) -> (HashMap<String, String>, u64) {
+    let plan = client.plan("Case").await.unwrap();
+    org.reset_stats();
+    let filter = FetchFilter {
+        modified_since: Some(since),
+        ..FetchFilter::default()
+    };
+    let (changed, calls) = fetch_all(client, &plan, &filter).await;
+    let by_id = changed
+        .iter()
+        .map(|r| {
+            (
+                r["Id"].as_str().unwrap().to_string(),
+                serde_json::to_string(r).unwrap(),
+            )
+        })
+        .collect();
+    (by_id, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_case_fetches_bring_back_cases_whose_comments_changed() {
+    let org = start(60);
+    let client = connect(&org).await;
+    let plan = client.plan("Case").await.unwrap();
+    let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (by_comment, _) = add_feed_activity(&org, &cases);
+    let (changed, calls) = incremental_cases(&org, &client, since).await;
+    assert!(changed[&by_comment[0]].contains("fresh comment 81c2"));
+    assert!(
+        changed.contains_key(&by_comment[1]),
+        "the case that lost a comment is refreshed"
+    );
+    // Changed-cases query, one composite for feed activity, then the refetch by Id (query +
+    // composite for comments).
+    assert_eq!(calls, 4, "{:?}", org.stats());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fake org: top-level CaseFeed queries return no rows (soql Execution::project drops view rows whose ObjectDef is FeedItem)"]
+async fn incremental_case_fetches_bring_back_cases_with_new_posts() {
+    let org = start(60);
+    let client = connect(&org).await;
+    let plan = client.plan("Case").await.unwrap();
+    let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (by_comment, posted) = add_feed_activity(&org, &cases);
+    let (changed, _) = incremental_cases(&org, &client, since).await;
+    assert!(changed[&posted].contains("fresh post 5d0e"));
+    assert_eq!(
+        changed.len(),
+        by_comment.len() + 1,
+        "only cases with activity"
+    );
+}

@@ -24,7 +24,7 @@ pub use error::SfError;
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::LoginTarget;
-pub use plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
+pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
 pub use query::QueryPage;
 
 /// A record as Salesforce returns it: `attributes` first, then the selected fields in SELECT
