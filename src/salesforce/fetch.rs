@@ -45,8 +45,14 @@ const IN_CLAUSE_OVERHEAD: usize = 64;
 const MAX_UNMATCHED_ROWS: usize = 2_000;
 
 impl SalesforceClient {
-    /// Every record of `plan.object` matching `filter`, delivered page by page to `sink`.
-    /// See the crate docs of [`super`] for the shape of Feeds and ContentDocumentLinks.
+    /// Every record of `plan.object` matching `filter`, delivered page by page to `sink`
+    /// (memory: about a page). Handles query paging, child batches, wide-object field
+    /// splitting merged by Id (missing rows refetched by Id), and subqueries turned into
+    /// arrays: `ContentDocumentLinks` is an array of links with `ContentDocument {Title,
+    /// FileExtension, ContentSize, LatestPublishedVersionId}`; on a Case, `Feeds` is an array
+    /// in time order whose items each carry `FeedComments`, also in time order. With
+    /// `modified_since`, records whose feed changed since are refetched too (a new comment
+    /// does not move its case's SystemModstamp). Any failed batch fails the whole fetch.
     pub async fn fetch_records(
         &self,
         plan: &ObjectPlan,
