@@ -623,3 +623,37 @@ async fn incremental_case_fetches_bring_back_cases_with_new_posts() {
         "only cases with activity"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_literals_survive_the_trip_over_http() {
+    use sfmount::salesforce::soql::{Condition, Literal, Soql};
+    let org = start(10);
+    let client = connect(&org).await;
+    let names = [
+        "O'Brien & Sons",
+        "back\\slash \"quoted\"",
+        "plus+percent%20hash#amp&eq=",
+        "new\nline\ttab",
+        "Zürich 東京 🚀",
+        "'; DROP TABLE Account; --",
+        "  leading and trailing  ",
+        "a\\'b",
+    ];
+    for name in names {
+        let body: serde_json::Map<String, Value> =
+            serde_json::from_value(serde_json::json!({ "Name": name })).unwrap();
+        let id = org.with_store(|s| s.create("Account", &body)).unwrap();
+        let soql = Soql::select(["Id", "Name"])
+            .from("Account")
+            .where_(Condition::eq("Name", Literal::string(name)))
+            .build();
+        let mut rows = Vec::new();
+        client
+            .query_all_pages(&soql, false, &mut |page| rows.extend(page))
+            .await
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(rows.len(), 1, "{name:?}");
+        assert_eq!(rows[0]["Id"], id.as_str());
+        assert_eq!(rows[0]["Name"], name);
+    }
+}
