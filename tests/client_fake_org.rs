@@ -657,3 +657,29 @@ async fn awkward_literals_survive_the_trip_over_http() {
         assert_eq!(rows[0]["Name"], name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_change_under_the_cache_fails_once_then_heals() {
+    let org = start(20);
+    let client = connect(&org).await;
+    let plan = client.plan("Account").await.unwrap();
+    assert!(plan.fields.iter().any(|f| f == "Phone"));
+    org.with_store(|s| s.set_field_hidden("Account", "Phone", true))
+        .unwrap();
+    let err = client
+        .fetch_records(&plan, &FetchFilter::default(), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::InvalidField { .. }), "{err:?}");
+    org.reset_stats();
+    let fresh = client.plan("Account").await.unwrap();
+    assert!(!fresh.fields.iter().any(|f| f == "Phone"));
+    let (records, _) = fetch_all(&client, &fresh, &FetchFilter::default()).await;
+    assert_eq!(records.len(), org.with_store(|s| s.record_count("Account")));
+    let stats = org.stats();
+    assert_eq!(
+        stats.requests.describe_global, 1,
+        "described again after the failure"
+    );
+    assert!(stats.requests.describe >= 1);
+}

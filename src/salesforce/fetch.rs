@@ -53,7 +53,24 @@ impl SalesforceClient {
     /// in time order whose items each carry `FeedComments`, also in time order. With
     /// `modified_since`, records whose feed changed since are refetched too (a new comment
     /// does not move its case's SystemModstamp). Any failed batch fails the whole fetch.
+    ///
+    /// When the org rejects the query as built from the cached describes (INVALID_FIELD,
+    /// INVALID_TYPE), the caches are dropped: the error is returned, and the next `plan()`
+    /// describes again.
     pub async fn fetch_records(
+        &self,
+        plan: &ObjectPlan,
+        filter: &FetchFilter,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    ) -> Result<FetchSummary, SfError> {
+        let result = self.fetch_records_cached(plan, filter, sink).await;
+        if let Err(SfError::InvalidField { .. } | SfError::InvalidType { .. }) = &result {
+            self.forget_schema();
+        }
+        result
+    }
+
+    async fn fetch_records_cached(
         &self,
         plan: &ObjectPlan,
         filter: &FetchFilter,
@@ -142,7 +159,8 @@ impl SalesforceClient {
                     include_deleted: filter.include_deleted,
                     ids: Some(active),
                 };
-                let extra = Box::pin(self.fetch_records(plan, &by_id, &mut counting_sink)).await?;
+                let extra =
+                    Box::pin(self.fetch_records_cached(plan, &by_id, &mut counting_sink)).await?;
                 meter.add(extra.api_calls);
             }
         }
