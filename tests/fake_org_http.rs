@@ -309,6 +309,9 @@ async fn versions_resources_limits_and_unknown_paths() {
     assert!(list.contains(
         &json!({"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"})
     ));
+    let head = send(api.http.head(api.url("/services/data/"))).await;
+    assert_eq!(head.status, 200);
+    assert!(head.raw.is_empty(), "HEAD has no body");
     let no_slash = api.get("/services/data").await;
     assert_eq!(no_slash.body, versions.body);
     assert_eq!(org.stats().api_usage, 0, "the version list is free");
@@ -1077,6 +1080,31 @@ async fn feed_items_on_a_case_show_in_case_feed_and_feeds() {
         .unwrap()
         .iter()
         .any(|r| r["Body"] == "posted by the http test"));
+
+    // A comment on that item shows under the item's FeedComments.
+    let comment = api
+        .send_json(
+            reqwest::Method::POST,
+            "sobjects/FeedComment",
+            &json!({"FeedItemId": item_id, "CommentBody": "a comment over http"}),
+        )
+        .await;
+    assert_eq!(comment.status, 201, "{:?}", comment.body);
+    let with_comments = api
+        .query(&format!(
+            "SELECT Id, (SELECT Id, CommentBody FROM FeedComments) FROM CaseFeed WHERE ParentId = '{case_id}'"
+        ))
+        .await;
+    assert_eq!(with_comments.status, 200, "{:?}", with_comments.body);
+    let item = with_comments.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Id"] == item_id)
+        .expect("the new item");
+    let comments = &item["FeedComments"]["records"];
+    assert_eq!(comments[0]["CommentBody"], "a comment over http");
+    assert_eq!(comments[0]["attributes"]["type"], "FeedComment");
 }
 
 #[tokio::test]
@@ -1218,4 +1246,24 @@ async fn hidden_fields_vanish_from_describe_records_and_queries() {
     let record = api.get(&format!("sobjects/Account/{id}")).await;
     assert_eq!(record.status, 200);
     assert!(record.body.get("Phone").is_none());
+}
+
+#[tokio::test]
+async fn dropping_the_org_stops_it_even_with_an_idle_keep_alive_client() {
+    let org = small_org();
+    let base = org.base_url();
+    let api = login(&org).await;
+    assert_eq!(api.get("limits").await.status, 200);
+    // `api.http` keeps its connection open in its pool while the org is dropped.
+    let started = Instant::now();
+    tokio::task::spawn_blocking(move || org.shutdown())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let after = reqwest::Client::new()
+        .get(format!("{base}/services/data/"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(after.is_err(), "nothing listens any more");
 }

@@ -240,7 +240,12 @@ fn identity(shared: &Shared, req: &Incoming, org: &str, user: &str) -> Reply {
     }
     let fields = ["Username", "Name", "Email", "FirstName", "LastName"].map(String::from);
     let user_record = store
-        .get_record("User", user, Some(&fields), "59.0")
+        .get_record(
+            "User",
+            user,
+            Some(&fields),
+            crate::fake_org::store::DEFAULT_API_VERSION,
+        )
         .unwrap_or(Value::Null);
     let text = |k: &str| user_record.get(k).cloned().unwrap_or(Value::Null);
     Reply::ok(json!({

@@ -89,7 +89,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     let incoming = Incoming {
-        method: parts.method.as_str().to_ascii_uppercase(),
+        // HEAD is answered as GET; hyper sends the headers without the body.
+        method: if parts.method == axum::http::Method::HEAD {
+            "GET".to_string()
+        } else {
+            parts.method.as_str().to_ascii_uppercase()
+        },
         path,
         query: parts.uri.query().map(str::to_string),
         authorization: header("authorization"),

@@ -74,10 +74,13 @@ pub fn execute(
     let ids = if plan.is_count {
         Vec::new()
     } else {
-        rows.iter()
-            .filter_map(|r| r.get("Id").and_then(serde_json::Value::as_str))
-            .map(str::to_string)
-            .collect()
+        let mut ids = Vec::with_capacity(rows.len());
+        ids.extend(
+            rows.iter()
+                .filter_map(|r| eval::get_early(r, "Id").and_then(serde_json::Value::as_str))
+                .map(str::to_string),
+        );
+        ids
     };
     Ok(Execution {
         object: object.name.clone(),
@@ -102,10 +105,17 @@ impl Execution {
         opts: &ExecOptions,
         ids: &[String],
     ) -> Vec<serde_json::Value> {
+        let Some(object) = ds.object(&self.object) else {
+            return Vec::new();
+        };
+        // A view object (CaseFeed over FeedItem rows) shares its storage object's key
+        // prefix, and its rows are shown under the queried name.
         ids.iter()
+            .filter(|id| {
+                object.key_prefix.is_empty() || id.get(..3) == Some(object.key_prefix.as_str())
+            })
             .filter_map(|id| ds.record_by_id(id))
-            .filter(|(object, _)| object.name == self.object)
-            .map(|(object, record)| {
+            .map(|(_, record)| {
                 eval::project_row(ds, opts, object, record, &self.plan.columns, false)
             })
             .collect()

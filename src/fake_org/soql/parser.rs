@@ -14,6 +14,9 @@ use super::SoqlError;
 /// Salesforce rejects OFFSET values above this with NUMBER_OUTSIDE_VALID_RANGE.
 pub const MAX_OFFSET: u64 = 2_000;
 
+/// The longest SOQL statement a real org accepts, in characters.
+pub const MAX_QUERY_CHARS: usize = 100_000;
+
 /// Parentheses and NOT nest at most this deep; real queries stay far below, and the bound
 /// keeps recursion on hostile input from exhausting the stack.
 const MAX_NESTING: usize = 64;
@@ -418,6 +421,13 @@ struct Parser<'s> {
 
 /// Parses a whole statement.
 pub fn parse(soql: &str) -> Result<Query, SoqlError> {
+    // Checked on bytes first so a huge input is refused without counting its characters.
+    if soql.len() > MAX_QUERY_CHARS && soql.chars().count() > MAX_QUERY_CHARS {
+        return Err(SoqlError::new(
+            "MALFORMED_QUERY",
+            format!("SOQL statements cannot be longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
     let tokens = lex(soql)?;
     let mut parser = Parser {
         src: soql,
