@@ -196,7 +196,22 @@ impl SalesforceClient {
         let mut parents: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         for ((soql, first), source) in soqls.iter().zip(firsts).zip(&plan.activity_sources) {
-            for row in self.drain(first?, query_what(soql), meter).await? {
+            let rows = match first {
+                Ok(page) => self.drain(page, query_what(soql), meter).await?,
+                // Some orgs refuse unfiltered feed queries ("Implementation restriction") for
+                // users without View All Data. The changed records themselves were delivered;
+                // only feed-only changes wait for a full listing, so say so and go on.
+                Err(
+                    e @ (SfError::Query { .. }
+                    | SfError::InvalidField { .. }
+                    | SfError::InvalidType { .. }),
+                ) => {
+                    tracing::warn!(object = %source.object, error = %e, "cannot list recent feed activity; feed-only changes show up at the next full listing");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for row in rows {
                 if let Some(id) = row.get(&source.parent_field).and_then(Value::as_str) {
                     if seen.insert(id.to_string()) {
                         parents.push(id.to_string());
