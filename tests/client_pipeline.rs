@@ -489,3 +489,55 @@ async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
         "one activity batch, no retry"
     );
 }
+
+#[tokio::test]
+async fn an_expired_query_locator_is_a_clear_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let b = base.clone();
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(serde_json::json!({
+                    "totalSize": 4000, "done": false,
+                    "nextRecordsUrl": "/services/data/v62.0/query/01gD0000002HU6KIAW-2000",
+                    "records": [{"attributes": {"type": "Account"}, "Id": "001A"}]
+                }))
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query/{locator}",
+            get(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(serde_json::json!([{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}])),
+                )
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let mut pages = 0;
+    let err = client
+        .query_all_pages("SELECT Id FROM Account", false, &mut |_| pages += 1)
+        .await
+        .unwrap_err();
+    assert_eq!(pages, 1, "the first page was delivered before the failure");
+    assert!(
+        matches!(&err, SfError::Query { code, .. } if code == "INVALID_QUERY_LOCATOR"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("start again"), "{err}");
+    assert!(!err.is_transient());
+}
