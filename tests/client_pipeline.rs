@@ -1,0 +1,543 @@
+//! The request pipeline against small local servers that misbehave in ways the fake org
+//! does not: HTML error pages, truncated JSON, silence, closed ports.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use sfmount::salesforce::{ClientSettings, LoginTarget, SalesforceClient, Secret, SfError};
+
+const SECRET: &str = "s3cr3t-value-never-shown";
+const TOKEN: &str = "00Dxx0000000001!AQ-token-never-shown";
+
+#[derive(Clone, Copy)]
+enum Answer {
+    Token,
+    Html503,
+    Truncated,
+    Silent,
+    Unauthorized,
+}
+
+#[derive(Clone)]
+struct Mock {
+    token: Answer,
+    api: Answer,
+    token_hits: Arc<AtomicUsize>,
+    api_hits: Arc<AtomicUsize>,
+}
+
+fn respond(answer: Answer, base: &str) -> Response {
+    match answer {
+        Answer::Token => (
+            [("content-type", "application/json;charset=UTF-8")],
+            format!(r#"{{"access_token":"{TOKEN}","instance_url":"{base}","token_type":"Bearer","issued_at":"1705314600000"}}"#),
+        )
+            .into_response(),
+        Answer::Html503 => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("content-type", "text/html")],
+            "<html><body><h1>Down for maintenance</h1></body></html>",
+        )
+            .into_response(),
+        Answer::Truncated => (
+            [("content-type", "application/json;charset=UTF-8"), ("sforce-limit-info", "api-usage=7/15000")],
+            r#"{"encoding":"UTF-8","maxBatchSize":200,"sobjects":[{"name":"Acc"#,
+        )
+            .into_response(),
+        Answer::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            [("content-type", "application/json;charset=UTF-8")],
+            r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
+        )
+            .into_response(),
+        Answer::Silent => unreachable!("handled by sleeping"),
+    }
+}
+
+async fn start(token: Answer, api: Answer) -> (String, Mock) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let mock = Mock {
+        token,
+        api,
+        token_hits: Arc::default(),
+        api_hits: Arc::default(),
+    };
+    let (m1, m2, b1, b2) = (mock.clone(), mock.clone(), base.clone(), base.clone());
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let m = m1.clone();
+                let b = b1.clone();
+                async move {
+                    m.token_hits.fetch_add(1, Ordering::SeqCst);
+                    if let Answer::Silent = m.token {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    respond(m.token, &b)
+                }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/sobjects",
+            get(move || {
+                let m = m2.clone();
+                let b = b2.clone();
+                async move {
+                    m.api_hits.fetch_add(1, Ordering::SeqCst);
+                    if let Answer::Silent = m.api {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    respond(m.api, &b)
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, mock)
+}
+
+fn settings(base: &str, timeout: Duration) -> ClientSettings {
+    let mut s = ClientSettings::new(
+        LoginTarget::Url(base.to_string()),
+        "client-id",
+        Secret::new(SECRET),
+    );
+    s.request_timeout = timeout;
+    s
+}
+
+fn assert_no_secrets(text: &str) {
+    assert!(!text.contains(SECRET), "secret leaked: {text}");
+    assert!(!text.contains(TOKEN), "token leaked: {text}");
+}
+
+#[tokio::test]
+async fn closed_port_is_a_clear_error_within_the_deadline() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let started = Instant::now();
+    let err = SalesforceClient::connect(settings(
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_secs(3),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, SfError::Unavailable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.to_lowercase().contains("refused") || text.contains("connect"),
+        "{text}"
+    );
+    assert_no_secrets(&format!("{text} {err:?}"));
+}
+
+#[tokio::test]
+async fn html_503_on_login_is_retried_then_reported() {
+    let (base, mock) = start(Answer::Html503, Answer::Token).await;
+    let started = Instant::now();
+    let err = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(matches!(err, SfError::Unavailable { .. }), "{err:?}");
+    assert!(err.to_string().contains("non-JSON"), "{err}");
+    // One attempt plus the default three retries: bounded, no storm.
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn html_503_on_an_api_call_is_retried_then_reported() {
+    let (base, mock) = start(Answer::Token, Answer::Html503).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let err = client.describe_global().await.unwrap_err();
+    assert!(matches!(err, SfError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_transient());
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 4);
+    assert_no_secrets(&format!("{err} {err:?} {client:?}"));
+}
+
+#[tokio::test]
+async fn truncated_json_is_malformed_and_not_retried() {
+    let (base, mock) = start(Answer::Token, Answer::Truncated).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let err = client.describe_global().await.unwrap_err();
+    assert!(matches!(err, SfError::Malformed { .. }), "{err:?}");
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 1);
+    // The limit header of the failed response was still read.
+    assert_eq!(
+        client.api_usage().map(|u| (u.used, u.max)),
+        Some((7, 15000))
+    );
+    // A failed describeGlobal is not cached: the next call asks again.
+    let _ = client.describe_global().await;
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_silent_server_ends_in_a_timeout_at_the_deadline() {
+    let (base, _mock) = start(Answer::Token, Answer::Silent).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_millis(800)))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = client.describe_global().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, SfError::Timeout { .. }), "{err:?}");
+    assert!(
+        elapsed >= Duration::from_millis(700) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+
+    let (base, _mock) = start(Answer::Silent, Answer::Token).await;
+    let started = Instant::now();
+    let err = SalesforceClient::connect(settings(&base, Duration::from_millis(800)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn settings_are_checked_before_any_request() {
+    let (base, mock) = start(Answer::Token, Answer::Token).await;
+    let mut s = settings(&base, Duration::from_secs(5));
+    s.client_secret = Secret::new("");
+    assert!(matches!(
+        SalesforceClient::connect(s).await.unwrap_err(),
+        SfError::Config { .. }
+    ));
+    let mut s = settings(&base, Duration::from_secs(5));
+    s.api_version = "v62".into();
+    assert!(matches!(
+        SalesforceClient::connect(s).await.unwrap_err(),
+        SfError::Config { .. }
+    ));
+    let mut s = settings(&base, Duration::from_secs(5));
+    s.login = LoginTarget::Domain("login".into());
+    assert!(matches!(
+        SalesforceClient::connect(s).await.unwrap_err(),
+        SfError::Config { .. }
+    ));
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_401_that_survives_reauthentication_is_an_error_not_a_loop() {
+    let (base, mock) = start(Answer::Token, Answer::Unauthorized).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let err = client.describe_global().await.unwrap_err();
+    assert!(matches!(err, SfError::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("INVALID_SESSION_ID"), "{err}");
+    // Login, one re-authentication; the call itself twice.
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 2);
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 2);
+    assert_no_secrets(&format!("{err} {err:?}"));
+}
+
+/// A wide object whose second field chunk loses row B, as happens when a row changes between
+/// the split queries. `refetchable` says whether B can be found again by Id.
+async fn start_split_mock(refetchable: bool) -> (String, Arc<AtomicUsize>) {
+    use std::collections::HashMap;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let refetches = Arc::new(AtomicUsize::new(0));
+    let (b, r) = (base.clone(), refetches.clone());
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(move |axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>| {
+                let r = r.clone();
+                async move {
+                    let q = params.get("q").cloned().unwrap_or_default();
+                    let select = &q[7..q.find(" FROM ").unwrap()];
+                    let fields: Vec<&str> = select.split(", ").collect();
+                    let ids: Vec<String> = if let Some(start) = q.find(" WHERE Id IN (") {
+                        r.fetch_add(1, Ordering::SeqCst);
+                        let list = &q[start + 14..q.rfind(')').unwrap()];
+                        list.split(',')
+                            .map(|s| s.trim_matches('\'').to_string())
+                            .filter(|id| refetchable || id != "B")
+                            .collect()
+                    } else if q.contains("Owner.Name") {
+                        vec!["A".into(), "B".into(), "C".into()]
+                    } else {
+                        vec!["A".into(), "C".into()]
+                    };
+                    let rows: Vec<serde_json::Value> = ids
+                        .iter()
+                        .map(|id| {
+                            let mut row = serde_json::Map::new();
+                            row.insert("attributes".into(), serde_json::json!({"type": "Wide__c"}));
+                            row.insert("Id".into(), id.clone().into());
+                            for f in &fields {
+                                match *f {
+                                    "Id" => {}
+                                    "Owner.Name" => {
+                                        row.insert("Owner".into(), serde_json::json!({"Name": "Olga"}));
+                                    }
+                                    f => {
+                                        row.insert(f.to_string(), format!("{f}={id}").into());
+                                    }
+                                }
+                            }
+                            serde_json::Value::Object(row)
+                        })
+                        .collect();
+                    axum::Json(serde_json::json!({"totalSize": rows.len(), "done": true, "records": rows}))
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, refetches)
+}
+
+fn wide_plan() -> sfmount::salesforce::ObjectPlan {
+    sfmount::salesforce::ObjectPlan {
+        object: "Wide__c".into(),
+        label: "Wide".into(),
+        key_prefix: None,
+        custom: true,
+        fields: (0..900)
+            .map(|i| format!("Wide_Field_Number_{i:04}__c"))
+            .collect(),
+        relationship_fields: vec!["Owner.Name".into()],
+        subqueries: vec![],
+        name_field: None,
+        has_system_modstamp: false,
+        formula_fields: vec![],
+        subquery_plans: vec![],
+        feed_comments: None,
+    }
+}
+
+#[tokio::test]
+async fn a_row_missing_from_a_split_chunk_is_refetched_by_id() {
+    let (base, refetches) = start_split_mock(true).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let plan = wide_plan();
+    let mut records = Vec::new();
+    let summary = client
+        .fetch_records(&plan, &Default::default(), &mut |page| records.extend(page))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["A", "B", "C"]);
+    for record in &records {
+        let id = record["Id"].as_str().unwrap();
+        for field in &plan.fields {
+            assert_eq!(record[field], format!("{field}={id}"), "{id} {field}");
+        }
+        assert_eq!(record["Owner"]["Name"], "Olga");
+    }
+    // B was missing from every chunk after the first: one refetch per such chunk.
+    let chunks = summary.api_calls as usize - refetches.load(Ordering::SeqCst);
+    assert!(chunks >= 2, "{summary:?}");
+    assert_eq!(refetches.load(Ordering::SeqCst), chunks - 1);
+}
+
+#[tokio::test]
+async fn a_row_that_vanished_between_split_queries_is_left_out_not_half_filled() {
+    let (base, _) = start_split_mock(false).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let plan = wide_plan();
+    let mut records = Vec::new();
+    client
+        .fetch_records(&plan, &Default::default(), &mut |page| records.extend(page))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["A", "C"]);
+    assert!(records
+        .iter()
+        .all(|r| plan.fields.iter().all(|f| r.contains_key(f))));
+}
+
+/// An org that refuses unfiltered feed queries, as some do for users without View All Data.
+async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let composites = Arc::new(AtomicUsize::new(0));
+    let (b, c) = (base.clone(), composites.clone());
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [
+                    {"attributes": {"type": "Case"}, "Id": "500A", "Feeds": null}
+                ]}))
+            }),
+        )
+        .route(
+            "/services/data/v62.0/composite",
+            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let c = c.clone();
+                async move {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    let responses: Vec<serde_json::Value> = body["compositeRequest"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| serde_json::json!({
+                            "body": [{"errorCode": "MALFORMED_QUERY", "message": "Implementation restriction: this feed requires a filter by Id or ParentId"}],
+                            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": r["referenceId"]
+                        }))
+                        .collect();
+                    axum::Json(serde_json::json!({ "compositeResponse": responses }))
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, composites)
+}
+
+#[tokio::test]
+async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
+    use sfmount::salesforce::{ActivitySource, FeedCommentPlan, FetchFilter, SubqueryPlan};
+    let (base, composites) = start_restricted_feed_mock().await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let activity = |object: &str| ActivitySource {
+        object: object.into(),
+        parent_field: "ParentId".into(),
+        modstamp_field: "SystemModstamp".into(),
+    };
+    let plan = sfmount::salesforce::ObjectPlan {
+        object: "Case".into(),
+        label: "Case".into(),
+        key_prefix: Some("500".into()),
+        custom: false,
+        fields: vec!["Id".into(), "SystemModstamp".into()],
+        relationship_fields: vec![],
+        subqueries: vec!["Feeds".into()],
+        name_field: None,
+        has_system_modstamp: true,
+        formula_fields: vec![],
+        subquery_plans: vec![SubqueryPlan {
+            relationship: "Feeds".into(),
+            child_object: "CaseFeed".into(),
+            fields: vec!["Id".into()],
+            order_by: vec![],
+        }],
+        feed_comments: Some(FeedCommentPlan {
+            object: "FeedComment".into(),
+            fields: vec!["Id".into(), "FeedItemId".into()],
+            filter_field: "ParentId".into(),
+            feed_item_field: "FeedItemId".into(),
+            activity_sources: vec![activity("CaseFeed"), activity("FeedComment")],
+        }),
+    };
+    let filter = FetchFilter {
+        modified_since: Some(chrono::Utc::now()),
+        ..FetchFilter::default()
+    };
+    let mut records = Vec::new();
+    let summary = client
+        .fetch_records(&plan, &filter, &mut |page| records.extend(page))
+        .await
+        .unwrap();
+    assert_eq!(summary.records, 1);
+    assert_eq!(records[0]["Feeds"], serde_json::json!([]));
+    assert_eq!(
+        composites.load(Ordering::SeqCst),
+        1,
+        "one activity batch, no retry"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_query_locator_is_a_clear_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let b = base.clone();
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(serde_json::json!({
+                    "totalSize": 4000, "done": false,
+                    "nextRecordsUrl": "/services/data/v62.0/query/01gD0000002HU6KIAW-2000",
+                    "records": [{"attributes": {"type": "Account"}, "Id": "001A"}]
+                }))
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query/{locator}",
+            get(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(serde_json::json!([{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}])),
+                )
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let mut pages = 0;
+    let err = client
+        .query_all_pages("SELECT Id FROM Account", false, &mut |_| pages += 1)
+        .await
+        .unwrap_err();
+    assert_eq!(pages, 1, "the first page was delivered before the failure");
+    assert!(
+        matches!(&err, SfError::Query { code, .. } if code == "INVALID_QUERY_LOCATOR"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("start again"), "{err}");
+    assert!(!err.is_transient());
+}
