@@ -119,16 +119,7 @@ impl FakeOrg {
             records: config.records,
             seed: config.seed,
         });
-        let shared = Arc::new(Shared::new(
-            base_url.clone(),
-            config.client_id,
-            config.client_secret,
-            config.api_limit,
-            config.token_ttl,
-            config.latency_ms,
-            config.seed,
-            store,
-        ));
+        let shared = Arc::new(Shared::new(base_url.clone(), &config, store));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("fake-org-worker")
