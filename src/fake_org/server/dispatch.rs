@@ -786,4 +786,104 @@ mod tests {
         assert_eq!(basic_credentials(&bearer), None);
         assert_eq!(bearer.bearer_token(), Some("abc"));
     }
+
+    mod never_panics {
+        use super::*;
+        use crate::fake_org::server::FakeOrgConfig;
+        use crate::fake_org::store::{GenerateOptions, Store};
+        use proptest::prelude::*;
+        use std::sync::OnceLock;
+
+        fn shared() -> &'static Shared {
+            static SHARED: OnceLock<Shared> = OnceLock::new();
+            SHARED.get_or_init(|| {
+                let store = Store::generate(&GenerateOptions {
+                    records: 5,
+                    seed: 7,
+                });
+                Shared::new(
+                    "http://127.0.0.1:1".into(),
+                    &FakeOrgConfig::default(),
+                    store,
+                )
+            })
+        }
+
+        fn token() -> &'static str {
+            static TOKEN: OnceLock<String> = OnceLock::new();
+            TOKEN.get_or_init(|| {
+                let org = shared().store.read().unwrap().org_id().to_string();
+                shared().issue_token(&org).0
+            })
+        }
+
+        /// Path pieces that reach deep into the router, mixed with arbitrary text.
+        fn segment() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("services".to_string()),
+                Just("data".to_string()),
+                Just("v59.0".to_string()),
+                Just("sobjects".to_string()),
+                Just("query".to_string()),
+                Just("queryAll".to_string()),
+                Just("composite".to_string()),
+                Just("Account".to_string()),
+                Just("ContentVersion".to_string()),
+                Just("describe".to_string()),
+                Just("VersionData".to_string()),
+                Just("_fake".to_string()),
+                Just("01gFK00000000000AA-2000".to_string()),
+                Just("001000000000000AAA".to_string()),
+                "[a-zA-Z0-9%._~-]{0,20}",
+                any::<String>(),
+            ]
+        }
+
+        fn request() -> impl Strategy<Value = Incoming> {
+            (
+                prop::sample::select(vec!["GET", "POST", "PATCH", "DELETE", "PUT"]),
+                prop::sample::select(vec![
+                    "",
+                    "/services/data/v59.0",
+                    "/services/data/v59.0/sobjects",
+                    "/services/data/v59.0/query",
+                    "/_fake",
+                ]),
+                prop::collection::vec(segment(), 0..5),
+                prop::option::of(any::<String>()),
+                prop_oneof![
+                    Just(b"{\"compositeRequest\": [{\"method\": \"GET\", \"url\": \"/services/data/v59.0/query?q=SELECT+Id+FROM+Account\", \"referenceId\": \"r\"}]}".to_vec()),
+                    Just(b"{\"Name\": \"x\"}".to_vec()),
+                    prop::collection::vec(any::<u8>(), 0..64),
+                ],
+                any::<bool>(),
+            )
+                .prop_map(|(method, prefix, segments, query, body, authorised)| Incoming {
+                    method: method.to_string(),
+                    path: format!("{prefix}/{}", segments.join("/")),
+                    query,
+                    authorization: authorised.then(|| format!("Bearer {}", token())),
+                    query_options: None,
+                    body,
+                    header_bytes: 100,
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+            #[test]
+            fn any_request_gets_an_http_status(req in request()) {
+                let reply = handle(shared(), &req);
+                prop_assert!((200..600).contains(&reply.status), "{}", reply.status);
+                if reply.status >= 400 {
+                    let is_error_shape = match &reply.payload {
+                        Payload::Json(Value::Array(items)) => items.iter().all(|e| e.get("errorCode").is_some()),
+                        Payload::Json(Value::Object(m)) => m.contains_key("error"),
+                        _ => false,
+                    };
+                    prop_assert!(is_error_shape, "{:?}", reply.payload);
+                }
+            }
+        }
+    }
 }
