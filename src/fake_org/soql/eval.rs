@@ -250,11 +250,19 @@ fn matches(ds: &dyn DataSource, object: &ObjectDef, record: &Record, cond: &Cond
             field,
             negated,
             values,
+            text_set,
         } => {
             let actual = field_value(ds, object, record, field);
-            let hit = values
-                .iter()
-                .any(|v| compare(&actual, CompareOp::Eq, v, &field.field));
+            let hit = match (text_set, actual.as_str()) {
+                (Some(set), Some(text)) if text.is_ascii() => {
+                    set.contains(text.to_ascii_lowercase().as_str())
+                }
+                (Some(set), Some(text)) => set.contains(text.to_lowercase().as_str()),
+                (Some(_), None) => false,
+                (None, _) => values
+                    .iter()
+                    .any(|v| compare(&actual, CompareOp::Eq, v, &field.field)),
+            };
             hit != *negated
         }
         Cond::IdIn {

@@ -111,7 +111,9 @@ impl Execution {
         // A view object (CaseFeed over FeedItem rows) shares its storage object's key
         // prefix, and its rows are shown under the queried name.
         ids.iter()
-            .filter(|id| id.get(..3) == Some(object.key_prefix.as_str()))
+            .filter(|id| {
+                object.key_prefix.is_empty() || id.get(..3) == Some(object.key_prefix.as_str())
+            })
             .filter_map(|id| ds.record_by_id(id))
             .map(|(_, record)| {
                 eval::project_row(ds, opts, object, record, &self.plan.columns, false)

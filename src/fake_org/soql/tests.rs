@@ -510,11 +510,20 @@ fn datetime_literal_forms_parse_to_the_same_instant() {
 #[test]
 fn syntax_errors_are_malformed_query_with_a_caret() {
     let org = org();
-    let e = error(&org, "SELECT Id, Name From Account Foo");
+    let e = error(&org, "SELECT Id, Name From Account Foo Bar");
     assert_eq!(e.error_code, "MALFORMED_QUERY");
     assert_eq!(
         e.message,
-        "\nSELECT Id, Name From Account Foo\n                             ^\nERROR at Row:1:Column:30\nunexpected token: 'Foo'"
+        format!(
+            "\nSELECT Id, Name From Account Foo Bar\n{}^\nERROR at Row:1:Column:34\nunexpected token: 'Bar'",
+            " ".repeat(33)
+        )
+    );
+    let e = error(&org, "SELECT Id\nFROM Account\nWHERE Name = 'a' Nope");
+    assert!(
+        e.message
+            .starts_with("\nWHERE Name = 'a' Nope\n                 ^\nERROR at Row:3:Column:18\n"),
+        "{e}"
     );
     for bad in [
         "",
@@ -619,6 +628,21 @@ fn object_name_prefix_on_fields_is_accepted() {
 }
 
 #[test]
+fn object_alias_and_ignored_clauses() {
+    let org = org();
+    let rows = rows(
+        &org,
+        "SELECT a.Name, a.Owner.Name FROM Account a WHERE a.Name = 'Acme' WITH SECURITY_ENFORCED ORDER BY a.Name LIMIT 5 FOR VIEW",
+    );
+    assert_eq!(keys(&rows[0]), ["attributes", "Name", "Owner"]);
+    assert_eq!(rows[0]["Owner"]["Name"], "Bob Boss");
+    let e = error(&org, "SELECT Id FROM Account WITH NOTHING");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    let e = error(&org, "SELECT Id FROM Account GROUP BY Name");
+    assert!(e.message.ends_with("unexpected token: 'GROUP'"), "{e}");
+}
+
+#[test]
 fn parent_relationships_nest_merge_and_are_null_when_empty() {
     let org = org();
     let rows = rows(
@@ -654,6 +678,24 @@ fn two_level_and_custom_relationship_paths() {
     let invoices = rows(&org, "SELECT Name, Account__r.Name FROM Invoice__c");
     assert_eq!(invoices[0]["Account__r"]["Name"], "Acme");
     assert_eq!(invoices[0]["Account__r"]["attributes"]["type"], "Account");
+}
+
+#[test]
+fn relationship_paths_follow_at_most_five_hops() {
+    let org = org();
+    let five = "Owner.Manager.Manager.Manager.Manager.Name";
+    let rows = rows(
+        &org,
+        &format!("SELECT {five} FROM Account WHERE Name = 'Acme'"),
+    );
+    // Bob's manager is Ada, who has none: the chain ends in null after two hops.
+    assert_eq!(rows[0]["Owner"]["Manager"]["Manager"], Value::Null);
+    let e = error(
+        &org,
+        "SELECT Owner.Manager.Manager.Manager.Manager.Manager.Name FROM Account",
+    );
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert!(e.message.contains("at most 5 relationships"), "{e}");
 }
 
 #[test]
@@ -877,6 +919,8 @@ fn in_and_not_in_lists() {
         q("Industry NOT IN ('Energy')"),
         ["beta Corp", "O'Brien & Sons_50%"]
     );
+    assert_eq!(q("Industry IN ('ENERGY')"), ["Acme"]);
+    assert_eq!(q("Industry IN ('Energy', null)"), ["Acme", "beta Corp"]);
     assert_eq!(q("NumberOfEmployees IN (5, 7)"), ["beta Corp"]);
     assert_eq!(
         q(&format!("Id IN ('{}', '{}')", id("001", 1), id("001", 2))),
@@ -994,6 +1038,11 @@ fn relative_date_literals() {
     );
     assert_eq!(q("CreatedDate < LAST_N_DAYS:7"), ["Acme"]);
     assert_eq!(q("CreatedDate > TODAY"), Vec::<String>::new());
+    assert_eq!(
+        q("LastActivityDate < TODAY"),
+        ["Acme", "O'Brien & Sons_50%"]
+    );
+    assert_eq!(q("LastActivityDate > TODAY"), Vec::<String>::new());
     let contacts = run(&org, "SELECT Id FROM Contact WHERE CreatedDate = YESTERDAY");
     assert_eq!(contacts.ids, [id("003", 1)]);
 }
@@ -1602,4 +1651,44 @@ fn case_listing_as_sfmount_sends_it() {
     assert!(rows
         .iter()
         .all(|r| feed_ids.iter().any(|f| r["FeedItemId"] == f.as_str())));
+}
+
+#[test]
+fn relative_date_ranges_on_fixed_days() {
+    use super::ast::RelativeDate as R;
+    use chrono::NaiveDate;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // A Wednesday.
+    let today = day(2024, 3, 6);
+    let range = |r| plan::relative_range(r, today);
+    assert_eq!(range(R::Today), (day(2024, 3, 6), day(2024, 3, 7)));
+    assert_eq!(range(R::Yesterday), (day(2024, 3, 5), day(2024, 3, 6)));
+    assert_eq!(range(R::ThisWeek), (day(2024, 3, 3), day(2024, 3, 10)));
+    assert_eq!(range(R::LastWeek), (day(2024, 2, 25), day(2024, 3, 3)));
+    assert_eq!(range(R::LastMonth), (day(2024, 2, 1), day(2024, 3, 1)));
+    assert_eq!(range(R::NextMonth), (day(2024, 4, 1), day(2024, 5, 1)));
+    assert_eq!(range(R::ThisYear), (day(2024, 1, 1), day(2025, 1, 1)));
+    assert_eq!(range(R::LastNDays(2)), (day(2024, 3, 4), day(2024, 3, 7)));
+    assert_eq!(range(R::NextNDays(2)), (day(2024, 3, 7), day(2024, 3, 9)));
+    let december = plan::relative_range(R::NextMonth, day(2024, 12, 31));
+    assert_eq!(december, (day(2025, 1, 1), day(2025, 2, 1)));
+    // Absurd spans saturate instead of overflowing, and still compare as dates.
+    let (start, _) = range(R::LastNDays(u32::MAX));
+    assert!(start < day(1, 1, 1));
+    let org = org();
+    let all = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:4000000000",
+    );
+    assert_eq!(all.total_size, 3);
+    let none = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate > NEXT_N_DAYS:4000000000",
+    );
+    assert_eq!(none.total_size, 0);
+    let future = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate < NEXT_N_DAYS:4000000000",
+    );
+    assert_eq!(future.total_size, 3);
 }
