@@ -115,10 +115,18 @@ impl FakeOrg {
             local.ip()
         };
         let base_url = format!("http://{}", SocketAddr::new(host, local.port()));
-        let store = Store::generate(&GenerateOptions {
+        let options = GenerateOptions {
             records: config.records,
             seed: config.seed,
-        });
+        };
+        // A bug in data generation must reach the caller as an error, not unwind through
+        // it (the demo and tests report it; the panic message is already on stderr).
+        let store = std::panic::catch_unwind(|| Store::generate(&options)).map_err(|_| {
+            std::io::Error::other(format!(
+                "generating the fake org's data failed (records {}, seed {})",
+                options.records, options.seed
+            ))
+        })?;
         let shared = Arc::new(Shared::new(base_url.clone(), &config, store));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
