@@ -11,9 +11,12 @@
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
 //! - `X-PrettyPrint: 1` gets the Jackson-style layout real orgs use; otherwise bodies are compact.
 
+mod composite;
+mod control;
 mod cursor;
 mod dispatch;
 mod http;
+mod oauth;
 mod pretty;
 mod query;
 mod reply;
@@ -24,8 +27,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use composite::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS};
 pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
-pub use dispatch::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS, MAX_URI_BYTES};
+pub use dispatch::MAX_URI_BYTES;
 pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
 pub use state::{FakeStats, Faults, RequestCounts};
 
