@@ -435,6 +435,9 @@ enum SortKey<'a> {
     Raw(Cow<'a, str>),
     /// Text, lower-cased: Salesforce sorts text case-insensitively.
     Folded(String),
+    /// A picklist value: Salesforce sorts picklists in their defined value order, values
+    /// not in the list after the defined ones.
+    Picklist(usize, String),
     Other,
 }
 
@@ -458,6 +461,14 @@ fn sort_key<'a>(value: Cow<'a, Value>, field: &FieldDef) -> SortKey<'a> {
             Some(Cow::Borrowed(_)) => SortKey::Raw(text),
             None => SortKey::Null,
         },
+        FieldType::Picklist if !field.picklist_values.is_empty() => {
+            let rank = field
+                .picklist_values
+                .iter()
+                .position(|v| v.as_str() == text.as_ref())
+                .unwrap_or(field.picklist_values.len());
+            SortKey::Picklist(rank, text.to_lowercase())
+        }
         _ => SortKey::Folded(text.to_lowercase()),
     }
 }
@@ -479,6 +490,7 @@ fn compare_keys(a: &SortKey, b: &SortKey, spec: &SortSpec) -> Ordering {
         (SortKey::Number(x), SortKey::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
         (SortKey::Raw(x), SortKey::Raw(y)) => x.cmp(y),
         (SortKey::Folded(x), SortKey::Folded(y)) => x.cmp(y),
+        (SortKey::Picklist(x, a), SortKey::Picklist(y, b)) => x.cmp(y).then_with(|| a.cmp(b)),
         _ => Ordering::Equal,
     };
     if spec.descending {

@@ -4,6 +4,20 @@
 //! filters and sorts, and keeps only the ordered Ids of the result; [`Execution::project`]
 //! turns a page of those Ids into rows in Salesforce's wire shape. Errors carry
 //! Salesforce's error codes and wording so that clients react to them as to a real org.
+//!
+//! The subset served: field lists with parent paths up to 5 hops (a polymorphic lookup
+//! shows as the `Name` pseudo-object), one level of parent-to-child subqueries with their
+//! own WHERE/ORDER BY/LIMIT, `COUNT()`, WHERE with AND/OR/NOT and parentheses,
+//! `= != <> < <= > >= LIKE IN NOT IN INCLUDES EXCLUDES`, semi-joins (`Id IN (SELECT ...)`),
+//! typed literals (strings with escapes, numbers, booleans, null, dates, datetimes, relative
+//! dates), ORDER BY with NULLS FIRST/LAST, LIMIT, OFFSET (at most 2,000), object aliases,
+//! and `WITH SECURITY_ENFORCED` / `FOR VIEW` (accepted, no effect). Not served: aggregates
+//! other than `COUNT()`, GROUP BY, TYPEOF, date functions, `FIELDS()`.
+//!
+//! Text compares and sorts case-insensitively, `!=` and `NOT IN` keep null rows, Ids match
+//! in their 15- and 18-character forms, and sorting is stable. `Id =`/`IN` and lookup
+//! `=`/`IN` filters read the store's indexes instead of scanning (candidates then follow
+//! the order of the Ids in the query).
 
 pub mod ast;
 mod eval;

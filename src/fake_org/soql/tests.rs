@@ -108,7 +108,10 @@ fn schema() -> Vec<ObjectDef> {
             field("BillingAddress", FieldType::Address),
             field("AnnualRevenue", FieldType::Currency),
             field("NumberOfEmployees", FieldType::Int),
-            field("Industry", FieldType::Picklist),
+            FieldDef {
+                picklist_values: vec!["Energy".into(), "Banking".into()],
+                ..field("Industry", FieldType::Picklist)
+            },
             field("Interests__c", FieldType::MultiPicklist),
             field("CreatedDate", FieldType::DateTime),
             field("LastActivityDate", FieldType::Date),
@@ -1158,6 +1161,20 @@ fn order_by_several_fields_with_nulls_placement() {
             &org,
             "SELECT Name FROM Account ORDER BY NumberOfEmployees DESC, Name DESC"
         ),
+        ["O'Brien & Sons_50%", "Acme", "beta Corp"]
+    );
+}
+
+#[test]
+fn picklists_sort_in_their_defined_order() {
+    let org = org();
+    // Energy is defined before Banking; nulls first as usual.
+    assert_eq!(
+        names(&org, "SELECT Name FROM Account ORDER BY Industry"),
+        ["beta Corp", "Acme", "O'Brien & Sons_50%"]
+    );
+    assert_eq!(
+        names(&org, "SELECT Name FROM Account ORDER BY Industry DESC"),
         ["O'Brien & Sons_50%", "Acme", "beta Corp"]
     );
 }
