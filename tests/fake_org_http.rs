@@ -1287,3 +1287,17 @@ async fn dropping_the_org_stops_it_even_with_an_idle_keep_alive_client() {
         .await;
     assert!(after.is_err(), "nothing listens any more");
 }
+
+#[tokio::test]
+async fn a_token_from_one_org_is_refused_by_another_with_the_same_seed() {
+    let first = small_org();
+    let second = small_org();
+    let api = login(&first).await;
+    let stranger = Api {
+        base: second.base_url(),
+        http: api.http.clone(),
+        token: api.token.clone(),
+    };
+    assert_eq!(api.get("limits").await.status, 200);
+    assert_eq!(stranger.get("limits").await.status, 401);
+}

@@ -106,9 +106,21 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     let pretty = header("x-prettyprint")
         .is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"));
+    // For the access log: the path only (headers carry the token, query strings carry data).
+    let (method, logged_path) = (incoming.method.clone(), incoming.path.clone());
+    let started = std::time::Instant::now();
     let reply = tokio::task::spawn_blocking(move || dispatch::handle(&shared, &incoming)).await;
     match reply {
-        Ok(reply) => into_response(reply, pretty),
+        Ok(reply) => {
+            tracing::debug!(
+                %method,
+                path = %logged_path,
+                status = reply.status,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "fake org request"
+            );
+            into_response(reply, pretty)
+        }
         Err(err) => {
             tracing::error!(%err, "fake org handler failed");
             into_response(
