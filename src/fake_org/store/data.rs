@@ -1156,26 +1156,25 @@ fn seed_files(s: &mut Seeder, n: usize) {
         doc.insert("FileType".into(), Value::from(file_type(extension)));
         doc.insert("ContentSize".into(), Value::from(size));
 
+        // `--records 0` gives an org without cases or accounts: files then stay unlinked.
+        let case = |k: usize| s.cases.get(k % s.cases.len().max(1)).map(|c| c.0.clone());
+        let account = |k: usize| s.accounts.get(k % s.accounts.len().max(1)).cloned();
         let mut targets: Vec<String> = Vec::new();
         match i % 4 {
-            0 => targets.push(s.cases[i % s.cases.len()].0.clone()),
-            1 => targets.push(s.accounts[i % s.accounts.len()].clone()),
+            0 => targets.extend(case(i)),
+            1 => targets.extend(account(i)),
             2 => {
-                if let Some(p) = s.projects.get(i % s.projects.len().max(1)) {
-                    targets.push(p.clone());
-                }
-                if let Some(inv) = s.invoices.get(i % s.invoices.len().max(1)) {
-                    targets.push(inv.clone());
-                }
+                targets.extend(s.projects.get(i % s.projects.len().max(1)).cloned());
+                targets.extend(s.invoices.get(i % s.invoices.len().max(1)).cloned());
             }
             _ => {
-                targets.push(s.cases[(i * 7) % s.cases.len()].0.clone());
-                targets.push(s.accounts[(i * 3) % s.accounts.len()].clone());
+                targets.extend(case(i * 7));
+                targets.extend(account(i * 3));
             }
         }
         if i == 0 {
             // The first Case always has a file, so a test can rely on one.
-            targets.push(s.cases[0].0.clone());
+            targets.extend(case(0));
             targets.dedup();
         }
         for target in targets {

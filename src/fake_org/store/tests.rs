@@ -968,3 +968,15 @@ fn deleting_a_case_cascades_to_its_feed_and_undelete_restores_it() {
     assert_eq!(store.record_count("CaseFeed"), live_feed);
     assert_eq!(store.record_count("FeedComment"), comments_before);
 }
+
+#[test]
+fn an_org_with_zero_records_per_object_still_generates() {
+    let store = Store::generate(&GenerateOptions {
+        records: 0,
+        seed: 7,
+    });
+    assert_eq!(store.record_count("Account"), 0);
+    assert_eq!(store.record_count("Case"), 0);
+    // Users exist regardless: the integration user must be there to own records.
+    assert!(store.record_count("User") > 0);
+}
