@@ -396,7 +396,7 @@ fn changes_rename_add_and_remove_files_and_move_the_folder_mtime() {
             .apply_changes(
                 0,
                 vec![account(1, "Renamed Company"), account(4, "New Company")],
-                &[removed_id.clone()],
+                std::slice::from_ref(&removed_id),
             )
             .unwrap();
     assert_eq!((summary.renamed, summary.added, summary.removed), (1, 1, 1));
