@@ -1,0 +1,230 @@
+//! Real FUSE mounts of the filesystem over an in-memory source, in-process: the adapter,
+//! the kernel's view (sizes, offsets, errnos) and call counts, without HTTP.
+
+mod mount_support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sfmount::fs::fuse::{spawn_mount, MountConfig};
+use sfmount::fs::Filesystem;
+use sfmount::index::{
+    FileFormat, FolderSpec, Index, IndexConfig, ListingPlan, MemorySource, Record,
+};
+
+use mount_support::*;
+
+struct Mounted {
+    dir: tempfile::TempDir,
+    session: Option<fuser::BackgroundSession>,
+    source: Arc<MemorySource>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Mounted {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            let _ = session.umount_and_join();
+        }
+        force_unmount(self.dir.path());
+    }
+}
+
+fn record(object: &str, prefix: &str, sequence: u64, name: &str) -> Record {
+    let id = sfmount::sfid::make_id(prefix, "Hs0", sequence);
+    let value = json!({
+        "attributes": {"type": object},
+        "Id": id,
+        "Name": name,
+        "Description": format!("{object} number {sequence}"),
+        "CreatedDate": "2024-01-15T10:30:00.000+0000",
+        "LastModifiedDate": "2024-03-01T08:00:00.000+0000",
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    }
+}
+
+fn mount(records: u64) -> Mounted {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let source = Arc::new(MemorySource::new());
+    let plan = ListingPlan {
+        fields: vec!["Id".into(), "Name".into(), "Description".into()],
+        name_field: Some("Name".into()),
+    };
+    source.insert_object(
+        "Account",
+        plan.clone(),
+        (1..=records)
+            .map(|i| record("Account", "001", i, &format!("Company {i}")))
+            .collect(),
+    );
+    source.insert_object(
+        "Invoice__c",
+        plan,
+        vec![record("Invoice__c", "a01", 1, "INV-1")],
+    );
+    let folders = vec![
+        FolderSpec {
+            object: "Account".into(),
+            label: "Account".into(),
+            group_folder: "Standard Objects".into(),
+            key_prefix: Some("001".into()),
+            custom: false,
+        },
+        FolderSpec {
+            object: "Invoice__c".into(),
+            label: "Invoice".into(),
+            group_folder: "Custom Objects".into(),
+            key_prefix: Some("a01".into()),
+            custom: true,
+        },
+    ];
+    let index = Index::new(
+        source.clone(),
+        runtime.handle().clone(),
+        folders,
+        IndexConfig::new(
+            vec![FileFormat::Json],
+            "https://example.my.salesforce.com".into(),
+        ),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = spawn_mount(
+        Arc::new(Filesystem::new(index)),
+        dir.path(),
+        &MountConfig::default(),
+    )
+    .expect("mount");
+    let mounted = Mounted {
+        dir,
+        session: Some(session),
+        source,
+        _runtime: runtime,
+    };
+    assert!(wait_for_mount(mounted.path(), Duration::from_secs(10)));
+    mounted
+}
+
+#[test]
+fn the_tree_sizes_and_contents_through_the_kernel() {
+    if !fuse_available("the_tree_sizes_and_contents_through_the_kernel") {
+        return;
+    }
+    let m = mount(300);
+    let root = m.path();
+    assert_eq!(names(root), ["Custom Objects", "Standard Objects"]);
+    assert_eq!(names(&root.join("Standard Objects")), ["Account"]);
+    assert_eq!(names(&root.join("Custom Objects")), ["Invoice__c"]);
+    let account = root.join("Standard Objects/Account");
+    let files = names(&account);
+    assert_eq!(files.len(), 301, ".sobject.json and 300 records");
+    assert_eq!(m.source.calls().listings, 1);
+
+    for name in &files {
+        let path = account.join(name);
+        let size = std::fs::metadata(&path).unwrap().len();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(
+            size,
+            bytes.len() as u64,
+            "{name}: stat size equals bytes read"
+        );
+        let parsed: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        if name != ".sobject.json" {
+            assert!(name.contains(parsed["Id"].as_str().unwrap()));
+        }
+    }
+    let modified = std::fs::metadata(account.join(&files[1]))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let expected = sfmount::index::parse_salesforce_datetime("2024-03-01T08:00:00.000+0000");
+    assert_eq!(Some(modified), expected, "mtime is LastModifiedDate");
+
+    // A second `ls -l` and stats make no call.
+    let calls = m.source.calls();
+    for name in names(&account) {
+        std::fs::metadata(account.join(name)).unwrap();
+    }
+    assert_eq!(
+        m.source.calls(),
+        calls,
+        "zero calls after the first listing"
+    );
+}
+
+#[test]
+fn sixteen_concurrent_readers_see_exact_contents() {
+    if !fuse_available("sixteen_concurrent_readers_see_exact_contents") {
+        return;
+    }
+    let m = mount(200);
+    let account = m.path().join("Standard Objects/Account");
+    let files: Vec<_> = names(&account)
+        .into_iter()
+        .map(|n| account.join(n))
+        .collect();
+    let expected: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    std::thread::scope(|scope| {
+        for reader in 0..16 {
+            let files = &files;
+            let expected = &expected;
+            scope.spawn(move || {
+                for round in 0..3 {
+                    for (i, path) in files.iter().enumerate().skip((reader + round) % 7) {
+                        let bytes = std::fs::read(path).unwrap();
+                        assert_eq!(&bytes, &expected[i]);
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn every_mutation_fails_with_erofs() {
+    if !fuse_available("every_mutation_fails_with_erofs") {
+        return;
+    }
+    let m = mount(3);
+    let account = m.path().join("Standard Objects/Account");
+    let existing = account.join(&names(&account)[1]);
+    assert_eq!(
+        errno_of(std::fs::write(account.join("new.json"), b"x")),
+        Some(libc::EROFS)
+    );
+    assert_eq!(
+        errno_of(std::fs::OpenOptions::new().write(true).open(&existing)),
+        Some(libc::EROFS)
+    );
+    assert_eq!(
+        errno_of(std::fs::create_dir(account.join("d"))),
+        Some(libc::EROFS)
+    );
+    assert_eq!(errno_of(std::fs::remove_file(&existing)), Some(libc::EROFS));
+    assert_eq!(
+        errno_of(std::fs::rename(&existing, account.join("renamed.json"))),
+        Some(libc::EROFS)
+    );
+    assert!(existing.exists(), "nothing changed");
+    assert_eq!(
+        errno_of(std::fs::metadata(
+            account.join("missing [001000000000000AAA].json")
+        )),
+        Some(libc::ENOENT)
+    );
+}
