@@ -1,7 +1,57 @@
-//! `sfmount fake-org`.
+//! `sfmount fake-org`: serves a fake Salesforce org until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
 
 use crate::cli::FakeOrgArgs;
+use crate::fake_org::{FakeOrg, FakeOrgConfig};
 
-pub fn run(_args: FakeOrgArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`sfmount fake-org` is not built yet")
+pub fn run(args: FakeOrgArgs) -> anyhow::Result<()> {
+    let config = FakeOrgConfig {
+        listen: args.listen,
+        records: args.records,
+        seed: args.seed,
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        latency_ms: args.latency_ms,
+        api_limit: args.api_limit,
+        token_ttl: (args.token_ttl > 0).then(|| Duration::from_secs(args.token_ttl)),
+    };
+    let listen = config.listen;
+    let org =
+        FakeOrg::start(config).with_context(|| format!("cannot start the fake org on {listen}"))?;
+    // The first line is for scripts (they read the URL from it) and for people. Printing the
+    // secret is intended: it is the fake org's own demo credential, not a real one.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "sfmount fake-org listening on {} client_id={} client_secret={}",
+        org.base_url(),
+        org.client_id(),
+        org.client_secret()
+    )
+    .and_then(|()| stdout.flush())
+    .context("cannot write to stdout")?;
+    drop(stdout);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal runtime")?;
+    let signal = runtime.block_on(wait_for_stop_signal())?;
+    tracing::info!("{signal}: stopping the fake org");
+    org.shutdown();
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    Ok(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
 }

@@ -5,3 +5,5 @@ pub mod model;
 pub mod server;
 pub mod soql;
 pub mod store;
+
+pub use server::{FakeOrg, FakeOrgConfig, FakeStats, Faults, RequestCounts};

@@ -1,1 +1,42 @@
-//! See DESIGN.md: the `salesforce` layer.
+//! The Salesforce REST client: OAuth client credentials with token reuse and one shared
+//! re-authentication on 401, request deadlines, retries with backoff for safe requests,
+//! `Sforce-Limit-Info` tracking, describe caches, query plans, the SOQL builder, paginated
+//! and composite queries, wide-object field splitting and Case feeds.
+//!
+//! See DESIGN.md: this layer knows nothing of files, inodes or FUSE.
+
+mod client;
+mod describe;
+mod error;
+mod fetch;
+mod limits;
+mod login;
+mod plan;
+mod query;
+pub mod soql;
+
+pub use crate::secret::Secret;
+pub use client::{ClientSettings, SalesforceClient};
+pub use describe::{
+    ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
+};
+pub use error::SfError;
+pub use fetch::{FetchFilter, FetchSummary};
+pub use limits::{parse_limit_info, ApiUsage};
+pub use login::LoginTarget;
+pub use plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
+pub use query::QueryPage;
+
+/// A record as Salesforce returns it: `attributes` first, then the selected fields in SELECT
+/// order, relationship fields as nested objects.
+pub type Record = serde_json::Map<String, serde_json::Value>;
+
+/// The six standard objects a mount shows by default.
+pub const STANDARD_OBJECTS: [&str; 6] = [
+    "Account",
+    "Campaign",
+    "Case",
+    "Contact",
+    "Lead",
+    "Opportunity",
+];

@@ -1,1 +1,91 @@
 //! The fake org's SOQL engine: parser and evaluator over a [`super::model::DataSource`].
+//!
+//! [`parse`] turns text into an [`ast::Query`]; [`execute`] checks it against the schema,
+//! filters and sorts, and keeps only the ordered Ids of the result; [`Execution::project`]
+//! turns a page of those Ids into rows in Salesforce's wire shape. Errors carry
+//! Salesforce's error codes and wording so that clients react to them as to a real org.
+
+pub mod ast;
+
+use super::model::DataSource;
+
+/// A query the engine refuses, with Salesforce's error code and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error_code}: {message}")]
+pub struct SoqlError {
+    /// `MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE`, `NUMBER_OUTSIDE_VALID_RANGE`...
+    pub error_code: String,
+    pub message: String,
+}
+
+impl SoqlError {
+    pub fn new(error_code: &str, message: impl Into<String>) -> Self {
+        SoqlError {
+            error_code: error_code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How a query runs: `include_deleted` for queryAll, and the API version (as in the URL,
+/// without the `v`, e.g. `"59.0"`) echoed in every `attributes.url`.
+#[derive(Debug, Clone, Copy)]
+pub struct ExecOptions<'a> {
+    pub include_deleted: bool,
+    pub api_version: &'a str,
+}
+
+/// A checked, filtered and sorted query. Holds only the ordered Ids of the matching rows
+/// (after OFFSET/LIMIT), so a query locator over 200,000 rows stays small; rows are built
+/// page by page with [`Execution::project`].
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// The queried object's canonical name.
+    pub object: String,
+    /// `SELECT COUNT()`: no rows, the count is `total_size`.
+    pub is_count: bool,
+    pub total_size: usize,
+    pub ids: Vec<String>,
+    query: ast::Query,
+}
+
+/// Parses a SOQL statement.
+pub fn parse(soql: &str) -> Result<ast::Query, SoqlError> {
+    Err(SoqlError::new(
+        "MALFORMED_QUERY",
+        format!("parser not finished: {}", soql.len()),
+    ))
+}
+
+/// Parses, validates against the schema, filters and sorts.
+pub fn execute(
+    soql: &str,
+    ds: &dyn DataSource,
+    opts: &ExecOptions,
+) -> Result<Execution, SoqlError> {
+    let query = parse(soql)?;
+    let _ = (ds, opts);
+    Ok(Execution {
+        object: query.from.text.clone(),
+        is_count: query.is_count(),
+        total_size: 0,
+        ids: Vec::new(),
+        query,
+    })
+}
+
+impl Execution {
+    /// The JSON rows for `ids` (a page), in the real wire shape: `attributes {type, url}`
+    /// first, then the selected fields in SELECT order with canonical casing; parent
+    /// relationships as nested objects (null when the lookup is empty); subqueries as
+    /// complete `{"totalSize","done":true,"records"}` objects, or null when empty.
+    pub fn project(
+        &self,
+        ds: &dyn DataSource,
+        opts: &ExecOptions,
+        ids: &[String],
+    ) -> Vec<serde_json::Value> {
+        let _ = (ds, opts, &self.query);
+        ids.iter().map(|_| serde_json::Value::Null).collect()
+    }
+}

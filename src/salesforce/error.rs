@@ -1,0 +1,220 @@
+//! The client's error type: one variant per thing a caller (or a user) can act on.
+
+use std::time::Duration;
+
+/// Everything that can go wrong talking to Salesforce. Messages are meant for users: they say
+/// what went wrong and what to do. They never contain the client secret or an access token.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SfError {
+    /// Settings that cannot work (bad domain, bad login URL, empty client id).
+    #[error("invalid Salesforce settings: {message}")]
+    Config { message: String },
+    /// OAuth or session failure, with the action that fixes it.
+    #[error("Salesforce authentication failed: {message}")]
+    Auth { message: String },
+    /// The request did not complete within its deadline (retries included).
+    #[error("Salesforce did not answer {what} within {}s (the request deadline); check the network or raise request_timeout", .after.as_secs_f64())]
+    Timeout { what: String, after: Duration },
+    /// Connection refused, DNS failure, 5xx, maintenance page: the org cannot serve us now.
+    #[error("Salesforce is unavailable for {what}: {detail}")]
+    Unavailable { what: String, detail: String },
+    /// REQUEST_LIMIT_EXCEEDED: the org's API quota is spent. Never retried.
+    #[error("the org's API request limit is exhausted ({message}); sfmount stopped calling the API. Wait for the 24-hour window to roll over or ask an admin to raise the limit")]
+    LimitExceeded { message: String },
+    /// NOT_FOUND: unknown object, record or path.
+    #[error("not found: {what}")]
+    NotFound { what: String },
+    /// INVALID_FIELD: a field the query names does not exist or is not readable.
+    #[error("invalid field: {message}")]
+    InvalidField { message: String },
+    /// INVALID_TYPE: the object does not exist or may not be queried.
+    #[error("invalid object type: {message}")]
+    InvalidType { message: String },
+    /// Another query error (MALFORMED_QUERY, INVALID_QUERY_LOCATOR, QUERY_TIMEOUT...).
+    #[error("query failed ({code}): {message}")]
+    Query { code: String, message: String },
+    /// The response could not be understood (truncated JSON, wrong shape, HTML instead of JSON).
+    #[error("unexpected response to {what}: {detail}")]
+    Malformed { what: String, detail: String },
+    /// Any other HTTP error status.
+    #[error("Salesforce answered HTTP {status} to {what}: {code}: {message}")]
+    Http {
+        status: u16,
+        what: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl SfError {
+    /// Whether repeating the same request later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SfError::Timeout { .. } | SfError::Unavailable { .. } => true,
+            SfError::Http { status, .. } => *status >= 500,
+            SfError::Query { code, .. } => code == "QUERY_TIMEOUT" || code == "SERVER_UNAVAILABLE",
+            _ => false,
+        }
+    }
+
+    /// The Salesforce errorCode this error came from, when there was one.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            SfError::Query { code, .. } | SfError::Http { code, .. } => Some(code),
+            SfError::InvalidField { .. } => Some("INVALID_FIELD"),
+            SfError::InvalidType { .. } => Some("INVALID_TYPE"),
+            SfError::NotFound { .. } => Some("NOT_FOUND"),
+            SfError::LimitExceeded { .. } => Some("REQUEST_LIMIT_EXCEEDED"),
+            _ => None,
+        }
+    }
+}
+
+/// Maps a REST error (`status` plus the first `errorCode`/`message` of the JSON array body)
+/// to an [`SfError`]. `what` names the request for the message.
+pub(crate) fn from_api_error(status: u16, code: &str, message: &str, what: &str) -> SfError {
+    let message = message.trim().to_string();
+    match code {
+        "REQUEST_LIMIT_EXCEEDED" => SfError::LimitExceeded { message },
+        "NOT_FOUND" => SfError::NotFound {
+            what: format!("{what}: {message}"),
+        },
+        "INVALID_FIELD" => SfError::InvalidField { message },
+        "INVALID_TYPE" => SfError::InvalidType { message },
+        "SERVER_UNAVAILABLE" => SfError::Unavailable {
+            what: what.to_string(),
+            detail: format!("{code}: {message}"),
+        },
+        "INVALID_SESSION_ID" | "INVALID_AUTH_HEADER" => SfError::Auth {
+            message: format!(
+                "the session was rejected ({code}: {message}) even after re-authenticating; check that the Run As user is active and has API Enabled"
+            ),
+        },
+        "MALFORMED_QUERY" | "INVALID_QUERY_LOCATOR" | "QUERY_TIMEOUT" | "INVALID_QUERY_FILTER_OPERATOR"
+        | "NUMBER_OUTSIDE_VALID_RANGE" | "QUERY_TOO_COMPLICATED" => SfError::Query {
+            code: code.to_string(),
+            message,
+        },
+        _ if status >= 500 => SfError::Unavailable {
+            what: what.to_string(),
+            detail: format!("HTTP {status} {code}: {message}"),
+        },
+        _ => SfError::Http {
+            status,
+            what: what.to_string(),
+            code: code.to_string(),
+            message,
+        },
+    }
+}
+
+/// One actionable message per OAuth error of the token endpoint (`error`,
+/// `error_description` as Salesforce sends them).
+pub(crate) fn from_oauth_error(error: &str, description: &str) -> SfError {
+    let desc_lower = description.to_ascii_lowercase();
+    let advice = match error {
+        "invalid_client_id" | "invalid_client" => {
+            "check the Consumer Key (client_id) and Consumer Secret of the Connected App (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)"
+        }
+        "unsupported_grant_type" => {
+            "enable \"Client Credentials Flow\" in the Connected App's OAuth settings (Setup > App Manager > your app > Edit)"
+        }
+        "invalid_grant" if desc_lower.contains("no client credentials user enabled") => {
+            "assign a Run As user in the Connected App's Client Credentials Flow settings (Setup > App Manager > your app > Manage > Edit Policies)"
+        }
+        "invalid_grant" if desc_lower.contains("not supported on this domain") => {
+            "use your My Domain host (e.g. --domain mycompany or mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com"
+        }
+        "invalid_grant" => {
+            "check that the Run As user of the Client Credentials Flow is active, has API Enabled and the needed permissions"
+        }
+        _ => "check the Connected App's OAuth settings",
+    };
+    SfError::Auth {
+        message: format!("{error}: {description}; {advice}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_errors_are_actionable() {
+        let cases = [
+            (
+                "invalid_client_id",
+                "client identifier invalid",
+                "Consumer Key",
+            ),
+            (
+                "invalid_client",
+                "invalid client credentials",
+                "Consumer Secret",
+            ),
+            (
+                "invalid_grant",
+                "no client credentials user enabled",
+                "Run As user",
+            ),
+            (
+                "unsupported_grant_type",
+                "grant type not supported",
+                "Client Credentials Flow",
+            ),
+            (
+                "invalid_grant",
+                "request not supported on this domain",
+                "My Domain",
+            ),
+            ("invalid_grant", "authentication failure", "active"),
+        ];
+        for (code, desc, advice) in cases {
+            let msg = from_oauth_error(code, desc).to_string();
+            assert!(msg.contains(advice), "{code}/{desc}: {msg}");
+            assert!(msg.contains(desc), "{msg}");
+        }
+    }
+
+    #[test]
+    fn api_errors_map_to_their_variants() {
+        assert!(matches!(
+            from_api_error(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                "q"
+            ),
+            SfError::LimitExceeded { .. }
+        ));
+        assert!(matches!(
+            from_api_error(400, "INVALID_FIELD", "No such column", "q"),
+            SfError::InvalidField { .. }
+        ));
+        assert!(matches!(
+            from_api_error(
+                400,
+                "INVALID_TYPE",
+                "sObject type 'X' is not supported",
+                "q"
+            ),
+            SfError::InvalidType { .. }
+        ));
+        assert!(matches!(
+            from_api_error(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                "q"
+            ),
+            SfError::NotFound { .. }
+        ));
+        let unavailable = from_api_error(503, "SERVER_UNAVAILABLE", "Server Unavailable", "q");
+        assert!(unavailable.is_transient());
+        let locator = from_api_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", "q");
+        assert!(matches!(locator, SfError::Query { .. }));
+        assert!(!locator.is_transient());
+        assert!(!from_api_error(403, "REQUEST_LIMIT_EXCEEDED", "x", "q").is_transient());
+        assert!(from_api_error(502, "BAD_GATEWAY", "x", "q").is_transient());
+    }
+}

@@ -1,0 +1,481 @@
+//! `fetch_records`: a listing of one object, page by page, with wide-object field splitting,
+//! child subqueries flattened to arrays, and Case feed items with their comments.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::client::{Meter, SalesforceClient};
+use super::error::SfError;
+use super::plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
+use super::query::{query_path, query_what, Pager};
+use super::soql::{chunk_in_list, encoded_len, Condition, Literal, Soql, URI_BUDGET};
+use super::Record;
+
+/// Which records of an object to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct FetchFilter {
+    /// Only records changed at or after this instant (SystemModstamp, or LastModifiedDate when
+    /// the object has no SystemModstamp). Inclusive and truncated to the second, so a row at
+    /// the cursor's edge is fetched twice rather than lost.
+    pub modified_since: Option<DateTime<Utc>>,
+    /// queryAll: deleted records (IsDeleted true) too.
+    pub include_deleted: bool,
+    /// Only these Ids.
+    pub ids: Option<Vec<String>>,
+}
+
+/// What a fetch delivered and what it cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FetchSummary {
+    pub records: u64,
+    /// API calls made (query pages, child batches, composite calls, refetches; retries count).
+    pub api_calls: u64,
+}
+
+/// Room kept free in each split query's URI so the same fields can be refetched by Id
+/// (about 150 quoted 18-character Ids at 27 encoded bytes each).
+const ID_ROOM: usize = 4_096;
+/// What `WHERE Id IN ()` and a following `AND` add around an Id list, rounded up.
+const IN_CLAUSE_OVERHEAD: usize = 64;
+/// Rows of a split chunk that may wait for their driver row before we stop reading ahead
+/// (one full page: the orders of the chunk queries agree, so this is only slack).
+const MAX_UNMATCHED_ROWS: usize = 2_000;
+
+impl SalesforceClient {
+    /// Every record of `plan.object` matching `filter`, delivered page by page to `sink`.
+    /// See the crate docs of [`super`] for the shape of Feeds and ContentDocumentLinks.
+    pub async fn fetch_records(
+        &self,
+        plan: &ObjectPlan,
+        filter: &FetchFilter,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    ) -> Result<FetchSummary, SfError> {
+        let meter = Meter::default();
+        let mut delivered = 0u64;
+        let base = match (filter.modified_since, plan.modstamp_field()) {
+            (Some(since), Some(field)) => Some(Condition::ge(field, Literal::DateTime(since))),
+            (Some(_), None) => {
+                tracing::debug!(object = %plan.object, "no modstamp field: fetching everything");
+                None
+            }
+            (None, _) => None,
+        };
+        let mut counting_sink = |records: Vec<Record>| {
+            delivered += records.len() as u64;
+            sink(records)
+        };
+        match &filter.ids {
+            None => {
+                self.fetch_where(
+                    plan,
+                    base.as_ref(),
+                    filter.include_deleted,
+                    &mut counting_sink,
+                    &meter,
+                )
+                .await?
+            }
+            Some(ids) => {
+                let probe =
+                    with_condition(base.clone(), Condition::in_strings("Id", &[] as &[String]));
+                let whole = self.uri_len(
+                    &full_query(plan, &plan.fields, Some(&probe)),
+                    filter.include_deleted,
+                );
+                let id_budget = if whole + ID_ROOM <= URI_BUDGET {
+                    URI_BUDGET - whole
+                } else {
+                    ID_ROOM - IN_CLAUSE_OVERHEAD
+                };
+                for chunk in chunk_in_list(ids, id_budget) {
+                    let condition =
+                        with_condition(base.clone(), Condition::in_strings("Id", chunk));
+                    self.fetch_where(
+                        plan,
+                        Some(&condition),
+                        filter.include_deleted,
+                        &mut counting_sink,
+                        &meter,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(FetchSummary {
+            records: delivered,
+            api_calls: meter.count(),
+        })
+    }
+
+    fn uri_len(&self, query: &Soql, include_deleted: bool) -> usize {
+        query_path(self, &query.build(), include_deleted).len()
+    }
+
+    async fn fetch_where(
+        &self,
+        plan: &ObjectPlan,
+        condition: Option<&Condition>,
+        include_deleted: bool,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+        meter: &Meter,
+    ) -> Result<(), SfError> {
+        let chunks = self.field_chunks(plan, condition, include_deleted)?;
+        let what = format!("query {}", plan.object);
+        let driver_query = chunk_query(plan, &chunks[0], true, condition);
+        let mut driver = Pager::new(driver_query.build(), include_deleted, what.clone());
+        let mut sides: Vec<SplitSide> = chunks[1..]
+            .iter()
+            .map(|fields| SplitSide {
+                pager: Pager::new(
+                    chunk_query(plan, fields, false, condition).build(),
+                    include_deleted,
+                    what.clone(),
+                ),
+                fields: fields.clone(),
+                buffer: HashMap::new(),
+                exhausted: false,
+            })
+            .collect();
+        if !sides.is_empty() {
+            tracing::debug!(object = %plan.object, chunks = chunks.len(), "wide object: fields split across queries");
+        }
+        while let Some(page) = driver.next_page(self, meter).await? {
+            let mut records = page.records;
+            for side in &mut sides {
+                records = self
+                    .complete_from_side(plan, side, records, include_deleted, meter)
+                    .await?;
+            }
+            self.finish_records(plan, &mut records, meter).await?;
+            sink(records);
+        }
+        for side in &sides {
+            if !side.buffer.is_empty() {
+                // Rows the driver never listed: created after the driver query ran. The next
+                // refresh picks them up.
+                tracing::debug!(object = %plan.object, rows = side.buffer.len(), "split rows without a driver row");
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits `plan.fields` so each query's URI fits the budget. One chunk when everything
+    /// fits; otherwise the first chunk also carries relationship fields and subqueries, and
+    /// every chunk leaves [`ID_ROOM`] for refetching rows by Id.
+    fn field_chunks(
+        &self,
+        plan: &ObjectPlan,
+        condition: Option<&Condition>,
+        include_deleted: bool,
+    ) -> Result<Vec<Vec<String>>, SfError> {
+        let fields: Vec<String> = plan
+            .fields
+            .iter()
+            .filter(|f| !f.eq_ignore_ascii_case("Id"))
+            .cloned()
+            .collect();
+        if self.uri_len(
+            &chunk_query(plan, &fields, true, condition),
+            include_deleted,
+        ) <= URI_BUDGET
+        {
+            return Ok(vec![fields]);
+        }
+        let budget = URI_BUDGET - ID_ROOM;
+        let separator = encoded_len(", ");
+        let mut chunks: Vec<Vec<String>> = Vec::new();
+        let mut current: Vec<String> = Vec::new();
+        let mut used = self.uri_len(&chunk_query(plan, &[], true, condition), include_deleted);
+        if used > budget {
+            return Err(SfError::Config {
+                message: format!(
+                    "the query of {} is longer than the {URI_BUDGET}-byte URI budget before any field is added (too many relationship fields, subqueries or filter Ids)",
+                    plan.object
+                ),
+            });
+        }
+        for field in fields {
+            let cost = separator + encoded_len(&field);
+            if used + cost > budget && !current.is_empty() {
+                chunks.push(std::mem::take(&mut current));
+                used = self.uri_len(&chunk_query(plan, &[], false, condition), include_deleted);
+            }
+            used += cost;
+            current.push(field);
+        }
+        chunks.push(current);
+        Ok(chunks)
+    }
+
+    /// Adds the fields of one split chunk to `records`, reading that chunk's pages as far as
+    /// needed, then refetching by Id the rows it did not deliver. A row that cannot be found
+    /// again was deleted meanwhile and is left out (and logged).
+    async fn complete_from_side(
+        &self,
+        plan: &ObjectPlan,
+        side: &mut SplitSide,
+        records: Vec<Record>,
+        include_deleted: bool,
+        meter: &Meter,
+    ) -> Result<Vec<Record>, SfError> {
+        let ids: Vec<String> = records.iter().map(record_id).collect::<Result<_, _>>()?;
+        while !side.exhausted
+            && !ids.iter().all(|id| side.buffer.contains_key(id))
+            && side.buffer.len() < ids.len() + MAX_UNMATCHED_ROWS
+        {
+            match side.pager.next_page(self, meter).await? {
+                Some(page) => {
+                    for row in page.records {
+                        side.buffer.insert(record_id(&row)?, row);
+                    }
+                }
+                None => side.exhausted = true,
+            }
+        }
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !side.buffer.contains_key(*id))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            tracing::debug!(object = %plan.object, rows = missing.len(), "refetching split rows by Id");
+            for chunk in chunk_in_list(&missing, ID_ROOM - IN_CLAUSE_OVERHEAD) {
+                let query = chunk_query(
+                    plan,
+                    &side.fields,
+                    false,
+                    Some(&Condition::in_strings("Id", chunk)),
+                );
+                let mut pager = Pager::new(
+                    query.build(),
+                    include_deleted,
+                    format!("query {} by Id", plan.object),
+                );
+                while let Some(page) = pager.next_page(self, meter).await? {
+                    for row in page.records {
+                        side.buffer.insert(record_id(&row)?, row);
+                    }
+                }
+            }
+        }
+        let mut complete = Vec::with_capacity(records.len());
+        let mut vanished = 0usize;
+        for (mut record, id) in records.into_iter().zip(ids) {
+            match side.buffer.remove(&id) {
+                Some(part) => {
+                    for (key, value) in part {
+                        if key != "attributes" && key != "Id" {
+                            record.insert(key, value);
+                        }
+                    }
+                    complete.push(record);
+                }
+                None => vanished += 1,
+            }
+        }
+        if vanished > 0 {
+            tracing::info!(object = %plan.object, rows = vanished, "rows deleted while their fields were being fetched");
+        }
+        Ok(complete)
+    }
+
+    /// Subquery results become plain arrays; Case feed items get their comments.
+    async fn finish_records(
+        &self,
+        plan: &ObjectPlan,
+        records: &mut [Record],
+        meter: &Meter,
+    ) -> Result<(), SfError> {
+        for record in records.iter_mut() {
+            for sub in &plan.subquery_plans {
+                flatten_subquery(record, &sub.relationship);
+            }
+        }
+        if let (Some(feeds), Some(comments)) =
+            (plan.feeds_relationship(), plan.feed_comments.as_ref())
+        {
+            self.attach_feed_comments(records, feeds, comments, meter)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Fetches the comments of every feed item of `records` with IN-list queries sized to the
+    /// URI budget, batched five per composite call, and attaches them in time order.
+    async fn attach_feed_comments(
+        &self,
+        records: &mut [Record],
+        feeds_key: &str,
+        plan: &FeedCommentPlan,
+        meter: &Meter,
+    ) -> Result<(), SfError> {
+        let by_parent = plan.filter_field.eq_ignore_ascii_case("ParentId");
+        let mut keys: Vec<String> = Vec::new();
+        for record in records.iter() {
+            let items = record.get(feeds_key).and_then(Value::as_array);
+            let Some(items) = items.filter(|i| !i.is_empty()) else {
+                continue;
+            };
+            if by_parent {
+                keys.push(record_id(record)?);
+            } else {
+                for item in items {
+                    if let Some(id) = item.get("Id").and_then(Value::as_str) {
+                        keys.push(id.to_string());
+                    }
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let base = comment_query(plan, &[] as &[String]);
+        let budget = URI_BUDGET.saturating_sub(query_path(self, &base.build(), false).len());
+        let soqls: Vec<String> = chunk_in_list(&keys, budget)
+            .into_iter()
+            .map(|chunk| comment_query(plan, chunk).build())
+            .collect();
+        let firsts = self.composite_first_pages(&soqls, false, meter).await?;
+        let mut by_item: HashMap<String, Vec<Value>> = HashMap::new();
+        for (soql, first) in soqls.iter().zip(firsts) {
+            // A failed batch fails the fetch: cases must never silently lose their comments.
+            let rows = self.drain(first?, query_what(soql), meter).await?;
+            for row in rows {
+                let Some(item) = row.get(&plan.feed_item_field).and_then(Value::as_str) else {
+                    continue;
+                };
+                by_item
+                    .entry(item.to_string())
+                    .or_default()
+                    .push(Value::Object(row));
+            }
+        }
+        for record in records.iter_mut() {
+            if let Some(Value::Array(items)) = record.get_mut(feeds_key) {
+                for item in items.iter_mut() {
+                    if let Value::Object(item) = item {
+                        let id = item
+                            .get("Id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string();
+                        let comments = by_item.remove(&id).unwrap_or_default();
+                        item.insert("FeedComments".into(), Value::Array(comments));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct SplitSide {
+    pager: Pager,
+    fields: Vec<String>,
+    buffer: HashMap<String, Record>,
+    exhausted: bool,
+}
+
+fn with_condition(base: Option<Condition>, extra: Condition) -> Condition {
+    match base {
+        Some(b) => b.and(extra),
+        None => extra,
+    }
+}
+
+fn record_id(record: &Record) -> Result<String, SfError> {
+    record
+        .get("Id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| SfError::Malformed {
+            what: "a query page".into(),
+            detail: "a record has no Id".into(),
+        })
+}
+
+fn subquery(sub: &SubqueryPlan) -> Soql {
+    let mut q = Soql::select(&sub.fields).from(&sub.relationship);
+    for field in &sub.order_by {
+        q = q.order_by(field);
+    }
+    q
+}
+
+/// The listing query with all of `fields`, relationship fields and subqueries.
+fn full_query(plan: &ObjectPlan, fields: &[String], condition: Option<&Condition>) -> Soql {
+    chunk_query(plan, fields, true, condition)
+}
+
+/// `SELECT Id, <fields> [, relationship fields, subqueries] FROM object [WHERE] ORDER BY Id`.
+/// Ordering by Id keeps split chunks in step and listings deterministic.
+fn chunk_query(
+    plan: &ObjectPlan,
+    fields: &[String],
+    first: bool,
+    condition: Option<&Condition>,
+) -> Soql {
+    let mut q = Soql::select(["Id"]).fields(fields);
+    if first {
+        q = q.fields(&plan.relationship_fields);
+        for sub in &plan.subquery_plans {
+            q = q.subquery(&subquery(sub));
+        }
+    }
+    q = q.from(&plan.object);
+    if let Some(c) = condition {
+        q = q.where_(c.clone());
+    }
+    q.order_by("Id")
+}
+
+fn comment_query<S: AsRef<str>>(plan: &FeedCommentPlan, keys: &[S]) -> Soql {
+    Soql::select(&plan.fields)
+        .from(&plan.object)
+        .where_(Condition::in_strings(&plan.filter_field, keys))
+        .order_by("CreatedDate")
+        .order_by("Id")
+}
+
+/// `{"totalSize":..,"records":[..]}` or `null` → the records array (empty when null).
+fn flatten_subquery(record: &mut Record, relationship: &str) {
+    let key = record
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(relationship))
+        .cloned()
+        .unwrap_or_else(|| relationship.to_string());
+    let rows = match record.remove(&key) {
+        Some(Value::Object(mut nested)) => match nested.remove("records") {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        },
+        Some(Value::Array(rows)) => rows,
+        _ => Vec::new(),
+    };
+    record.insert(key, Value::Array(rows));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subquery_results_become_arrays() {
+        let mut record: Record = serde_json::from_value(json!({
+            "Id": "500x",
+            "Feeds": {"totalSize": 2, "done": true, "records": [{"Id": "a"}, {"Id": "b"}]},
+            "ContentDocumentLinks": null
+        }))
+        .unwrap();
+        flatten_subquery(&mut record, "Feeds");
+        flatten_subquery(&mut record, "ContentDocumentLinks");
+        assert_eq!(record["Feeds"], json!([{"Id": "a"}, {"Id": "b"}]));
+        assert_eq!(record["ContentDocumentLinks"], json!([]));
+        let mut absent: Record = serde_json::from_value(json!({"Id": "1"})).unwrap();
+        flatten_subquery(&mut absent, "Feeds");
+        assert_eq!(absent["Feeds"], json!([]));
+    }
+}

@@ -1,0 +1,95 @@
+//! The `Sforce-Limit-Info` header: the org's daily API usage, sent on every REST response.
+
+/// Daily API requests used and allowed, as the org last reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiUsage {
+    pub used: u64,
+    pub max: u64,
+}
+
+impl ApiUsage {
+    /// Share of the daily limit still available, 0.0 to 1.0 (0.0 when max is 0).
+    pub fn remaining_fraction(&self) -> f64 {
+        if self.max == 0 {
+            return 0.0;
+        }
+        self.max.saturating_sub(self.used) as f64 / self.max as f64
+    }
+}
+
+/// Reads `api-usage=USED/MAX` out of a `Sforce-Limit-Info` value. Real orgs may append other
+/// entries (`; api-bursts=1/750`, `per-app-api-usage=...`), so the org-wide entry is looked up
+/// by name rather than by position; `per-app-api-usage` is not the org-wide figure.
+pub fn parse_limit_info(header: &str) -> Option<ApiUsage> {
+    header.split([';', ',']).find_map(|part| {
+        let value = part.trim().strip_prefix("api-usage=")?;
+        let (used, max) = value.split_once('/')?;
+        let max_digits: String = max.chars().take_while(|c| c.is_ascii_digit()).collect();
+        Some(ApiUsage {
+            used: used.trim().parse().ok()?,
+            max: max_digits.parse().ok()?,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_plain_form() {
+        assert_eq!(
+            parse_limit_info("api-usage=18/15000"),
+            Some(ApiUsage {
+                used: 18,
+                max: 15000
+            })
+        );
+    }
+
+    #[test]
+    fn parses_forms_with_suffixes_and_per_app_entries() {
+        assert_eq!(
+            parse_limit_info("api-usage=10018/100000; api-bursts=1/750"),
+            Some(ApiUsage {
+                used: 10018,
+                max: 100000
+            })
+        );
+        assert_eq!(
+            parse_limit_info("per-app-api-usage=17/250(appName=sample); api-usage=25/5000"),
+            Some(ApiUsage {
+                used: 25,
+                max: 5000
+            })
+        );
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "",
+            "api-usage=",
+            "api-usage=a/b",
+            "usage=1/2",
+            "api-usage=5",
+            "per-app-api-usage=1/2",
+        ] {
+            assert_eq!(parse_limit_info(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn remaining_fraction() {
+        assert!((ApiUsage { used: 90, max: 100 }.remaining_fraction() - 0.1).abs() < 1e-9);
+        assert_eq!(
+            ApiUsage {
+                used: 200,
+                max: 100
+            }
+            .remaining_fraction(),
+            0.0
+        );
+        assert_eq!(ApiUsage { used: 0, max: 0 }.remaining_fraction(), 0.0);
+    }
+}
