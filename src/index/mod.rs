@@ -16,6 +16,7 @@
 
 pub mod body_cache;
 mod present;
+pub mod salesforce_source;
 pub mod source;
 
 use std::collections::{HashMap, HashSet};
