@@ -22,6 +22,20 @@ use serde::Deserialize;
 use crate::cli::{ConnectionArgs, FormatArg, MountArgs};
 use crate::secret::Secret;
 
+/// A commented settings file showing every key, for README and `--help` texts.
+pub const EXAMPLE_SETTINGS: &str = r#"# sfmount settings (TOML). Environment variables and flags override these keys.
+domain = "mycompany"                 # My Domain: mycompany, mycompany.my.salesforce.com, mycompany--dev.sandbox
+# login_url = "http://127.0.0.1:8080"  # instead of domain: a login host URL (e.g. a fake org)
+client_id = "3MVG9...consumer-key"   # the Connected App's Consumer Key
+client_secret = "consumer-secret"    # or SFMOUNT_CLIENT_SECRET / --client-secret-file
+interval = "30s"                     # refresh interval: 30s, 5m, 1h30m, or seconds as a number
+standard_objects_to_sync = ["Account", "Opportunity", "Contact", "Lead", "Campaign", "Case"]
+sync_custom_objects = true
+custom_objects_to_sync = "*"         # or a list: ["Invoice__c", "Project__c"]
+format = "json"                      # json, text or both
+request_timeout = "30s"              # deadline of each API request
+"#;
+
 /// The connector's default standard objects, in the order the connector processes them.
 pub const DEFAULT_STANDARD_OBJECTS: [&str; 6] = [
     "Account",
@@ -206,10 +220,25 @@ struct FileSettings {
 
 /// `interval = "30s"` or `interval = 30` (seconds).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 enum DurationValue {
     Seconds(i64),
     Text(String),
+}
+
+impl TryFrom<toml::Value> for DurationValue {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> Result<Self, String> {
+        match value {
+            toml::Value::Integer(secs) => Ok(DurationValue::Seconds(secs)),
+            toml::Value::String(text) => Ok(DurationValue::Text(text)),
+            other => Err(format!(
+                "a duration is a string such as \"30s\" or \"5m\", or a whole number of seconds, not a {}",
+                other.type_str()
+            )),
+        }
+    }
 }
 
 impl DurationValue {
@@ -237,10 +266,33 @@ impl DurationValue {
 
 /// `custom_objects_to_sync = "*"` or `custom_objects_to_sync = ["Invoice__c", ...]`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 enum NameList {
     One(String),
     Many(Vec<String>),
+}
+
+impl TryFrom<toml::Value> for NameList {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> Result<Self, String> {
+        let expected = "expected \"*\" or a list of object names such as [\"Invoice__c\"]";
+        match value {
+            toml::Value::String(name) => Ok(NameList::One(name)),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(name) => Ok(name),
+                    other => Err(format!(
+                        "{expected}, found a {} in the list",
+                        other.type_str()
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(NameList::Many),
+            other => Err(format!("{expected}, not a {}", other.type_str())),
+        }
+    }
 }
 
 impl NameList {
@@ -408,6 +460,23 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// What the REST client needs from these settings (other client knobs at their defaults).
+    pub fn client_settings(&self) -> crate::salesforce::ClientSettings {
+        let login = match &self.login {
+            Login::Domain(domain) => crate::salesforce::LoginTarget::Domain(domain.clone()),
+            Login::Url(url) => crate::salesforce::LoginTarget::Url(url.clone()),
+        };
+        let mut client = crate::salesforce::ClientSettings::new(
+            login,
+            &self.client_id,
+            self.client_secret.clone(),
+        );
+        client.request_timeout = self.request_timeout;
+        client
+    }
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value
         .map(|v| v.trim().to_string())
@@ -563,4 +632,466 @@ pub fn parse_duration(text: &str) -> Result<Duration, ConfigError> {
             .ok_or_else(|| bad("it is too long"))?;
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    fn mount_args() -> MountArgs {
+        MountArgs {
+            mountpoint: PathBuf::from("/mnt/sf"),
+            connection: ConnectionArgs::default(),
+            interval: None,
+            standard_objects: None,
+            sync_custom_objects: None,
+            custom_objects: None,
+            format: None,
+        }
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |key| map.get(key).cloned()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn settings_file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    fn with_file(file: &tempfile::NamedTempFile) -> ConnectionArgs {
+        ConnectionArgs {
+            config: Some(file.path().to_path_buf()),
+            ..ConnectionArgs::default()
+        }
+    }
+
+    const FULL_FILE: &str = r#"
+domain = "filecorp"
+client_id = "file-id"
+client_secret = "file-secret"
+interval = "5m"
+standard_objects_to_sync = ["Account", "Case"]
+sync_custom_objects = true
+custom_objects_to_sync = ["Invoice__c"]
+format = "text"
+request_timeout = 10
+"#;
+
+    #[test]
+    fn file_alone_gives_every_key() {
+        let file = settings_file(FULL_FILE);
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert_eq!(s.login, Login::Domain("filecorp".into()));
+        assert_eq!(s.client_id, "file-id");
+        assert_eq!(s.client_secret.expose(), "file-secret");
+        assert_eq!(s.interval, Duration::from_secs(300));
+        assert_eq!(s.standard_objects, vec!["Account", "Case"]);
+        assert!(s.sync_custom_objects);
+        assert_eq!(
+            s.custom_objects,
+            CustomObjects::Names(vec!["Invoice__c".into()])
+        );
+        assert_eq!(s.format, Format::Text);
+        assert_eq!(s.request_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn environment_overrides_file_and_flags_override_environment() {
+        let file = settings_file(FULL_FILE);
+        let env = env_of(&[
+            (ENV_DOMAIN, "envcorp"),
+            (ENV_CLIENT_ID, "env-id"),
+            (ENV_CLIENT_SECRET, "env-secret"),
+        ]);
+        let s = Settings::resolve(&with_file(&file), None, &env).unwrap();
+        assert_eq!(s.login, Login::Domain("envcorp".into()));
+        assert_eq!(s.client_id, "env-id");
+        assert_eq!(s.client_secret.expose(), "env-secret");
+
+        let mut secret_file = tempfile::NamedTempFile::new().unwrap();
+        secret_file.write_all(b"flag-secret\n").unwrap();
+        let mut mount = mount_args();
+        mount.connection = ConnectionArgs {
+            config: Some(file.path().to_path_buf()),
+            domain: Some("flagcorp.my.salesforce.com".into()),
+            login_url: None,
+            client_id: Some("flag-id".into()),
+            client_secret_file: Some(secret_file.path().to_path_buf()),
+            request_timeout: Some(7),
+        };
+        mount.interval = Some("45s".into());
+        mount.standard_objects = Some(vec!["Lead".into()]);
+        mount.custom_objects = Some(vec!["*".into()]);
+        mount.format = Some(FormatArg::Both);
+        let s = Settings::resolve(&mount.connection, Some(&mount), &env).unwrap();
+        assert_eq!(s.login, Login::Domain("flagcorp.my.salesforce.com".into()));
+        assert_eq!(s.client_id, "flag-id");
+        assert_eq!(
+            s.client_secret.expose(),
+            "flag-secret",
+            "trailing newline dropped"
+        );
+        assert_eq!(s.interval, Duration::from_secs(45));
+        assert_eq!(s.standard_objects, vec!["Lead"]);
+        assert_eq!(s.custom_objects, CustomObjects::All);
+        assert_eq!(s.format, Format::Both);
+        assert_eq!(s.request_timeout, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn login_url_flag_replaces_a_domain_from_any_layer() {
+        let file = settings_file(FULL_FILE);
+        let mut connection = with_file(&file);
+        connection.login_url = Some("http://127.0.0.1:8080/".into());
+        let env = env_of(&[(ENV_DOMAIN, "envcorp")]);
+        let s = Settings::resolve(&connection, None, &env).unwrap();
+        assert_eq!(s.login, Login::Url("http://127.0.0.1:8080".into()));
+    }
+
+    #[test]
+    fn defaults_when_only_credentials_are_given() {
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "secret"),
+        ]);
+        let s = Settings::resolve(&ConnectionArgs::default(), Some(&mount_args()), &env).unwrap();
+        assert_eq!(s.interval, DEFAULT_INTERVAL);
+        assert_eq!(s.standard_objects, DEFAULT_STANDARD_OBJECTS.to_vec());
+        assert!(!s.sync_custom_objects);
+        assert_eq!(s.custom_objects, CustomObjects::Names(vec![]));
+        assert_eq!(s.format, Format::Json);
+        assert_eq!(s.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    #[test]
+    fn custom_objects_flag_turns_syncing_on_unless_told_otherwise() {
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "secret"),
+        ]);
+        let mut mount = mount_args();
+        mount.custom_objects = Some(vec!["Invoice__c".into()]);
+        let s = Settings::resolve(&mount.connection, Some(&mount), &env).unwrap();
+        assert!(s.sync_custom_objects);
+        mount.sync_custom_objects = Some(false);
+        let s = Settings::resolve(&mount.connection, Some(&mount), &env).unwrap();
+        assert!(!s.sync_custom_objects);
+    }
+
+    #[test]
+    fn star_as_a_string_or_in_a_list_means_every_custom_object() {
+        for value in [r#""*""#, r#"["*"]"#, r#"["Invoice__c", "*"]"#] {
+            let file = settings_file(&format!(
+                "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\ncustom_objects_to_sync = {value}\n"
+            ));
+            let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+            assert_eq!(s.custom_objects, CustomObjects::All, "{value}");
+        }
+    }
+
+    #[test]
+    fn empty_standard_list_means_none_and_star_there_is_an_error() {
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nstandard_objects_to_sync = []\n",
+        );
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert!(s.standard_objects.is_empty());
+
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nstandard_objects_to_sync = [\"*\"]\n",
+        );
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::WildcardInStandardObjects),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_pieces_each_have_their_own_error() {
+        let err = Settings::resolve(&ConnectionArgs::default(), None, &no_env).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingLogin));
+        assert!(err.to_string().contains("SFMOUNT_DOMAIN"));
+
+        let env = env_of(&[(ENV_DOMAIN, "acme")]);
+        let err = Settings::resolve(&ConnectionArgs::default(), None, &env).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingClientId));
+
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "  "),
+        ]);
+        let err = Settings::resolve(&ConnectionArgs::default(), None, &env).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::MissingSecret),
+            "blank secret counts as missing"
+        );
+        assert!(err.to_string().contains("SFMOUNT_CLIENT_SECRET"));
+    }
+
+    #[test]
+    fn unreadable_secret_file_is_named_in_the_error() {
+        let env = env_of(&[(ENV_DOMAIN, "acme"), (ENV_CLIENT_ID, "id")]);
+        let connection = ConnectionArgs {
+            client_secret_file: Some(PathBuf::from("/nonexistent/secret.txt")),
+            ..ConnectionArgs::default()
+        };
+        let err = Settings::resolve(&connection, None, &env).unwrap_err();
+        assert!(matches!(err, ConfigError::ReadSecretFile { .. }));
+        assert!(err.to_string().contains("/nonexistent/secret.txt"));
+    }
+
+    #[test]
+    fn bad_file_errors_never_quote_the_secret() {
+        // A type error on the secret's line: toml's Display would quote that line.
+        let text = "domain = \"a\"\nclient_secret = [\"s3cr3t-value\"]\n";
+        let raw = toml::from_str::<FileSettings>(text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            raw.contains("s3cr3t-value"),
+            "premise: toml quotes the line: {raw}"
+        );
+        let file = settings_file(text);
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(matches!(err, ConfigError::ParseFile { .. }), "{text}");
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn unknown_keys_and_both_logins_are_rejected() {
+        let file = settings_file("domian = \"a\"\n");
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        assert!(err.to_string().contains("domian"), "{err}");
+
+        let file = settings_file("domain = \"a\"\nlogin_url = \"http://127.0.0.1:1\"\n");
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::DomainAndLoginUrl { .. }),
+            "{err}"
+        );
+
+        let err = Settings::resolve(
+            &ConnectionArgs {
+                config: Some(PathBuf::from("/nonexistent/sfmount.toml")),
+                ..ConnectionArgs::default()
+            },
+            None,
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::ReadFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn domains_and_login_urls_are_validated() {
+        assert_eq!(validate_domain("acme").unwrap(), "acme");
+        assert_eq!(
+            validate_domain("acme--dev.sandbox").unwrap(),
+            "acme--dev.sandbox"
+        );
+        assert_eq!(
+            validate_domain("https://acme.my.salesforce.com/").unwrap(),
+            "acme.my.salesforce.com"
+        );
+        for bad in [
+            "",
+            "acme corp",
+            "acme/x",
+            "http://acme.my.salesforce.com",
+            "acme..x",
+            ".acme",
+        ] {
+            assert!(validate_domain(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            validate_login_url("https://login.example.com/").unwrap(),
+            "https://login.example.com"
+        );
+        for bad in [
+            "127.0.0.1:8080",
+            "ftp://host",
+            "http://",
+            "https://user:pw@host",
+            "not a url",
+        ] {
+            assert!(validate_login_url(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn interval_values_and_limits() {
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "s"),
+        ]);
+        let mut mount = mount_args();
+        mount.interval = Some("1s".into());
+        let err = Settings::resolve(&mount.connection, Some(&mount), &env).unwrap_err();
+        assert!(matches!(err, ConfigError::IntervalTooShort { .. }), "{err}");
+        mount.interval = Some("soon".into());
+        let err = Settings::resolve(&mount.connection, Some(&mount), &env).unwrap_err();
+        assert!(matches!(err, ConfigError::BadDuration { .. }), "{err}");
+        assert!(err.to_string().contains("soon"));
+
+        for (text, secs) in [
+            ("interval = 60", 60),
+            ("interval = \"2m\"", 120),
+            ("interval = \"90\"", 90),
+        ] {
+            let file = settings_file(&format!(
+                "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n{text}\n"
+            ));
+            let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+            assert_eq!(s.interval, Duration::from_secs(secs), "{text}");
+        }
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\ninterval = -5\n",
+        );
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        assert!(matches!(err, ConfigError::BadDuration { .. }), "{err}");
+    }
+
+    #[test]
+    fn wrongly_typed_values_get_a_message_that_says_what_is_expected() {
+        for (line, expected) in [
+            ("interval = 1.5", "whole number of seconds"),
+            ("request_timeout = true", "whole number of seconds"),
+            ("custom_objects_to_sync = 5", "list of object names"),
+            (
+                "custom_objects_to_sync = [\"A__c\", 3]",
+                "list of object names",
+            ),
+        ] {
+            let file = settings_file(&format!("domain = \"a\"\n{line}\n"));
+            let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains(expected) && text.contains("line 2"),
+                "{line}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn zero_request_timeout_and_bad_format_are_rejected() {
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "s"),
+        ]);
+        let connection = ConnectionArgs {
+            request_timeout: Some(0),
+            ..ConnectionArgs::default()
+        };
+        let err = Settings::resolve(&connection, None, &env).unwrap_err();
+        assert!(matches!(err, ConfigError::ZeroRequestTimeout));
+
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nformat = \"yaml\"\n",
+        );
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        assert!(matches!(err, ConfigError::BadFormat(_)), "{err}");
+    }
+
+    #[test]
+    fn parse_duration_accepts_the_documented_forms() {
+        let cases = [
+            ("30s", 30_000),
+            ("5m", 300_000),
+            ("1h30m", 5_400_000),
+            ("500ms", 500),
+            ("2d", 172_800_000),
+            ("45", 45_000),
+            (" 10s ", 10_000),
+            ("1m 30s", 90_000),
+            ("0", 0),
+        ];
+        for (text, millis) in cases {
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_millis(millis),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_duration_rejects_bad_values() {
+        for text in [
+            "",
+            "  ",
+            "-5s",
+            "5x",
+            "s",
+            "1.5m",
+            "10 20",
+            "99999999999999999999",
+            "18446744073709551615d",
+            "m5",
+        ] {
+            let err = parse_duration(text).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::BadDuration { .. }),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn example_settings_file_parses_with_every_key() {
+        let file = settings_file(EXAMPLE_SETTINGS);
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert_eq!(s.login, Login::Domain("mycompany".into()));
+        assert_eq!(s.custom_objects, CustomObjects::All);
+        assert!(s.sync_custom_objects);
+        assert_eq!(s.interval, DEFAULT_INTERVAL);
+    }
+
+    #[test]
+    fn client_settings_carry_login_credentials_and_deadline() {
+        let mut s = Settings::new(
+            Login::Url("http://127.0.0.1:9".into()),
+            "id",
+            Secret::new("pw"),
+        );
+        s.request_timeout = Duration::from_secs(3);
+        let client = s.client_settings();
+        assert_eq!(
+            client.login,
+            crate::salesforce::LoginTarget::Url("http://127.0.0.1:9".into())
+        );
+        assert_eq!(client.client_id, "id");
+        assert_eq!(client.client_secret.expose(), "pw");
+        assert_eq!(client.request_timeout, Duration::from_secs(3));
+        s.login = Login::Domain("acme".into());
+        assert_eq!(
+            s.client_settings().login,
+            crate::salesforce::LoginTarget::Domain("acme".into())
+        );
+    }
+
+    #[test]
+    fn settings_debug_hides_the_secret() {
+        let s = Settings::new(Login::Domain("acme".into()), "id", Secret::new("hunter2"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
 }

@@ -159,3 +159,71 @@ pub fn content_fields(object: &str) -> Vec<&'static str> {
     fields.retain(|field| seen.insert(*field));
     fields
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_follow_the_connector_order_per_object() {
+        let labels = |object: &str| -> Vec<&'static str> {
+            content_rules(object)
+                .iter()
+                .map(|rule| match *rule {
+                    ContentRule::Text { label, .. }
+                    | ContentRule::Flag { label, .. }
+                    | ContentRule::Address { label, .. } => label,
+                    ContentRule::Feeds => "<feeds>",
+                    ContentRule::OtherText => "<other text>",
+                })
+                .collect()
+        };
+        assert_eq!(
+            labels("Account"),
+            ["Description", "Website", "Type", "Billing Address"]
+        );
+        assert_eq!(labels("opportunity"), ["Description", "Stage"]);
+        assert_eq!(
+            labels("Contact"),
+            ["Description", "Email", "Phone", "Title"]
+        );
+        assert_eq!(
+            labels("Lead"),
+            ["Description", "Company", "Email", "Phone", "Status"]
+        );
+        assert_eq!(
+            labels("Campaign"),
+            ["Description", "Type", "Status", "Active"]
+        );
+        assert_eq!(
+            labels("CASE"),
+            ["Description", "Case Number", "Status", "State", "<feeds>"]
+        );
+        assert_eq!(labels("Invoice__c"), ["Description", "<other text>"]);
+        assert_eq!(labels("User"), ["Description", "<other text>"]);
+    }
+
+    #[test]
+    fn content_fields_cover_header_rules_and_address_parts_once() {
+        let account = content_fields("Account");
+        for field in [
+            "Id",
+            "Owner.Name",
+            "CreatedDate",
+            "Website",
+            "BillingAddress",
+            "BillingPostalCode",
+        ] {
+            assert!(account.contains(&field), "{field} missing from {account:?}");
+        }
+        let case = content_fields("Case");
+        for field in ["Subject", "CaseNumber", "IsClosed", "Status"] {
+            assert!(case.contains(&field), "{field} missing from {case:?}");
+        }
+        let mut unique = case.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), case.len(), "no duplicates");
+        assert!(!content_fields("Contact").contains(&"Subject"));
+    }
+}

@@ -120,3 +120,242 @@ pub fn id_from_file_name(name: &str) -> Option<&str> {
     let id_ok = ID_LENGTHS.contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
     (rest_ok && id_ok).then_some(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const ID: &str = "001Hs00002AbCdEIAV";
+
+    fn record(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn assert_safe(name: &str, id: &str) {
+        assert!(
+            name.len() <= MAX_FILE_NAME_BYTES,
+            "{} bytes: {name:?}",
+            name.len()
+        );
+        assert!(!name.contains('/') && !name.contains('\0'), "{name:?}");
+        assert!(!name.chars().any(char::is_control), "{name:?}");
+        assert!(
+            name != "." && name != ".." && !name.starts_with('.'),
+            "{name:?}"
+        );
+        assert_eq!(id_from_file_name(name), Some(id), "{name:?}");
+    }
+
+    #[test]
+    fn ordinary_title() {
+        assert_eq!(
+            file_name("Acme Corporation", ID, "json"),
+            "Acme Corporation [001Hs00002AbCdEIAV].json"
+        );
+    }
+
+    #[test]
+    fn dot_titles_never_give_dot_names_or_hidden_files() {
+        assert_eq!(file_name("..", ID, "json"), "[001Hs00002AbCdEIAV].json");
+        assert_eq!(file_name(".", ID, "txt"), "[001Hs00002AbCdEIAV].txt");
+        assert_eq!(
+            file_name(".hidden plan", ID, "json"),
+            "hidden plan [001Hs00002AbCdEIAV].json"
+        );
+        assert_eq!(
+            file_name("v1.2 . ..", ID, "json"),
+            "v1.2 . .. [001Hs00002AbCdEIAV].json"
+        );
+    }
+
+    #[test]
+    fn slashes_become_underscores() {
+        assert_eq!(file_name("/", ID, "json"), "_ [001Hs00002AbCdEIAV].json");
+        assert_eq!(
+            file_name("A/B Test", ID, "json"),
+            "A_B Test [001Hs00002AbCdEIAV].json"
+        );
+        assert_safe(&file_name("../../etc/passwd", ID, "json"), ID);
+    }
+
+    #[test]
+    fn empty_or_blank_title_gives_just_the_id() {
+        assert_eq!(file_name("", ID, "json"), "[001Hs00002AbCdEIAV].json");
+        assert_eq!(file_name(" \t\n ", ID, "json"), "[001Hs00002AbCdEIAV].json");
+        assert_eq!(file_name("", ID, ""), "[001Hs00002AbCdEIAV]");
+    }
+
+    #[test]
+    fn control_characters_and_nul_become_single_spaces() {
+        let name = file_name("Line1\nLine2\0\x07end\r\n\u{85}x\u{2028}y", ID, "json");
+        assert_eq!(name, "Line1 Line2 end x y [001Hs00002AbCdEIAV].json");
+    }
+
+    #[test]
+    fn bidi_overrides_are_dropped_but_rtl_letters_kept() {
+        let name = file_name("invoice\u{202E}fdp.exe", ID, "json");
+        assert_eq!(name, "invoicefdp.exe [001Hs00002AbCdEIAV].json");
+        let hebrew = file_name("שלום עולם", ID, "json");
+        assert_eq!(hebrew, "שלום עולם [001Hs00002AbCdEIAV].json");
+        let arabic = file_name("\u{2067}مرحبا\u{2069}", ID, "json");
+        assert_eq!(arabic, "مرحبا [001Hs00002AbCdEIAV].json");
+    }
+
+    #[test]
+    fn long_titles_are_cut_to_255_bytes_on_a_char_boundary() {
+        let ascii = "a".repeat(1000);
+        let name = file_name(&ascii, ID, "json");
+        assert_eq!(name.len(), MAX_FILE_NAME_BYTES);
+        assert_safe(&name, ID);
+
+        // Two-, three- and four-byte characters, offset so the cut lands mid-character.
+        for unit in ["é", "中", "😀", "👩‍👩‍👧"] {
+            for pad in 0..4 {
+                let title = format!("{}{}", "x".repeat(pad), unit.repeat(1000));
+                let name = file_name(&title, ID, "json");
+                assert_safe(&name, ID);
+                assert!(
+                    name.len() > MAX_FILE_NAME_BYTES - 4 - unit.len(),
+                    "cut too much: {}",
+                    name.len()
+                );
+                assert!(name.ends_with(" [001Hs00002AbCdEIAV].json"));
+            }
+        }
+    }
+
+    #[test]
+    fn emoji_only_titles_are_kept() {
+        assert_eq!(
+            file_name("🚀🔥", ID, "json"),
+            "🚀🔥 [001Hs00002AbCdEIAV].json"
+        );
+    }
+
+    #[test]
+    fn same_title_different_ids_give_different_names() {
+        let other = "001Hs00002AbCdFIAV";
+        let a = file_name("Acme", ID, "json");
+        let b = file_name("Acme", other, "json");
+        assert_ne!(a, b);
+        assert_eq!(id_from_file_name(&b), Some(other));
+    }
+
+    #[test]
+    fn names_are_stable_for_the_same_title() {
+        assert_eq!(
+            file_name("Acme ✓", ID, "json"),
+            file_name("Acme ✓", ID, "json")
+        );
+    }
+
+    #[test]
+    fn malformed_ids_cannot_make_unsafe_names() {
+        let name = file_name("x", "../../\0etc", "json");
+        assert!(!name.contains('/') && !name.contains('\0'));
+        assert_eq!(id_from_file_name(&name), None, "not a Salesforce Id shape");
+    }
+
+    #[test]
+    fn id_from_file_name_accepts_only_our_shape() {
+        assert_eq!(
+            id_from_file_name("Acme [001Hs00002AbCdEIAV].json"),
+            Some(ID)
+        );
+        assert_eq!(
+            id_from_file_name("[001Hs00002AbCdE].txt"),
+            Some("001Hs00002AbCdE")
+        );
+        assert_eq!(
+            id_from_file_name("Title [x] [001Hs00002AbCdEIAV].json"),
+            Some(ID)
+        );
+        assert_eq!(id_from_file_name("[001Hs00002AbCdEIAV]"), Some(ID));
+        for bad in [
+            ".sobject.json",
+            "Acme.json",
+            "Acme[001Hs00002AbCdEIAV].json",
+            "Acme [001Hs00002AbCdEIA].json",
+            "Acme [001Hs00002AbCdEIAV].json.swp.x]",
+            "Acme [001Hs00002AbCdEIAV]x",
+            "Acme [001Hs00002AbCdEIAV].",
+            "Acme [001Hs00002AbCd-IAV].json",
+            "[]",
+            "",
+        ] {
+            assert_eq!(id_from_file_name(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn titles_follow_the_object_rules() {
+        let account = record(json!({"Id": ID, "Name": "  Acme  "}));
+        assert_eq!(record_title("Account", &account, None), "Acme");
+
+        let case = record(
+            json!({"Id": "500Hs00001XyZaBIAR", "CaseNumber": "00001026", "Subject": "Engine failure"}),
+        );
+        assert_eq!(
+            record_title("Case", &case, Some("CaseNumber")),
+            "00001026 Engine failure"
+        );
+        let case_no_subject =
+            record(json!({"Id": "500Hs00001XyZaBIAR", "CaseNumber": "00001026", "Subject": null}));
+        assert_eq!(record_title("Case", &case_no_subject, None), "00001026");
+        let case_subject_only = record(json!({"Id": "500Hs00001XyZaBIAR", "Subject": "Broken"}));
+        assert_eq!(record_title("Case", &case_subject_only, None), "Broken");
+
+        let nameless = record(json!({"Id": "a00Hs00000ZzZzZIAV", "Amount__c": 5}));
+        assert_eq!(
+            record_title("Payment__c", &nameless, None),
+            "a00Hs00000ZzZzZIAV"
+        );
+        let blank_name = record(json!({"Id": "a00Hs00000ZzZzZIAV", "Name": "   "}));
+        assert_eq!(
+            record_title("Invoice__c", &blank_name, None),
+            "a00Hs00000ZzZzZIAV"
+        );
+
+        let contract = record(json!({"Id": "800Hs0000000001IAA", "ContractNumber": "00000100"}));
+        assert_eq!(
+            record_title("Contract", &contract, Some("ContractNumber")),
+            "00000100"
+        );
+        let autonumber = record(json!({"Id": "a01Hs0000000001IAA", "Seq__c": 42}));
+        assert_eq!(record_title("Thing__c", &autonumber, Some("Seq__c")), "42");
+
+        assert_eq!(record_title("Account", &Map::new(), None), "");
+    }
+
+    fn salesforce_id() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-zA-Z0-9]{15}", "[a-zA-Z0-9]{18}"]
+    }
+
+    proptest! {
+        #[test]
+        fn file_names_are_always_safe_and_reversible(
+            title in any::<String>(),
+            id in salesforce_id(),
+            ext in prop_oneof![Just("json"), Just("txt"), Just("")],
+        ) {
+            let name = file_name(&title, &id, ext);
+            prop_assert!(name.len() <= MAX_FILE_NAME_BYTES);
+            prop_assert!(!name.contains('/') && !name.contains('\0'));
+            prop_assert!(!name.chars().any(char::is_control));
+            prop_assert!(name != "." && name != "..");
+            prop_assert!(!name.starts_with('.'));
+            prop_assert!(name.contains(&id));
+            prop_assert_eq!(id_from_file_name(&name), Some(id.as_str()));
+            prop_assert_eq!(&name, &file_name(&title, &id, ext));
+        }
+
+        #[test]
+        fn long_unicode_titles_fit(title in "\\PC{200,400}", id in salesforce_id()) {
+            let name = file_name(&title, &id, "json");
+            prop_assert!(name.len() <= MAX_FILE_NAME_BYTES);
+            prop_assert_eq!(id_from_file_name(&name), Some(id.as_str()));
+        }
+    }
+}

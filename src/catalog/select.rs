@@ -13,6 +13,17 @@ pub struct OrgObject {
     pub queryable: bool,
 }
 
+impl From<&crate::salesforce::GlobalSObject> for OrgObject {
+    fn from(entry: &crate::salesforce::GlobalSObject) -> Self {
+        OrgObject {
+            name: entry.name.clone(),
+            label: entry.label.clone(),
+            custom: entry.custom,
+            queryable: entry.queryable,
+        }
+    }
+}
+
 /// The two top-level folders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Group {
@@ -255,4 +266,246 @@ fn admit(selection: &mut Selection, seen: &mut HashSet<String>, object: &OrgObje
         label: object.label.clone(),
         group,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Login;
+    use crate::secret::Secret;
+
+    fn object(name: &str, custom: bool, queryable: bool) -> OrgObject {
+        OrgObject {
+            name: name.into(),
+            label: format!("{name} label"),
+            custom,
+            queryable,
+        }
+    }
+
+    fn org() -> Vec<OrgObject> {
+        vec![
+            object("Account", false, true),
+            object("Opportunity", false, true),
+            object("Contact", false, true),
+            object("Lead", false, true),
+            object("Case", false, true),
+            object("CampaignMember", false, true),
+            object("User", false, true),
+            object("AccountChangeEvent", false, false),
+            object("Invoice__c", true, true),
+            object("Shipment__c", true, true),
+            object("Secret__c", true, false),
+            object("Invoice__Share", true, true),
+            object("Setting__mdt", true, true),
+        ]
+    }
+
+    fn settings() -> Settings {
+        Settings::new(Login::Domain("acme".into()), "id", Secret::new("s"))
+    }
+
+    fn names(selection: &Selection) -> Vec<(&str, Group)> {
+        selection
+            .objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.group))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_mount_the_standard_objects_the_org_has_and_skip_the_rest() {
+        let selection = select_objects(&settings(), &org()).unwrap();
+        assert_eq!(
+            names(&selection),
+            vec![
+                ("Account", Group::Standard),
+                ("Opportunity", Group::Standard),
+                ("Contact", Group::Standard),
+                ("Lead", Group::Standard),
+                ("Case", Group::Standard),
+            ]
+        );
+        assert_eq!(selection.objects[0].label, "Account label");
+        // Campaign is a default but absent here (close to CampaignMember: still a skip).
+        assert_eq!(selection.skipped.len(), 1);
+        assert_eq!(selection.skipped[0].0, "Campaign");
+        assert!(selection.skipped[0].1.contains("not available"));
+    }
+
+    #[test]
+    fn unknown_standard_name_reports_the_closest_match() {
+        let mut s = settings();
+        s.standard_objects = vec!["Acount".into()];
+        let err = select_objects(&s, &org()).unwrap_err();
+        assert_eq!(
+            err,
+            CatalogError::UnknownObject {
+                name: "Acount".into(),
+                list: STANDARD_LIST,
+                suggestion: Some("Account".into()),
+            }
+        );
+        assert!(
+            err.to_string().contains("did you mean \"Account\""),
+            "{err}"
+        );
+
+        s.standard_objects = vec!["Zzzzzz".into()];
+        let err = select_objects(&s, &org()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CatalogError::UnknownObject {
+                    suggestion: None,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn names_match_case_insensitively_and_use_the_org_spelling() {
+        let mut s = settings();
+        s.standard_objects = vec!["account".into(), "ACCOUNT".into(), "user".into()];
+        s.sync_custom_objects = true;
+        s.custom_objects = CustomObjects::Names(vec!["invoice__C".into()]);
+        let selection = select_objects(&s, &org()).unwrap();
+        assert_eq!(
+            names(&selection),
+            vec![
+                ("Account", Group::Standard),
+                ("User", Group::Standard),
+                ("Invoice__c", Group::Custom)
+            ]
+        );
+    }
+
+    #[test]
+    fn custom_names_without_suffix_are_errors() {
+        let mut s = settings();
+        s.sync_custom_objects = true;
+        s.custom_objects = CustomObjects::Names(vec!["Invoice".into()]);
+        let err = select_objects(&s, &org()).unwrap_err();
+        assert_eq!(
+            err,
+            CatalogError::NotCustomName {
+                name: "Invoice".into(),
+                suggestion: Some("Invoice__c".into()),
+            }
+        );
+        assert!(err.to_string().contains("__c"));
+    }
+
+    #[test]
+    fn custom_object_in_the_standard_list_is_an_error() {
+        let mut s = settings();
+        s.standard_objects = vec!["Invoice__c".into()];
+        let err = select_objects(&s, &org()).unwrap_err();
+        assert!(
+            matches!(err, CatalogError::CustomInStandardList { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn star_selects_only_queryable_objects_ending_in_c() {
+        let mut s = settings();
+        s.standard_objects = vec![];
+        s.sync_custom_objects = true;
+        s.custom_objects = CustomObjects::All;
+        let selection = select_objects(&s, &org()).unwrap();
+        assert_eq!(
+            names(&selection),
+            vec![
+                ("Invoice__c", Group::Custom),
+                ("Shipment__c", Group::Custom)
+            ]
+        );
+        assert!(selection.skipped.is_empty());
+    }
+
+    #[test]
+    fn absent_or_unqueryable_custom_objects_are_skipped_with_a_reason() {
+        let mut s = settings();
+        s.standard_objects = vec![];
+        s.sync_custom_objects = true;
+        s.custom_objects = CustomObjects::Names(vec![
+            "Secret__c".into(),
+            "Warehouse__c".into(),
+            "Shipment__c".into(),
+        ]);
+        let selection = select_objects(&s, &org()).unwrap();
+        assert_eq!(names(&selection), vec![("Shipment__c", Group::Custom)]);
+        let skipped: Vec<&str> = selection.skipped.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(skipped, vec!["Secret__c", "Warehouse__c"]);
+        assert!(selection.skipped[0].1.contains("not queryable"));
+        assert!(selection.skipped[1].1.contains("not in this org"));
+    }
+
+    #[test]
+    fn a_custom_typo_is_an_error_not_a_skip() {
+        let mut s = settings();
+        s.sync_custom_objects = true;
+        s.custom_objects = CustomObjects::Names(vec!["Invoce__c".into()]);
+        let err = select_objects(&s, &org()).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::UnknownObject { suggestion: Some(x), .. } if x == "Invoice__c"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unqueryable_standard_object_is_skipped() {
+        let mut s = settings();
+        s.standard_objects = vec!["AccountChangeEvent".into()];
+        let selection = select_objects(&s, &org()).unwrap();
+        assert!(selection.objects.is_empty());
+        assert_eq!(selection.skipped[0].0, "AccountChangeEvent");
+    }
+
+    #[test]
+    fn custom_objects_are_skipped_while_syncing_is_off() {
+        let mut s = settings();
+        s.standard_objects = vec![];
+        s.custom_objects = CustomObjects::Names(vec!["Invoice__c".into()]);
+        let selection = select_objects(&s, &org()).unwrap();
+        assert!(selection.objects.is_empty());
+        assert!(selection.skipped[0]
+            .1
+            .contains("sync_custom_objects is off"));
+
+        s.custom_objects = CustomObjects::All;
+        let selection = select_objects(&s, &org()).unwrap();
+        assert!(selection.objects.is_empty());
+        assert_eq!(selection.skipped.len(), 1);
+
+        s.sync_custom_objects = true;
+        s.custom_objects = CustomObjects::Names(vec![]);
+        let selection = select_objects(&s, &org()).unwrap();
+        assert!(selection.objects.is_empty());
+        assert!(
+            selection.skipped[0].1.contains("empty"),
+            "{:?}",
+            selection.skipped
+        );
+    }
+
+    #[test]
+    fn empty_org_skips_defaults_without_crashing() {
+        let selection = select_objects(&settings(), &[]).unwrap();
+        assert!(selection.objects.is_empty());
+        assert_eq!(selection.skipped.len(), DEFAULT_STANDARD_OBJECTS.len());
+    }
+
+    #[test]
+    fn group_folder_names_round_trip() {
+        for group in [Group::Standard, Group::Custom] {
+            assert_eq!(Group::from_folder_name(group.folder_name()), Some(group));
+        }
+        assert_eq!(Group::Standard.folder_name(), "Standard Objects");
+        assert_eq!(Group::Custom.folder_name(), "Custom Objects");
+        assert_eq!(Group::from_folder_name("Other"), None);
+    }
 }

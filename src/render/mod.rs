@@ -20,3 +20,6 @@ pub fn render_json(record: &Map<String, Value>) -> Vec<u8> {
     bytes.push(b'\n');
     bytes
 }
+
+#[cfg(test)]
+mod tests;

@@ -193,7 +193,7 @@ fn push_feeds(out: &mut String, record: &Map<String, Value>) {
         if let Some(title) = string_field(item, "Title") {
             push_field_indented(out, "  ", "Title", &title);
         }
-        if let Some(body) = string_field(item, "Body") {
+        if let Some(body) = body_text(item, "Body") {
             push_block(out, "  ", &body);
         }
         if let Some(link) = string_field(item, "LinkUrl") {
@@ -201,11 +201,64 @@ fn push_feeds(out: &mut String, record: &Map<String, Value>) {
         }
         for comment in child_records(item.get("FeedComments")) {
             let _ = writeln!(out, "  {}:", byline("Comment", comment));
-            if let Some(body) = string_field(comment, "CommentBody") {
+            if let Some(body) = body_text(comment, "CommentBody") {
                 push_block(out, "    ", &body);
             }
         }
     }
+}
+
+/// A feed body or comment as plain text: rich-text ones (`IsRichText: true`) are Salesforce's
+/// small HTML subset, turned into lines so that grep finds words, not markup.
+fn body_text(item: &Map<String, Value>, field: &str) -> Option<String> {
+    let raw = match item.get(field)? {
+        Value::String(text) => text,
+        _ => return None,
+    };
+    let text = if bool_field(item, "IsRichText") == Some(true) {
+        html_to_text(raw)
+    } else {
+        raw.clone()
+    };
+    let cleaned = clean(&text);
+    (!cleaned.trim().is_empty()).then_some(cleaned)
+}
+
+/// Block tags end a line; every other tag is dropped; the entities Salesforce's rich-text
+/// editor emits are decoded (`&amp;` last, so `&amp;lt;` stays the text `&lt;`).
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let tag = rest[open + 1..open + close]
+            .trim_start_matches('/')
+            .split([' ', '/', '\t', '\n'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if matches!(
+            tag.as_str(),
+            "p" | "br" | "li" | "div" | "ul" | "ol" | "tr" | "h1" | "h2" | "h3"
+        ) && !out.is_empty()
+            && !out.ends_with('\n')
+        {
+            out.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// `"<kind> by <author> at <time>"`, leaving out what is unknown.
@@ -384,6 +437,16 @@ fn bool_field(record: &Map<String, Value>, field: &str) -> Option<bool> {
 /// Drops NUL and control characters (keeping `\n` and `\t`), turns `\r\n` and lone `\r`
 /// into `\n`, and removes trailing spaces at line ends.
 fn clean(text: &str) -> String {
+    // Most values need nothing; skip the three passes below for them.
+    let needs_work = text
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\r')
+        || text.contains(" \n")
+        || text.contains("\t\n")
+        || text.ends_with([' ', '\t']);
+    if !needs_work {
+        return text.to_string();
+    }
     let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
     let kept: String = normalised
         .chars()
@@ -408,6 +471,17 @@ fn one_line(text: &str) -> String {
 /// `2024-01-15T10:30:00.000+0000` → `2024-01-15 10:30:00 UTC`; anything else as given.
 fn format_time(text: &str) -> String {
     let trimmed = text.trim();
+    // Fast path for the one shape Salesforce sends, already UTC: 2024-01-15T10:30:00.000+0000.
+    let bytes = trimmed.as_bytes();
+    let is_salesforce_utc = bytes.len() == 28
+        && trimmed.ends_with("+0000")
+        && bytes[10] == b'T'
+        && bytes[19] == b'.'
+        && trimmed.is_ascii()
+        && chrono::NaiveDateTime::parse_from_str(&trimmed[..19], "%Y-%m-%dT%H:%M:%S").is_ok();
+    if is_salesforce_utc {
+        return format!("{} {} UTC", &trimmed[..10], &trimmed[11..19]);
+    }
     let parsed = chrono::DateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f%z")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(trimmed));
     match parsed {

@@ -536,7 +536,13 @@ fn snippet(body: &[u8]) -> String {
     format!("{cut:?}")
 }
 
-/// Maps an error response of the REST API.
+/// Maps an error response of the REST API (JSON array of `errorCode`/`message`, an OAuth
+/// `error` object, or anything else such as an HTML page).
+pub fn error_from_response(status: u16, body: &[u8], what: &str) -> SfError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    api_error(status, body, what)
+}
+
 pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError {
     let code = status.as_u16();
     match serde_json::from_slice::<Value>(body) {

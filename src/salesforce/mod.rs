@@ -16,7 +16,7 @@ mod query;
 pub mod soql;
 
 pub use crate::secret::Secret;
-pub use client::{ClientSettings, SalesforceClient};
+pub use client::{error_from_response, ClientSettings, SalesforceClient};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
 };

@@ -22,6 +22,11 @@ pub struct QueryPage {
 }
 
 impl QueryPage {
+    /// Parses a query result body (`totalSize`, `done`, `nextRecordsUrl`, `records`).
+    pub fn parse(value: Value) -> Result<QueryPage, SfError> {
+        QueryPage::from_value(value, "a query result")
+    }
+
     pub(crate) fn from_value(value: Value, what: &str) -> Result<QueryPage, SfError> {
         let malformed = |detail: &str| SfError::Malformed {
             what: what.to_string(),

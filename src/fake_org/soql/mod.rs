@@ -6,6 +6,12 @@
 //! Salesforce's error codes and wording so that clients react to them as to a real org.
 
 pub mod ast;
+mod eval;
+mod parser;
+mod plan;
+
+#[cfg(test)]
+mod tests;
 
 use super::model::DataSource;
 
@@ -46,15 +52,12 @@ pub struct Execution {
     pub is_count: bool,
     pub total_size: usize,
     pub ids: Vec<String>,
-    query: ast::Query,
+    plan: plan::Plan,
 }
 
-/// Parses a SOQL statement.
+/// Parses a SOQL statement (syntax only; names are checked by [`execute`]).
 pub fn parse(soql: &str) -> Result<ast::Query, SoqlError> {
-    Err(SoqlError::new(
-        "MALFORMED_QUERY",
-        format!("parser not finished: {}", soql.len()),
-    ))
+    parser::parse(soql)
 }
 
 /// Parses, validates against the schema, filters and sorts.
@@ -64,28 +67,47 @@ pub fn execute(
     opts: &ExecOptions,
 ) -> Result<Execution, SoqlError> {
     let query = parse(soql)?;
-    let _ = (ds, opts);
+    let planner = plan::Planner::new(ds, soql, opts);
+    let plan = planner.plan_top(&query)?;
+    let object = planner.object(&plan.object, query.from.pos)?;
+    let rows = eval::select_rows(ds, object, &plan, opts.include_deleted);
+    let ids = if plan.is_count {
+        Vec::new()
+    } else {
+        rows.iter()
+            .filter_map(|r| r.get("Id").and_then(serde_json::Value::as_str))
+            .map(str::to_string)
+            .collect()
+    };
     Ok(Execution {
-        object: query.from.text.clone(),
-        is_count: query.is_count(),
-        total_size: 0,
-        ids: Vec::new(),
-        query,
+        object: object.name.clone(),
+        is_count: plan.is_count,
+        total_size: rows.len(),
+        ids,
+        plan,
     })
 }
 
 impl Execution {
     /// The JSON rows for `ids` (a page), in the real wire shape: `attributes {type, url}`
-    /// first, then the selected fields in SELECT order with canonical casing; parent
-    /// relationships as nested objects (null when the lookup is empty); subqueries as
-    /// complete `{"totalSize","done":true,"records"}` objects, or null when empty.
+    /// first (url = `/services/data/v{api_version}/sobjects/{Type}/{Id}`), then the
+    /// selected fields in SELECT order with canonical casing; parent relationships as
+    /// nested objects with their own attributes (null when the lookup is empty; type
+    /// `Name` behind a polymorphic lookup); subqueries as complete
+    /// `{"totalSize","done":true,"records"}` objects, or null when empty.
+    /// An Id whose record has vanished from the store since `execute` is skipped.
     pub fn project(
         &self,
         ds: &dyn DataSource,
         opts: &ExecOptions,
         ids: &[String],
     ) -> Vec<serde_json::Value> {
-        let _ = (ds, opts, &self.query);
-        ids.iter().map(|_| serde_json::Value::Null).collect()
+        ids.iter()
+            .filter_map(|id| ds.record_by_id(id))
+            .filter(|(object, _)| object.name == self.object)
+            .map(|(object, record)| {
+                eval::project_row(ds, opts, object, record, &self.plan.columns, false)
+            })
+            .collect()
     }
 }

@@ -1,0 +1,132 @@
+//! The catalog and renderers over real client output: the fake org's seeded records, fetched
+//! by the Salesforce client, must all get safe, unique, reversible file names and render to
+//! valid JSON and to text that carries the content rules (feeds, files, addresses).
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+use sfmount::catalog::{
+    file_name, id_from_file_name, record_title, select_objects, Group, OrgObject,
+};
+use sfmount::config::{CustomObjects, Login, Settings};
+use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
+use sfmount::render::{render_json, render_text, TextContext};
+use sfmount::salesforce::{FetchFilter, SalesforceClient, Secret};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_seeded_record_gets_a_safe_name_and_renders() {
+    let org = tokio::task::spawn_blocking(|| {
+        FakeOrg::start(FakeOrgConfig {
+            records: 40,
+            ..FakeOrgConfig::default()
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+
+    let mut settings = Settings::new(
+        Login::Url(org.base_url()),
+        org.client_id(),
+        Secret::new(org.client_secret()),
+    );
+    settings.sync_custom_objects = true;
+    settings.custom_objects = CustomObjects::All;
+
+    let client = SalesforceClient::connect(settings.client_settings())
+        .await
+        .unwrap();
+    let global = client.describe_global().await.unwrap();
+    let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
+    let selection = select_objects(&settings, &org_objects).unwrap();
+
+    let standard: Vec<&str> = selection
+        .objects
+        .iter()
+        .filter(|o| o.group == Group::Standard)
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(
+        standard,
+        [
+            "Account",
+            "Opportunity",
+            "Contact",
+            "Lead",
+            "Campaign",
+            "Case"
+        ]
+    );
+    let custom: Vec<&str> = selection
+        .objects
+        .iter()
+        .filter(|o| o.group == Group::Custom)
+        .map(|o| o.name.as_str())
+        .collect();
+    assert!(!custom.is_empty(), "the fake org has custom objects");
+    assert!(
+        custom.iter().all(|name| name.ends_with("__c")),
+        "{custom:?}"
+    );
+
+    let instance_url = client.instance_url();
+    let mut saw_feed = false;
+    let mut saw_files = false;
+    let mut saw_address = false;
+    for object in &selection.objects {
+        let plan = client.plan(&object.name).await.unwrap();
+        let mut records: Vec<Map<String, Value>> = Vec::new();
+        client
+            .fetch_records(&plan, &FetchFilter::default(), &mut |page| {
+                records.extend(page)
+            })
+            .await
+            .unwrap();
+        assert!(!records.is_empty(), "{} has records", object.name);
+
+        let mut names = HashSet::new();
+        for record in &records {
+            let id = record["Id"].as_str().unwrap();
+            let title = record_title(&object.name, record, plan.name_field.as_deref());
+            assert!(!title.is_empty(), "{}: {id}", object.name);
+            for ext in ["json", "txt"] {
+                let name = file_name(&title, id, ext);
+                assert!(name.len() <= 255 && !name.contains('/') && !name.starts_with('.'));
+                assert_eq!(id_from_file_name(&name), Some(id));
+                assert!(names.insert(name.clone()), "duplicate name {name}");
+            }
+
+            let json = render_json(record);
+            let parsed: Map<String, Value> = serde_json::from_slice(&json).unwrap();
+            assert_eq!(&parsed, record);
+
+            let ctx = TextContext {
+                instance_url: &instance_url,
+                title: &title,
+                name_field: plan.name_field.as_deref(),
+            };
+            let text = String::from_utf8(render_text(&object.name, record, &ctx)).unwrap();
+            assert_eq!(text.as_bytes(), render_text(&object.name, record, &ctx));
+            assert!(text.contains(&format!(
+                "Link: {}/{id}\n",
+                instance_url.trim_end_matches('/')
+            )));
+            assert!(text.contains(&format!("Object: {}\n", object.name)));
+            assert!(!text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'));
+            if object.name == "Case" {
+                assert!(text.contains("\nState: "), "{text}");
+                saw_feed |= text.contains("\nFeed:\n- ");
+            }
+            saw_files |= text.contains("\nFiles:\n- ");
+            saw_address |= text.contains("\nBilling Address: ");
+        }
+    }
+    assert!(saw_feed, "some seeded Case shows its feed");
+    assert!(saw_address, "some seeded Account shows a billing address");
+    assert!(saw_files, "some seeded record lists attached files");
+    tokio::task::spawn_blocking(move || org.shutdown())
+        .await
+        .unwrap();
+}

@@ -1,0 +1,74 @@
+// jsforce 3 (unmodified, from npm) against the fake org. jsforce speaks plain http to the
+// login URL it is given, so no transport hook is needed.
+//
+// Environment: SF_URL (http://127.0.0.1:PORT), SF_CLIENT_ID, SF_CLIENT_SECRET.
+
+import jsforce from 'jsforce';
+import assert from 'node:assert/strict';
+
+const loginUrl = process.env.SF_URL;
+const clientId = process.env.SF_CLIENT_ID;
+const clientSecret = process.env.SF_CLIENT_SECRET;
+
+const conn = new jsforce.Connection({
+  oauth2: { loginUrl, clientId, clientSecret },
+  version: '59.0',
+});
+
+const checks = [
+  async function authorizeWithClientCredentials() {
+    const info = await conn.authorize({ grant_type: 'client_credentials' });
+    assert.ok(conn.accessToken && conn.accessToken.includes('!'), 'an access token');
+    assert.equal(conn.instanceUrl, loginUrl);
+    assert.match(info.organizationId, /^00D\w{15}$/);
+    assert.match(info.id, /^005\w{15}$/);
+  },
+
+  async function describeGlobal() {
+    const result = await conn.describeGlobal();
+    const names = new Set(result.sobjects.map((s) => s.name));
+    for (const name of ['Account', 'Case', 'Contact', 'Invoice__c']) {
+      assert.ok(names.has(name), `${name} missing`);
+    }
+  },
+
+  async function autoFetchQueryOver2000Records() {
+    const count = (await conn.query('SELECT COUNT() FROM Account')).totalSize;
+    assert.ok(count > 2000, `only ${count} accounts`);
+    const records = [];
+    await new Promise((resolve, reject) => {
+      conn
+        .query('SELECT Id, Name FROM Account')
+        .on('record', (r) => records.push(r))
+        .on('end', resolve)
+        .on('error', reject)
+        .run({ autoFetch: true, maxFetch: 100000 });
+    });
+    assert.equal(records.length, count);
+    assert.equal(new Set(records.map((r) => r.Id)).size, count, 'no row twice');
+  },
+
+  async function invalidFieldErrorCode() {
+    await assert.rejects(
+      conn.query('SELECT Id, NoSuchField__c FROM Account'),
+      (err) => {
+        assert.equal(err.errorCode, 'INVALID_FIELD');
+        assert.match(err.message, /NoSuchField__c/);
+        return true;
+      },
+    );
+  },
+];
+
+let failures = 0;
+for (const check of checks) {
+  try {
+    await check();
+    console.log(`ok    jsforce ${check.name}`);
+  } catch (err) {
+    failures += 1;
+    console.log(`FAIL  jsforce ${check.name}: ${err && err.stack ? err.stack : err}`);
+  }
+}
+console.log(`jsforce: ${checks.length - failures}/${checks.length} checks passed`);
+process.exit(failures ? 1 : 0);
