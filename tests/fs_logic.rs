@@ -38,6 +38,7 @@ fn plan() -> ListingPlan {
             "LastModifiedDate".into(),
         ],
         name_field: Some("Name".into()),
+        subqueries: Vec::new(),
     }
 }
 

@@ -64,6 +64,7 @@ fn mount(records: u64) -> Mounted {
     let plan = ListingPlan {
         fields: vec!["Id".into(), "Name".into(), "Description".into()],
         name_field: Some("Name".into()),
+        subqueries: Vec::new(),
     };
     source.insert_object(
         "Account",

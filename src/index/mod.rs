@@ -708,6 +708,7 @@ impl Index {
             "custom": f.spec.custom,
             "state": state,
             "fields": listing.as_ref().map(|l| l.plan.fields.clone()),
+            "subqueries": listing.as_ref().map(|l| l.plan.subqueries.clone()),
             "recordCount": listing.as_ref().map(|l| l.record_count()),
             "lastRefresh": listing.as_ref().map(|l| rfc3339(l.refreshed_at)),
             "lastError": failure.as_ref().map(|fail| fail.error.to_string()),

@@ -30,9 +30,9 @@ impl ObjectSource for ClientSource {
             let plan = self.client.plan(object).await.map_err(source_error)?;
             let mut fields = plan.fields.clone();
             fields.extend(plan.relationship_fields.iter().cloned());
-            fields.extend(plan.subqueries.iter().cloned());
             Ok(ListingPlan {
                 fields,
+                subqueries: plan.subqueries.clone(),
                 name_field: plan.name_field.clone(),
             })
         })

@@ -41,6 +41,8 @@ pub enum SourceError {
 pub struct ListingPlan {
     /// The fields the listing query selects (scalar and relationship fields).
     pub fields: Vec<String>,
+    /// Child relationships selected as subqueries (`ContentDocumentLinks`, `Feeds`).
+    pub subqueries: Vec<String>,
     /// The field holding the record's name, if the object has one.
     pub name_field: Option<String>,
 }
