@@ -133,7 +133,7 @@ fn lookup_path(fs: &Filesystem, path: &[&str]) -> Result<u64, FsError> {
 }
 
 fn read_all(fs: &Filesystem, ino: u64) -> Vec<u8> {
-    let fh = fs.open(ino, false).expect("open");
+    let fh = fs.open(ino, false).expect("open").fh;
     let mut bytes = Vec::new();
     loop {
         let chunk = fs.read(fh, bytes.len() as u64, 4096).expect("read");
@@ -357,7 +357,9 @@ fn an_open_handle_keeps_the_version_it_opened() {
     let f = fixture(source, vec![FileFormat::Json], |_| {});
     let folder = lookup_path(&f.fs, &["Standard Objects", "Account"]).unwrap();
     let entry = list_all(&f.fs, folder, 100)[3].clone();
-    let fh = f.fs.open(entry.ino, false).unwrap();
+    let opened = f.fs.open(entry.ino, false).unwrap();
+    assert!(!opened.direct_io, "a listed body matches its size");
+    let fh = opened.fh;
     let before = f.fs.read(fh, 0, 1 << 20).unwrap().as_slice().to_vec();
 
     let mut changed = account(1, "Company 1");

@@ -131,7 +131,14 @@ fn the_tree_sizes_and_contents_through_the_kernel() {
     assert_eq!(names(&root.join("Standard Objects")), ["Account"]);
     assert_eq!(names(&root.join("Custom Objects")), ["Invoice__c"]);
     let account = root.join("Standard Objects/Account");
+    // .sobject.json before the listing: small, and its cached size goes stale once the
+    // folder is listed; reading it afterwards must still give the whole, valid file.
+    let status_path = account.join(".sobject.json");
+    let early_size = std::fs::metadata(&status_path).unwrap().len();
     let files = names(&account);
+    let status: Value = serde_json::from_slice(&std::fs::read(&status_path).unwrap()).unwrap();
+    assert_eq!(status["state"], "listed");
+    assert!(std::fs::read(&status_path).unwrap().len() as u64 > early_size);
     assert_eq!(files.len(), 301, ".sobject.json and 300 records");
     assert_eq!(m.source.calls().listings, 1);
 

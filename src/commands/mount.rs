@@ -41,6 +41,15 @@ pub(crate) fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// directory must exist (or be created when `create` is set), be a directory, be empty and
 /// not already mounted, and /dev/fuse must exist. Returns the absolute path.
 pub(crate) fn check_mountpoint(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
+    if let Err(error) = std::fs::metadata(path) {
+        if error.raw_os_error() == Some(libc::ENOTCONN) {
+            bail!(
+                "{} is a dead mount (the process serving it ended): run fusermount3 -u {} first",
+                path.display(),
+                path.display()
+            );
+        }
+    }
     if !path.exists() {
         if create {
             std::fs::create_dir_all(path)
@@ -125,14 +134,12 @@ pub(crate) fn mount_org(
     on_mounted: impl FnOnce(&Path),
 ) -> anyhow::Result<()> {
     let client = runtime
-        .block_on(SalesforceClient::connect(
-            crate::index::salesforce_source::client_settings(settings),
-        ))
+        .block_on(SalesforceClient::connect(settings.client_settings()))
         .context("cannot connect to Salesforce")?;
     let global = runtime
         .block_on(client.describe_global())
         .context("cannot list the org's objects (describeGlobal)")?;
-    let org_objects: Vec<OrgObject> = crate::index::salesforce_source::org_objects(&global);
+    let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
     let selection = select_objects(settings, &org_objects)?;
     for (name, reason) in &selection.skipped {
         tracing::warn!(object = %name, reason = %reason, "not mounted");

@@ -157,7 +157,14 @@ impl fuser::Filesystem for FuseAdapter {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         match self.fs.open(ino.0, wants_write(flags)) {
-            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+            Ok(opened) => {
+                let flags = if opened.direct_io {
+                    FopenFlags::FOPEN_DIRECT_IO
+                } else {
+                    FopenFlags::empty()
+                };
+                reply.opened(FileHandle(opened.fh), flags)
+            }
             Err(error) => reply.error(to_errno("open", &error)),
         }
     }

@@ -121,6 +121,16 @@ enum Handle {
     File(Arc<[u8]>),
 }
 
+/// An open file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opened {
+    pub fh: u64,
+    /// Reads must bypass the kernel's page cache and cached size (FOPEN_DIRECT_IO): the
+    /// bytes may not match the size the kernel was last told, and `cat` must still read to
+    /// their end.
+    pub direct_io: bool,
+}
+
 /// A slice of an open file's bytes.
 pub struct ReadData {
     bytes: Arc<[u8]>,
@@ -469,17 +479,32 @@ impl Filesystem {
 
     /// Opens a file for reading; the handle keeps these bytes until release, so a reader
     /// sees one version even if the record changes meanwhile. Write access is refused.
-    pub fn open(&self, ino: u64, write_access: bool) -> Result<u64, FsError> {
+    pub fn open(&self, ino: u64, write_access: bool) -> Result<Opened, FsError> {
         let node = self.node(ino).ok_or(FsError::NotFound)?;
         if write_access {
             return Err(FsError::ReadOnly);
         }
-        let bytes: Arc<[u8]> = match node {
+        let (bytes, size_may_be_stale): (Arc<[u8]>, bool) = match node {
             Node::Root | Node::Group(_) | Node::Folder(_) => return Err(FsError::IsADirectory),
-            Node::SobjectJson(folder) => self.index.sobject_json(folder)?.into(),
-            Node::Record { folder, ino } => self.index.body(folder, ino)?,
+            // Its size changes as the folder is listed or fails, so the kernel's cached size
+            // may be older than these bytes.
+            Node::SobjectJson(folder) => (self.index.sobject_json(folder)?.into(), true),
+            Node::Record { folder, ino } => {
+                let listed_size = self
+                    .index
+                    .peek_listing(folder)
+                    .and_then(|l| l.by_ino(ino).map(|f| f.size));
+                let bytes = self.index.body(folder, ino)?;
+                // A body fetched again may differ from what the listing said (the record
+                // changed in the org); then the kernel's size is stale too.
+                let stale = listed_size != Some(bytes.len() as u64);
+                (bytes, stale)
+            }
         };
-        Ok(self.new_handle(Handle::File(bytes)))
+        Ok(Opened {
+            fh: self.new_handle(Handle::File(bytes)),
+            direct_io: size_may_be_stale,
+        })
     }
 
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> Result<ReadData, FsError> {

@@ -1,10 +1,6 @@
 //! The index's source in production: the Salesforce REST client.
 
-use crate::catalog::OrgObject;
-use crate::config::{Login, Settings};
-use crate::salesforce::{
-    ClientSettings, DescribeGlobal, FetchFilter, LoginTarget, SalesforceClient, SfError,
-};
+use crate::salesforce::{DescribeGlobal, FetchFilter, SalesforceClient, SfError};
 
 use super::source::{ListingPlan, ObjectSource, RecordSink, SourceError, SourceFuture};
 
@@ -79,35 +75,6 @@ pub fn source_error(error: SfError) -> SourceError {
         SfError::Http { status, .. } if status >= 500 => SourceError::Unavailable(message),
         _ => SourceError::Other(message),
     }
-}
-
-/// The client's settings from the resolved mount settings.
-pub fn client_settings(settings: &Settings) -> ClientSettings {
-    let login = match &settings.login {
-        Login::Domain(domain) => LoginTarget::Domain(domain.clone()),
-        Login::Url(url) => LoginTarget::Url(url.clone()),
-    };
-    let mut client = ClientSettings::new(
-        login,
-        settings.client_id.clone(),
-        settings.client_secret.clone(),
-    );
-    client.request_timeout = settings.request_timeout;
-    client
-}
-
-/// describeGlobal reduced to what object selection needs.
-pub fn org_objects(global: &DescribeGlobal) -> Vec<OrgObject> {
-    global
-        .sobjects
-        .iter()
-        .map(|object| OrgObject {
-            name: object.name.clone(),
-            label: object.label.clone(),
-            custom: object.custom,
-            queryable: object.queryable,
-        })
-        .collect()
 }
 
 pub fn key_prefix(global: &DescribeGlobal, object: &str) -> Option<String> {
