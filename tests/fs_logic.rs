@@ -209,6 +209,8 @@ fn listing_once_then_everything_is_served_from_memory() {
     assert_eq!(summary["recordCount"], 50);
     assert_eq!(summary["fields"][1], "Name");
     assert_eq!(summary["keyPrefix"], "001");
+    // The latest LastModifiedDate of the 50 records (day 1 + 50 % 28 at most = March 28).
+    assert_eq!(summary["watermark"], "2024-03-28T08:00:00Z");
 }
 
 #[test]
@@ -403,6 +405,11 @@ fn changes_rename_add_and_remove_files_and_move_the_folder_mtime() {
             )
             .unwrap();
     assert_eq!((summary.renamed, summary.added, summary.removed), (1, 1, 1));
+    // What a refresher must make the kernel forget: the old name and the removed file.
+    assert!(summary.stale_names.contains(&entries[3].name));
+    assert!(summary.stale_names.iter().any(|n| n.contains(&removed_id)));
+    assert!(summary.stale_inodes.contains(&renamed_ino));
+    assert_eq!(summary.stale_names.len(), 2);
     let names: Vec<String> = list_all(&f.fs, folder, 100)
         .into_iter()
         .skip(3)

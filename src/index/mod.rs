@@ -154,6 +154,9 @@ pub struct Listing {
     pub refreshed_at: SystemTime,
     /// When the set of file names last changed (the folder's mtime).
     pub changed_at: SystemTime,
+    /// The latest SystemModstamp (or LastModifiedDate) among the records read: where an
+    /// incremental refresh starts.
+    pub watermark: Option<SystemTime>,
 }
 
 impl Listing {
@@ -182,6 +185,7 @@ impl Listing {
             plan,
             refreshed_at,
             changed_at,
+            watermark: None,
         }
     }
 
@@ -214,13 +218,19 @@ pub enum FolderState {
     Listed,
 }
 
-/// What happened to a folder in one [`Index::apply_changes`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What happened to a folder in one [`Index::apply_changes`], and what the kernel must
+/// forget (for a refresher to send through fuser's notifier).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSummary {
     pub added: usize,
     pub updated: usize,
     pub renamed: usize,
     pub removed: usize,
+    /// Files whose content or size changed, or that are gone (`inval_inode`).
+    pub stale_inodes: Vec<u64>,
+    /// Names no longer in the folder: removed files and old names of renamed ones
+    /// (`inval_entry` on the folder).
+    pub stale_names: Vec<String>,
 }
 
 impl ChangeSummary {
@@ -602,39 +612,55 @@ impl Index {
         let mut files = Vec::with_capacity(old.files.len() + new_ids.len());
         let mut emitted: HashSet<&str> = HashSet::new();
         let mut removed_inos = Vec::new();
-        for file in &old.files {
-            if deleted.contains(&*file.id) {
-                removed_inos.push(file.ino);
-                if emitted.insert(&file.id) {
+        let mut position = 0;
+        while position < old.files.len() {
+            // A record's files are adjacent (one per format), so its run starts here.
+            let id = &old.files[position].id;
+            let run_end = old.files[position..]
+                .iter()
+                .position(|f| f.id != *id)
+                .map_or(old.files.len(), |len| position + len);
+            let old_run = &old.files[position..run_end];
+            position = run_end;
+            if deleted.contains(&**id) {
+                if emitted.insert(id) {
                     summary.removed += 1;
+                }
+                for file in old_run {
+                    removed_inos.push(file.ino);
+                    summary.stale_inodes.push(file.ino);
+                    summary.stale_names.push(file.name.clone());
                 }
                 unchanged = false;
                 continue;
             }
-            match replacements.get(&*file.id) {
-                None => files.push(file.clone()),
-                Some(entries) => {
-                    if emitted.insert(&file.id) {
-                        let old_files: Vec<&FileEntry> =
-                            old.files.iter().filter(|o| o.id == file.id).collect();
-                        let same_names = old_files.len() == entries.len()
-                            && old_files.iter().zip(entries).all(|(o, n)| o.name == n.name);
-                        let same_content = same_names
-                            && old_files
-                                .iter()
-                                .zip(entries)
-                                .all(|(o, n)| o.size == n.size && o.mtime == n.mtime);
-                        if !same_names {
-                            summary.renamed += 1;
-                            unchanged = false;
-                        } else if !same_content {
-                            summary.updated += 1;
-                            unchanged = false;
-                        }
-                        files.extend(entries.iter().cloned());
-                    }
-                }
+            let Some(entries) = replacements.get(&**id) else {
+                files.extend(old_run.iter().cloned());
+                continue;
+            };
+            if !emitted.insert(id) {
+                continue;
             }
+            let same_names = old_run.len() == entries.len()
+                && old_run.iter().zip(entries).all(|(o, n)| o.name == n.name);
+            let same_content = same_names
+                && old_run
+                    .iter()
+                    .zip(entries)
+                    .all(|(o, n)| o.size == n.size && o.mtime == n.mtime);
+            if !same_names {
+                summary.renamed += 1;
+                summary
+                    .stale_names
+                    .extend(old_run.iter().map(|o| o.name.clone()));
+            } else if !same_content {
+                summary.updated += 1;
+            }
+            if !same_content {
+                summary.stale_inodes.extend(old_run.iter().map(|o| o.ino));
+                unchanged = false;
+            }
+            files.extend(entries.iter().cloned());
         }
         for id in &new_ids {
             if !emitted.contains(id.as_str()) {
@@ -660,7 +686,12 @@ impl Index {
             } else {
                 old.changed_at
             };
-            let listing = Listing::new(files, old.plan.clone(), now, changed_at);
+            let mut listing = Listing::new(files, old.plan.clone(), now, changed_at);
+            listing.watermark = changed
+                .iter()
+                .filter_map(record_watermark)
+                .chain(old.watermark)
+                .max();
             lock(&f.status).listing = Some(Arc::new(listing));
         }
         (summary, rendered_bodies)
@@ -711,6 +742,7 @@ impl Index {
             "subqueries": listing.as_ref().map(|l| l.plan.subqueries.clone()),
             "recordCount": listing.as_ref().map(|l| l.record_count()),
             "lastRefresh": listing.as_ref().map(|l| rfc3339(l.refreshed_at)),
+            "watermark": listing.as_ref().and_then(|l| l.watermark).map(rfc3339),
             "lastError": failure.as_ref().map(|fail| fail.error.to_string()),
             "lastErrorTime": failure.as_ref().map(|fail| rfc3339(fail.wall)),
         });
@@ -745,8 +777,10 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     // under a concurrent change) is kept once, with its latest version.
     let mut positions: HashMap<String, usize> = HashMap::new();
     let mut skipped_without_id = 0usize;
+    let mut watermark: Option<SystemTime> = None;
     let mut sink = |page: Vec<Record>| {
         for record in page {
+            watermark = watermark.max(record_watermark(&record));
             let Some(id) = record_id(&record) else {
                 skipped_without_id += 1;
                 continue;
@@ -791,7 +825,9 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
         );
     }
     let now = SystemTime::now();
-    Ok(Listing::new(files, plan, now, now))
+    let mut listing = Listing::new(files, plan, now, now);
+    listing.watermark = watermark;
+    Ok(listing)
 }
 
 /// A freshly rendered body and the inode of its file.
@@ -816,6 +852,14 @@ fn render_record(
             (format, name, body, mtime, ctime)
         })
         .collect()
+}
+
+/// The record's SystemModstamp, or its LastModifiedDate when the object has none.
+fn record_watermark(record: &Record) -> Option<SystemTime> {
+    ["SystemModstamp", "LastModifiedDate"]
+        .iter()
+        .find_map(|field| record.get(*field)?.as_str())
+        .and_then(parse_salesforce_datetime)
 }
 
 fn record_id(record: &Record) -> Option<&str> {
