@@ -373,3 +373,41 @@ fn mount_errors_are_one_line() {
     assert!(stderr.contains("cannot connect to Salesforce"), "{stderr}");
     assert!(!is_mounted(dir.path()));
 }
+
+#[test]
+fn a_folder_of_several_query_pages_lists_every_record_once() {
+    if !fuse_available("a_folder_of_several_query_pages_lists_every_record_once") {
+        return;
+    }
+    // More than one 2,000-record page of Accounts.
+    let org = start_org(2500);
+    let expected = org.with_store(|store| store.record_count("Account"));
+    assert!(expected > 2000, "{expected} Accounts");
+    let m = mount(
+        &org,
+        &[
+            "--standard-objects",
+            "Account",
+            "--sync-custom-objects",
+            "false",
+        ],
+    );
+    let account = folder(&m, "Standard Objects", "Account");
+    let files = names(&account);
+    assert_eq!(
+        files.len(),
+        expected + 1,
+        "every Account once, plus .sobject.json"
+    );
+    let ids: std::collections::HashSet<&str> = files[1..]
+        .iter()
+        .filter_map(|n| sfmount::catalog::id_from_file_name(n))
+        .collect();
+    assert_eq!(ids.len(), expected, "distinct Ids");
+    let stats = org.stats();
+    assert_eq!(
+        stats.requests.query + stats.requests.query_more,
+        2,
+        "{stats:?}"
+    );
+}
