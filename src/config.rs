@@ -1057,6 +1057,15 @@ request_timeout = 10
     }
 
     #[test]
+    fn configuration_guide_shows_the_example_verbatim() {
+        let guide = include_str!("../docs/configuration.md");
+        assert!(
+            guide.contains(EXAMPLE_SETTINGS),
+            "docs/configuration.md is out of date"
+        );
+    }
+
+    #[test]
     fn example_settings_file_parses_with_every_key() {
         let file = settings_file(EXAMPLE_SETTINGS);
         let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();

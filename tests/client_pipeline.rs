@@ -21,6 +21,7 @@ enum Answer {
     Html503,
     Truncated,
     Silent,
+    Unauthorized,
 }
 
 #[derive(Clone)]
@@ -47,6 +48,12 @@ fn respond(answer: Answer, base: &str) -> Response {
         Answer::Truncated => (
             [("content-type", "application/json;charset=UTF-8"), ("sforce-limit-info", "api-usage=7/15000")],
             r#"{"encoding":"UTF-8","maxBatchSize":200,"sobjects":[{"name":"Acc"#,
+        )
+            .into_response(),
+        Answer::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            [("content-type", "application/json;charset=UTF-8")],
+            r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
         )
             .into_response(),
         Answer::Silent => unreachable!("handled by sleeping"),
@@ -233,4 +240,150 @@ async fn settings_are_checked_before_any_request() {
         SfError::Config { .. }
     ));
     assert_eq!(mock.token_hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_401_that_survives_reauthentication_is_an_error_not_a_loop() {
+    let (base, mock) = start(Answer::Token, Answer::Unauthorized).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let err = client.describe_global().await.unwrap_err();
+    assert!(matches!(err, SfError::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("INVALID_SESSION_ID"), "{err}");
+    // Login, one re-authentication; the call itself twice.
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 2);
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 2);
+    assert_no_secrets(&format!("{err} {err:?}"));
+}
+
+/// A wide object whose second field chunk loses row B, as happens when a row changes between
+/// the split queries. `refetchable` says whether B can be found again by Id.
+async fn start_split_mock(refetchable: bool) -> (String, Arc<AtomicUsize>) {
+    use std::collections::HashMap;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let refetches = Arc::new(AtomicUsize::new(0));
+    let (b, r) = (base.clone(), refetches.clone());
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(move |axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>| {
+                let r = r.clone();
+                async move {
+                    let q = params.get("q").cloned().unwrap_or_default();
+                    let select = &q[7..q.find(" FROM ").unwrap()];
+                    let fields: Vec<&str> = select.split(", ").collect();
+                    let ids: Vec<String> = if let Some(start) = q.find(" WHERE Id IN (") {
+                        r.fetch_add(1, Ordering::SeqCst);
+                        let list = &q[start + 14..q.rfind(')').unwrap()];
+                        list.split(',')
+                            .map(|s| s.trim_matches('\'').to_string())
+                            .filter(|id| refetchable || id != "B")
+                            .collect()
+                    } else if q.contains("Owner.Name") {
+                        vec!["A".into(), "B".into(), "C".into()]
+                    } else {
+                        vec!["A".into(), "C".into()]
+                    };
+                    let rows: Vec<serde_json::Value> = ids
+                        .iter()
+                        .map(|id| {
+                            let mut row = serde_json::Map::new();
+                            row.insert("attributes".into(), serde_json::json!({"type": "Wide__c"}));
+                            row.insert("Id".into(), id.clone().into());
+                            for f in &fields {
+                                match *f {
+                                    "Id" => {}
+                                    "Owner.Name" => {
+                                        row.insert("Owner".into(), serde_json::json!({"Name": "Olga"}));
+                                    }
+                                    f => {
+                                        row.insert(f.to_string(), format!("{f}={id}").into());
+                                    }
+                                }
+                            }
+                            serde_json::Value::Object(row)
+                        })
+                        .collect();
+                    axum::Json(serde_json::json!({"totalSize": rows.len(), "done": true, "records": rows}))
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, refetches)
+}
+
+fn wide_plan() -> sfmount::salesforce::ObjectPlan {
+    sfmount::salesforce::ObjectPlan {
+        object: "Wide__c".into(),
+        label: "Wide".into(),
+        key_prefix: None,
+        custom: true,
+        fields: (0..900)
+            .map(|i| format!("Wide_Field_Number_{i:04}__c"))
+            .collect(),
+        relationship_fields: vec!["Owner.Name".into()],
+        subqueries: vec![],
+        name_field: None,
+        has_system_modstamp: false,
+        formula_fields: vec![],
+        subquery_plans: vec![],
+        feed_comments: None,
+    }
+}
+
+#[tokio::test]
+async fn a_row_missing_from_a_split_chunk_is_refetched_by_id() {
+    let (base, refetches) = start_split_mock(true).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let plan = wide_plan();
+    let mut records = Vec::new();
+    let summary = client
+        .fetch_records(&plan, &Default::default(), &mut |page| records.extend(page))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["A", "B", "C"]);
+    for record in &records {
+        let id = record["Id"].as_str().unwrap();
+        for field in &plan.fields {
+            assert_eq!(record[field], format!("{field}={id}"), "{id} {field}");
+        }
+        assert_eq!(record["Owner"]["Name"], "Olga");
+    }
+    // B was missing from every chunk after the first: one refetch per such chunk.
+    let chunks = summary.api_calls as usize - refetches.load(Ordering::SeqCst);
+    assert!(chunks >= 2, "{summary:?}");
+    assert_eq!(refetches.load(Ordering::SeqCst), chunks - 1);
+}
+
+#[tokio::test]
+async fn a_row_that_vanished_between_split_queries_is_left_out_not_half_filled() {
+    let (base, _) = start_split_mock(false).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let plan = wide_plan();
+    let mut records = Vec::new();
+    client
+        .fetch_records(&plan, &Default::default(), &mut |page| records.extend(page))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["A", "C"]);
+    assert!(records
+        .iter()
+        .all(|r| plan.fields.iter().all(|f| r.contains_key(f))));
 }

@@ -520,19 +520,8 @@ async fn query_pages_over_2000_rows_on_both_locator_forms() {
         )
     );
 
-    // queryAll/<locator> with a stray q, as tap-salesforce sends it, serves the same page.
-    let locator = next.rsplit('/').next().unwrap();
-    let via_query_all = send(
-        api.http
-            .get(api.url(&format!("queryAll/{locator}")))
-            .query(&[("q", "SELECT Id, Name FROM Account ORDER BY Id")])
-            .bearer_auth(&api.token),
-    )
-    .await;
-    assert_eq!(via_query_all.status, 200, "{:?}", via_query_all.body);
     let pages = api.all_pages(first).await;
     assert_eq!(pages.len(), 2);
-    assert_eq!(pages[1]["records"], via_query_all.body["records"]);
     assert!(pages[1].get("nextRecordsUrl").is_none());
     let ids: BTreeSet<String> = pages
         .iter()
@@ -548,6 +537,20 @@ async fn query_pages_over_2000_rows_on_both_locator_forms() {
         again.body,
         json!([{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}])
     );
+
+    // queryAll/<locator> with a stray q, as tap-salesforce sends it, serves the same page.
+    let second_run = api.query("SELECT Id, Name FROM Account ORDER BY Id").await;
+    let next = second_run.body["nextRecordsUrl"].as_str().unwrap();
+    let locator = next.rsplit('/').next().unwrap();
+    let via_query_all = send(
+        api.http
+            .get(api.url(&format!("queryAll/{locator}")))
+            .query(&[("q", "SELECT Id, Name FROM Account ORDER BY Id")])
+            .bearer_auth(&api.token),
+    )
+    .await;
+    assert_eq!(via_query_all.status, 200, "{:?}", via_query_all.body);
+    assert_eq!(pages[1]["records"], via_query_all.body["records"]);
 
     // Smaller batches through Sforce-Query-Options.
     let small = send(
@@ -671,7 +674,9 @@ async fn query_errors_are_salesforce_shaped_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn query_pages_have_the_shape_of_the_captured_pages() {
-    let api = login(big_org()).await;
+    // Few enough Accounts that the captured queries (no LIMIT) fit one page, as they did.
+    let org = small_org();
+    let api = login(&org).await;
     let exchanges = load_capture("query-and-error-exchanges.json");
     let mut compared = 0;
     for exchange in exchanges.as_array().unwrap() {
@@ -1154,4 +1159,83 @@ async fn content_version_bytes_are_served_raw() {
         .get("sobjects/ContentVersion/068000000000000AAA/VersionData")
         .await;
     assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn selecting_every_field_of_the_wide_object_passes_the_uri_limit() {
+    let api = login(big_org()).await;
+    let describe = api.get("sobjects/Wide_Object__c/describe").await;
+    assert_eq!(describe.status, 200);
+    let names: Vec<&str> = describe.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(names.len() > 800);
+    let all = api
+        .query(&format!("SELECT {} FROM Wide_Object__c", names.join(", ")))
+        .await;
+    assert_eq!(all.status, 414);
+    assert!(all.body.is_array(), "a JSON error body");
+    // Half the fields fit, and come back in SELECT order.
+    let half = &names[..names.len() / 2];
+    let some = api
+        .query(&format!(
+            "SELECT {} FROM Wide_Object__c LIMIT 2",
+            half.join(", ")
+        ))
+        .await;
+    assert_eq!(some.status, 200, "{:?}", some.body);
+    let record_keys: Vec<&str> = some.body["records"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(record_keys[0], "attributes");
+    assert_eq!(record_keys[1..], *half);
+}
+
+#[tokio::test]
+async fn hidden_fields_vanish_from_describe_records_and_queries() {
+    let org = small_org();
+    let api = login(&org).await;
+    let first = api.query("SELECT Id, Phone FROM Account LIMIT 1").await;
+    assert_eq!(first.status, 200);
+    let id = first.body["records"][0]["Id"].as_str().unwrap().to_string();
+    org.with_store(|store| store.set_field_hidden("Account", "Phone", true))
+        .expect("Phone exists");
+    let describe = api.get("sobjects/Account/describe").await;
+    assert!(!describe.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "Phone"));
+    let refused = api.query("SELECT Id, Phone FROM Account LIMIT 1").await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.error_code(), "INVALID_FIELD");
+    let record = api.get(&format!("sobjects/Account/{id}")).await;
+    assert_eq!(record.status, 200);
+    assert!(record.body.get("Phone").is_none());
+}
+
+#[tokio::test]
+async fn dropping_the_org_stops_it_even_with_an_idle_keep_alive_client() {
+    let org = small_org();
+    let base = org.base_url();
+    let api = login(&org).await;
+    assert_eq!(api.get("limits").await.status, 200);
+    // `api.http` keeps its connection open in its pool while the org is dropped.
+    let started = Instant::now();
+    tokio::task::spawn_blocking(move || org.shutdown())
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let after = reqwest::Client::new()
+        .get(format!("{base}/services/data/"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(after.is_err(), "nothing listens any more");
 }

@@ -1,7 +1,123 @@
-//! `sfmount check`.
+//! `sfmount check`: authenticates, shows what a mount would list (objects, record counts,
+//! fields selected) and the org's API usage, and fails with the actionable message when
+//! anything is wrong.
 
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::catalog::{select_objects, OrgObject};
 use crate::cli::CheckArgs;
+use crate::config::Settings;
+use crate::salesforce::{SalesforceClient, SfError};
 
-pub fn run(_args: CheckArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`sfmount check` is not built yet")
+pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let settings = Settings::resolve(&args.connection, None, &|name| std::env::var(name).ok())
+        .context("invalid settings")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut stdout = std::io::stdout().lock();
+    runtime.block_on(check(&settings, &mut stdout))
+}
+
+/// One line per mounted object: counts come from one composite call per five objects.
+pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<()> {
+    let client = SalesforceClient::connect(settings.client_settings())
+        .await
+        .context("cannot log in to Salesforce")?;
+    writeln!(
+        out,
+        "Authenticated: {} (API v{})",
+        client.instance_url(),
+        client.api_version()
+    )?;
+    let global = client
+        .describe_global()
+        .await
+        .context("cannot list the org's objects")?;
+    let org: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
+    let selection = select_objects(settings, &org).context("the object selection needs fixing")?;
+    for (name, reason) in &selection.skipped {
+        writeln!(out, "skipped {name}: {reason}")?;
+    }
+    if selection.objects.is_empty() {
+        anyhow::bail!(
+            "no object would be mounted; check standard_objects_to_sync and custom_objects_to_sync"
+        );
+    }
+
+    let names: Vec<String> = selection.objects.iter().map(|o| o.name.clone()).collect();
+    let counts = client
+        .count_records(&names)
+        .await
+        .context("cannot count records")?;
+    let width = names
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0)
+        .max("object".len());
+    writeln!(
+        out,
+        "{:<16} {:<width$} {:>10} {:>8} {:>10}",
+        "folder", "object", "records", "fields", "subqueries"
+    )?;
+    let mut failures: Vec<String> = Vec::new();
+    for (object, count) in selection.objects.iter().zip(counts) {
+        let plan = client.plan(&object.name).await;
+        match (count, plan) {
+            (Ok(count), Ok(plan)) => writeln!(
+                out,
+                "{:<16} {:<width$} {:>10} {:>8} {:>10}",
+                object.group.folder_name(),
+                object.name,
+                count,
+                plan.fields.len() + plan.relationship_fields.len(),
+                if plan.subqueries.is_empty() {
+                    "-".to_string()
+                } else {
+                    plan.subqueries.join(",")
+                },
+            )?,
+            (Err(e), _) | (_, Err(e)) => {
+                if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
+                    return Err(e).context(format!("checking {}", object.name));
+                }
+                writeln!(
+                    out,
+                    "{:<16} {:<width$} error: {e}",
+                    object.group.folder_name(),
+                    object.name
+                )?;
+                failures.push(format!("{}: {e}", object.name));
+            }
+        }
+    }
+    match client.api_usage() {
+        Some(usage) => writeln!(
+            out,
+            "API usage: {}/{} requests today ({:.1}% remaining)",
+            usage.used,
+            usage.max,
+            usage.remaining_fraction() * 100.0
+        )?,
+        None => writeln!(out, "API usage: not reported by the org")?,
+    }
+    writeln!(
+        out,
+        "API calls made by this check: {}",
+        client.api_calls_made()
+    )?;
+    out.flush()?;
+    if !failures.is_empty() {
+        anyhow::bail!(
+            "{} object(s) failed: {}",
+            failures.len(),
+            failures.join("; ")
+        );
+    }
+    Ok(())
 }

@@ -362,3 +362,11 @@ fn rich_text_feed_bodies_become_plain_lines() {
         "- TextPost\n  Gasket replaced & tested\n  Next: 3 < 4\n  done\n  Comment:\n    ok thanks\n  Comment:\n    a <b> not html\n"
     );
 }
+
+#[test]
+fn line_end_spaces_are_trimmed_the_same_with_or_without_other_cleaning() {
+    let plain = record(json!({"Id": "003Hs00000AbCdEIAV", "Description": "a \t\nb\u{a0}\nc"}));
+    let dirty = record(json!({"Id": "003Hs00000AbCdEIAV", "Description": "a \t\nb\u{a0}\nc\u{0}"}));
+    assert_eq!(text("Contact", &plain, "x"), text("Contact", &dirty, "x"));
+    assert!(text("Contact", &plain, "x").contains("Description:\n  a\n  b\u{a0}\n  c\n"));
+}

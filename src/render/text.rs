@@ -435,7 +435,7 @@ fn bool_field(record: &Map<String, Value>, field: &str) -> Option<bool> {
 }
 
 /// Drops NUL and control characters (keeping `\n` and `\t`), turns `\r\n` and lone `\r`
-/// into `\n`, and removes trailing spaces at line ends.
+/// into `\n`, and removes spaces and tabs at line ends.
 fn clean(text: &str) -> String {
     // Most values need nothing; skip the three passes below for them.
     let needs_work = text
@@ -453,7 +453,7 @@ fn clean(text: &str) -> String {
         .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
         .collect();
     kept.split('\n')
-        .map(str::trim_end)
+        .map(|line| line.trim_end_matches([' ', '\t']))
         .collect::<Vec<_>>()
         .join("\n")
 }

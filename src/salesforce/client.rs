@@ -42,6 +42,10 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 /// No single wait longer than this, whatever the attempt number.
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
+/// After REQUEST_LIMIT_EXCEEDED every call fails at once for this long instead of reaching
+/// the org: the daily quota frees up over a rolling 24 hours, so a minute of silence costs
+/// nothing and keeps many concurrent callers from each spending a refused request.
+const LIMIT_COOLDOWN: Duration = Duration::from_secs(60);
 
 impl ClientSettings {
     pub fn new(login: LoginTarget, client_id: impl Into<String>, client_secret: Secret) -> Self {
@@ -74,6 +78,8 @@ struct Inner {
     /// Held while a token request is in flight, so concurrent 401s share one re-auth.
     reauth: tokio::sync::Mutex<()>,
     usage: Mutex<Option<ApiUsage>>,
+    /// Set when the org answered REQUEST_LIMIT_EXCEEDED: until then calls fail without a request.
+    limited_until: Mutex<Option<(Instant, String)>>,
     api_calls: AtomicU64,
     token_requests: AtomicU64,
     global: OnceCell<Arc<DescribeGlobal>>,
@@ -164,6 +170,7 @@ impl SalesforceClient {
                 })),
                 reauth: tokio::sync::Mutex::new(()),
                 usage: Mutex::new(None),
+                limited_until: Mutex::new(None),
                 api_calls: AtomicU64::new(0),
                 token_requests: AtomicU64::new(0),
                 global: OnceCell::new(),
@@ -310,6 +317,9 @@ impl SalesforceClient {
         let mut retries = 0u32;
         let mut reauthenticated = false;
         loop {
+            if let Some(message) = self.limit_latched() {
+                return Err(SfError::LimitExceeded { message });
+            }
             let session = self.session();
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
@@ -365,7 +375,11 @@ impl SalesforceClient {
                         self.reauthenticate(session.generation).await?;
                         continue;
                     }
-                    api_error(status, &body, &call.what)
+                    let error = api_error(status, &body, &call.what);
+                    if let SfError::LimitExceeded { message } = &error {
+                        self.latch_limit(message);
+                    }
+                    error
                 }
             };
             if !(error.is_transient() && call.safe && retries < settings.max_retries) {
@@ -379,6 +393,36 @@ impl SalesforceClient {
             tokio::time::sleep(wait).await;
             retries += 1;
         }
+    }
+
+    /// The refusal message while the REQUEST_LIMIT_EXCEEDED cool-down runs.
+    fn limit_latched(&self) -> Option<String> {
+        let mut latch = self
+            .inner
+            .limited_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match latch.as_ref() {
+            Some((until, message)) if Instant::now() < *until => Some(message.clone()),
+            Some(_) => {
+                *latch = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn latch_limit(&self, message: &str) {
+        tracing::warn!(
+            "the org's API request limit is exhausted; pausing API calls for {}s",
+            LIMIT_COOLDOWN.as_secs()
+        );
+        *self
+            .inner
+            .limited_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now() + LIMIT_COOLDOWN, message.to_string()));
     }
 
     /// Replaces the session whose generation is `stale_generation` with a new token. Callers

@@ -90,7 +90,13 @@ pub(crate) fn from_api_error(status: u16, code: &str, message: &str, what: &str)
                 "the session was rejected ({code}: {message}) even after re-authenticating; check that the Run As user is active and has API Enabled"
             ),
         },
-        "MALFORMED_QUERY" | "INVALID_QUERY_LOCATOR" | "QUERY_TIMEOUT" | "INVALID_QUERY_FILTER_OPERATOR"
+        "INVALID_QUERY_LOCATOR" => SfError::Query {
+            code: code.to_string(),
+            message: format!(
+                "{message} (the query cursor expired after 15 idle minutes or was evicted by newer cursors of the same user; the listing has to start again)"
+            ),
+        },
+        "MALFORMED_QUERY" | "QUERY_TIMEOUT" | "INVALID_QUERY_FILTER_OPERATOR"
         | "NUMBER_OUTSIDE_VALID_RANGE" | "QUERY_TOO_COMPLICATED" => SfError::Query {
             code: code.to_string(),
             message,

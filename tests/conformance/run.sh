@@ -3,8 +3,8 @@
 # simple-salesforce (PyPI) and jsforce 3 (npm). Installs what is missing, starts the fake org,
 # runs both scripts, stops the server, and exits non-zero if anything failed.
 #
-# Needs python3 and node/npm. On Debian, when run as root, it installs python3-venv if the
-# venv module is missing. SFMOUNT_BIN overrides the server binary (default: target/debug).
+# Installation is install.sh's job (python3 and node/npm needed). SFMOUNT_BIN overrides the
+# server binary (default: target/debug/sfmount, built when missing).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,40 +16,6 @@ records=2500
 
 log() { printf 'conformance: %s\n' "$*" >&2; }
 
-ensure_venv() {
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import simple_salesforce' 2>/dev/null; then
-        return
-    fi
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-        rm -rf "$venv"
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            log "python3 venv module missing; installing python3-venv with apt-get"
-            local minor
-            minor="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-            timeout "$step_timeout" apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive timeout "$step_timeout" \
-                apt-get install -y -qq python3-venv "python${minor}-venv" >/dev/null ||
-                DEBIAN_FRONTEND=noninteractive timeout "$step_timeout" \
-                    apt-get install -y -qq python3-venv >/dev/null
-            python3 -m venv "$venv"
-        else
-            log "python3 cannot create a virtual environment (install python3-venv)"
-            exit 1
-        fi
-    fi
-    log "installing simple-salesforce into $venv"
-    timeout "$step_timeout" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-        'simple-salesforce>=1.12,<2'
-}
-
-ensure_jsforce() {
-    if [ -f "$here/node_modules/jsforce/package.json" ]; then
-        return
-    fi
-    log "installing jsforce 3 with npm"
-    (cd "$here" && timeout "$step_timeout" npm install --no-audit --no-fund --silent)
-}
-
 ensure_binary() {
     bin="${SFMOUNT_BIN:-$root/target/debug/sfmount}"
     if [ ! -x "$bin" ]; then
@@ -58,8 +24,7 @@ ensure_binary() {
     fi
 }
 
-ensure_venv
-ensure_jsforce
+bash "$here/install.sh"
 ensure_binary
 
 workdir="$(mktemp -d)"

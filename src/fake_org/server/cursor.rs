@@ -12,12 +12,13 @@ use crate::sfid;
 /// A cursor left idle this long is gone, as on a real org (about 15 minutes).
 pub const CURSOR_IDLE_TTL: Duration = Duration::from_secs(15 * 60);
 
-/// Open cursors kept at once; opening one more releases the least recently used.
-/// A real org allows 10 per user. We keep 50 because the fake also files every long child
-/// subquery list (one per parent record on a page) as a cursor, and tests run several
-/// paginations side by side under one integration user; 10 would evict live cursors that a
-/// real org, which counts child cursors differently, would keep.
+/// Open top-level query cursors kept at once; opening one more releases the least recently
+/// used. A real org allows 10 per user; every client of the fake shares one integration
+/// user and tests run several paginations side by side, so we allow 50.
 pub const MAX_OPEN_CURSORS: usize = 50;
+/// Open cursors of cut child subquery lists, kept apart so that a page full of long child
+/// lists cannot evict the query cursors: one per parent row of a full 2,000-row page.
+pub const MAX_OPEN_CHILD_CURSORS: usize = 2000;
 
 /// The 3-character "pod" part of locator Ids, like the instance code of real Ids.
 const LOCATOR_POD: &str = "FK0";
@@ -40,6 +41,10 @@ impl CursorRows {
             CursorRows::Query { execution, .. } => execution.ids.len(),
             CursorRows::Rows(rows) => rows.len(),
         }
+    }
+
+    fn is_child_list(&self) -> bool {
+        matches!(self, CursorRows::Rows(_))
     }
 }
 
@@ -79,15 +84,25 @@ impl CursorTable {
     /// Files a new cursor and returns its 18-character locator Id.
     pub fn open(&mut self, rows: CursorRows, batch_size: usize, now: Instant) -> String {
         self.drop_expired(now);
-        while self.cursors.len() >= MAX_OPEN_CURSORS {
+        let child = rows.is_child_list();
+        let cap = if child {
+            MAX_OPEN_CHILD_CURSORS
+        } else {
+            MAX_OPEN_CURSORS
+        };
+        let same_pool = |c: &Cursor| c.rows.is_child_list() == child;
+        let mut open = self.cursors.values().filter(|c| same_pool(c)).count();
+        while open >= cap {
             let oldest = self
                 .cursors
                 .iter()
+                .filter(|(_, c)| same_pool(c))
                 .min_by_key(|(_, c)| c.last_used)
                 .map(|(id, _)| id.clone());
             match oldest {
                 Some(id) => {
                     self.cursors.remove(&id);
+                    open -= 1;
                 }
                 None => break,
             }
@@ -140,6 +155,24 @@ mod tests {
         CursorRows::Rows(Arc::new((0..n).map(|i| Value::from(i as u64)).collect()))
     }
 
+    fn query_rows() -> CursorRows {
+        use crate::fake_org::soql::{execute, ExecOptions};
+        use crate::fake_org::store::{GenerateOptions, Store};
+        let store = Store::generate(&GenerateOptions {
+            records: 5,
+            seed: 1,
+        });
+        let opts = ExecOptions {
+            include_deleted: false,
+            api_version: "59.0",
+        };
+        let execution = execute("SELECT Id FROM User", &store, &opts).expect("query runs");
+        CursorRows::Query {
+            execution: Arc::new(execution),
+            include_deleted: false,
+        }
+    }
+
     #[test]
     fn locator_round_trips_and_rejects_garbage() {
         let mut table = CursorTable::default();
@@ -182,9 +215,10 @@ mod tests {
     #[test]
     fn opening_past_the_cap_evicts_the_least_recently_used() {
         let mut table = CursorTable::default();
+        let query = query_rows();
         let t0 = Instant::now();
-        let first = table.open(rows(3), 2000, t0);
-        let second = table.open(rows(3), 2000, t0 + Duration::from_millis(1));
+        let first = table.open(query.clone(), 2000, t0);
+        let second = table.open(query.clone(), 2000, t0 + Duration::from_millis(1));
         // Touch the first so the second becomes the oldest.
         let at = |id: &str| Locator {
             id: id.to_string(),
@@ -194,11 +228,31 @@ mod tests {
             .resume(&at(&first), t0 + Duration::from_millis(2))
             .is_some());
         for i in 0..MAX_OPEN_CURSORS - 1 {
-            table.open(rows(3), 2000, t0 + Duration::from_millis(3 + i as u64));
+            table.open(
+                query.clone(),
+                2000,
+                t0 + Duration::from_millis(3 + i as u64),
+            );
         }
         assert_eq!(table.open_count(), MAX_OPEN_CURSORS);
         let now = t0 + Duration::from_secs(1);
         assert!(table.resume(&at(&second), now).is_none(), "evicted");
         assert!(table.resume(&at(&first), now).is_some());
+    }
+
+    #[test]
+    fn child_list_cursors_do_not_evict_query_cursors() {
+        let mut table = CursorTable::default();
+        let t0 = Instant::now();
+        let query = table.open(query_rows(), 2000, t0);
+        for i in 0..MAX_OPEN_CHILD_CURSORS + 10 {
+            table.open(rows(3), 2000, t0 + Duration::from_millis(1 + i as u64));
+        }
+        let at = Locator {
+            id: query,
+            offset: 0,
+        };
+        assert!(table.resume(&at, t0 + Duration::from_secs(5)).is_some());
+        assert_eq!(table.open_count(), MAX_OPEN_CHILD_CURSORS + 1);
     }
 }

@@ -7,7 +7,7 @@
 //! - faults (`error_rate`, `fail_next`) hit API requests under `/services/data/vNN.N/`, not
 //!   the token endpoint nor the version list, so a test's "next N calls fail" is exact;
 //! - `latency_ms` delays every `/services` and identity request, not the `/_fake` controls;
-//! - at most [`cursor::MAX_OPEN_CURSORS`] query locators are open at once (real orgs: 10 per
+//! - at most [`MAX_OPEN_CURSORS`] query locators are open at once (real orgs: 10 per
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
 //! - `X-PrettyPrint: 1` is ignored: bodies are always compact (no client depends on it).
 
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CURSORS};
+pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
 pub use dispatch::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS, MAX_URI_BYTES};
 pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
 pub use state::{FakeStats, Faults, RequestCounts};

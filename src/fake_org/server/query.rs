@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::cursor::{CursorRows, Locator};
 use super::reply::ApiError;
 use super::state::{lock, Shared};
-use crate::fake_org::soql::{self, ExecOptions, Execution};
+use crate::fake_org::soql::{self, ExecOptions};
 use crate::fake_org::store::Store;
 
 /// Default and largest page of a query, as on a real org.
@@ -127,7 +127,7 @@ pub(crate) fn query_more(
             let records = execution.project(&*store, &opts, &execution.ids[start..end]);
             drop(store);
             let records = cut_child_lists(shared, records, version, batch);
-            (page_total(execution), records)
+            (execution.total_size, records)
         }
         CursorRows::Rows(all) => (all.len(), all[start..end].to_vec()),
     };
@@ -139,10 +139,6 @@ pub(crate) fn query_more(
         None
     };
     Ok(page_body(total_size, next, records))
-}
-
-fn page_total(execution: &Execution) -> usize {
-    execution.total_size
 }
 
 /// A subquery result in a projected record: `{"totalSize", "done", "records": [...]}`.

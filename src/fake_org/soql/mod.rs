@@ -74,10 +74,13 @@ pub fn execute(
     let ids = if plan.is_count {
         Vec::new()
     } else {
-        rows.iter()
-            .filter_map(|r| r.get("Id").and_then(serde_json::Value::as_str))
-            .map(str::to_string)
-            .collect()
+        let mut ids = Vec::with_capacity(rows.len());
+        ids.extend(
+            rows.iter()
+                .filter_map(|r| eval::get_early(r, "Id").and_then(serde_json::Value::as_str))
+                .map(str::to_string),
+        );
+        ids
     };
     Ok(Execution {
         object: object.name.clone(),
@@ -102,11 +105,19 @@ impl Execution {
         opts: &ExecOptions,
         ids: &[String],
     ) -> Vec<serde_json::Value> {
+        // [server branch] A view such as CaseFeed (FeedItems on Cases) shares its Ids and key
+        // prefix with its base object, and record_by_id names the base object: keep rows of
+        // the same key prefix and project them as the queried object.
+        let Some(queried) = ds.object(&self.object) else {
+            return Vec::new();
+        };
         ids.iter()
             .filter_map(|id| ds.record_by_id(id))
-            .filter(|(object, _)| object.name == self.object)
-            .map(|(object, record)| {
-                eval::project_row(ds, opts, object, record, &self.plan.columns, false)
+            .filter(|(object, _)| {
+                object.name == self.object || object.key_prefix == queried.key_prefix
+            })
+            .map(|(_, record)| {
+                eval::project_row(ds, opts, queried, record, &self.plan.columns, false)
             })
             .collect()
     }

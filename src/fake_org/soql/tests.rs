@@ -660,7 +660,7 @@ fn polymorphic_lookup_is_typed_name_and_reads_the_real_target() {
         format!("/services/data/v59.0/sobjects/Group/{}", id("00G", 1))
     );
     assert_eq!(queue["Name"], "Support Queue");
-    assert_eq!(queue["Type"], "Group");
+    assert_eq!(queue["Type"], "Queue");
     assert_eq!(queue["Email"], Value::Null);
     let user = &rows[1]["Owner"];
     assert_eq!(user["attributes"]["type"], "Name");
@@ -1372,6 +1372,39 @@ proptest! {
             }
             other => prop_assert!(false, "unexpected {:?}", other),
         }
+    }
+}
+
+/// Reference LIKE semantics, written the obvious recursive way.
+fn like_reference(text: &[char], pattern: &[ast::LikePart]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((ast::LikePart::AnyMany, rest)) => {
+            (0..=text.len()).any(|skip| like_reference(&text[skip..], rest))
+        }
+        Some((ast::LikePart::AnyOne, rest)) => !text.is_empty() && like_reference(&text[1..], rest),
+        Some((ast::LikePart::Char(c), rest)) => {
+            text.first() == Some(c) && like_reference(&text[1..], rest)
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn like_agrees_with_the_reference_matcher(value in "[abAé]{0,8}", pattern in "[ab%_é]{0,6}") {
+        let parts: Vec<ast::LikePart> = pattern
+            .chars()
+            .map(|c| match c {
+                '%' => ast::LikePart::AnyMany,
+                '_' => ast::LikePart::AnyOne,
+                c => ast::LikePart::Char(c),
+            })
+            .collect();
+        let lowered: Vec<char> = value.to_lowercase().chars().collect();
+        prop_assert_eq!(
+            eval::like_matches(&value, &parts),
+            like_reference(&lowered, &parts)
+        );
     }
 }
 

@@ -140,7 +140,7 @@ fn global_entry_from(t: &Traits, version: &str) -> Value {
         "label": t.label,
         "labelPlural": t.label_plural,
         "layoutable": plain,
-        "mergeable": plain && matches!(t.name, "Account" | "Contact" | "Lead" | "Case"),
+        "mergeable": plain && matches!(t.name, "Account" | "Contact" | "Lead"),
         "mruEnabled": plain,
         "name": t.name,
         "queryable": t.queryable,
@@ -216,7 +216,7 @@ pub(super) fn describe_object(table: &Table, version: &str, instance_url: &str) 
                 "junctionIdListNames": [],
                 "junctionReferenceTo": [],
                 "relationshipName": c.relationship_name,
-                "restrictedDelete": !c.cascade_delete && c.child_object == "Case" && c.field == "AccountId",
+                "restrictedDelete": c.child_object == "Case" && matches!(c.field.as_str(), "AccountId" | "ContactId"),
             })
         })
         .collect();
@@ -301,10 +301,14 @@ fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
         _ => 0,
     };
     let (precision, scale, digits) = match ty {
+        // AnnualRevenue is a whole-number currency on real orgs.
+        T::Currency if f.name == "AnnualRevenue" => (18, 0, 0),
         T::Currency => (18, 2, 0),
         T::Percent => (3, 0, 0),
         T::Double if f.compound_field_name.is_some() => (18, 15, 0),
         T::Double => (18, 0, 0),
+        // Real orgs describe NumberOfEmployees with 8 digits, other ints with 9.
+        T::Int if f.name == "NumberOfEmployees" => (0, 0, 8),
         T::Int => (0, 0, 9),
         _ => (0, 0, 0),
     };
@@ -312,8 +316,10 @@ fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
     let polymorphic = f.reference_to.len() > 1;
     let is_auto_number = f.name == "CaseNumber";
     let extra_type_info = match ty {
-        T::TextArea if f.length > 255 || !f.filterable => Some("plaintextarea"),
         T::TextArea => Some("plaintextarea"),
+        _ if f.compound_field_name.as_deref() == Some("Name") && f.name != "Name" => {
+            Some("personname")
+        }
         T::String if f.name == "Name" && def.fields.iter().any(|p| p.name == "LastName") => {
             Some("personname")
         }
@@ -321,15 +327,18 @@ fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
         _ => None,
     };
     let id_lookup = ty == T::Id
-        || ty == T::Email
+        || (ty == T::Email && matches!(def.name.as_str(), "Contact" | "Lead" | "User"))
         || is_auto_number
         || (def.custom && f.name == "Name")
         || f.name == "Username";
-    let default_value = match ty {
-        T::Boolean => json!(false),
+    let default_text = super::schema::default_value(&def.name, &f.name);
+    let default_value = match (ty, default_text) {
+        (T::Boolean, _) => json!(false),
+        (_, Some(text)) => json!(text),
         _ => Value::Null,
     };
     let defaulted_on_create = ty == T::Boolean
+        || default_text.is_some()
         || ty == T::Id
         || is_auto_number
         || matches!(
@@ -345,15 +354,33 @@ fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
     let picklist: Vec<Value> = f
         .picklist_values
         .iter()
-        .map(|v| json!({"active": true, "defaultValue": false, "label": v, "validFor": null, "value": v}))
+        .map(|v| {
+            let is_default = default_text == Some(v.as_str());
+            json!({"active": true, "defaultValue": is_default, "label": v, "validFor": null, "value": v})
+        })
         .collect();
     let groupable = !matches!(
         ty,
         T::DateTime | T::Double | T::Currency | T::Percent | T::Address | T::Base64
     ) && !long_text
-        && !f.calculated;
+        && !f.calculated
+        && !is_auto_number;
     let aggregatable = !matches!(ty, T::Boolean | T::Address | T::Base64) && !long_text;
     let createable = !system;
+    let is_name_part = f.compound_field_name.as_deref() == Some("Name") && f.name != "Name";
+    // Field-level security applies to optional, writable fields (and addresses), not to
+    // name parts or defaulted statuses.
+    let permissionable = (f.nillable || ty == T::Boolean)
+        && (!system || ty == T::Address || f.name == "ClosedDate")
+        && !is_name_part
+        && f.name != "Status"
+        && f.name != "IsDeleted";
+    let search_prefilterable = ty == T::Reference
+        && !polymorphic
+        && !matches!(
+            f.name.as_str(),
+            "OwnerId" | "CreatedById" | "LastModifiedById" | "InsertedById"
+        );
     let updateable = super::schema::is_writable(def, f, false);
     object(vec![
         ("aggregatable", json!(aggregatable)),
@@ -401,7 +428,7 @@ fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
         ("nameField", json!(f.name_field)),
         ("namePointing", json!(polymorphic)),
         ("nillable", json!(f.nillable)),
-        ("permissionable", json!(f.nillable && !system)),
+        ("permissionable", json!(permissionable)),
         ("picklistValues", json!(picklist)),
         ("polymorphicForeignKey", json!(polymorphic)),
         ("precision", json!(precision)),
@@ -411,9 +438,12 @@ fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
         ("relationshipName", json!(f.relationship_name)),
         ("relationshipOrder", json!(null)),
         ("restrictedDelete", json!(false)),
-        ("restrictedPicklist", json!(false)),
+        (
+            "restrictedPicklist",
+            json!(f.name.ends_with("GeocodeAccuracy")),
+        ),
         ("scale", json!(scale)),
-        ("searchPrefilterable", json!(false)),
+        ("searchPrefilterable", json!(search_prefilterable)),
         ("soapType", json!(soap_type(ty))),
         ("sortable", json!(f.sortable)),
         ("type", json!(ty.wire_name())),

@@ -1,8 +1,9 @@
 //! The fake org's schema, seeded data and record store (mutations, recycle bin, describe bodies).
 //!
-//! Records are kept as JSON maps in the wire format (see [`crate::fake_org::model`]). Every
-//! stored record map holds every stored field of its object, `null` included; formula fields
-//! (`calculated: true`) are not stored and come from [`DataSource::formula`]. Base64 fields
+//! Records are kept as JSON maps in the wire format (see [`crate::fake_org::model`]). A field
+//! missing from a stored map is `null` (seeded records leave nulls out to save memory; read
+//! with `record.get(name).unwrap_or(&Value::Null)`); formula fields (`calculated: true`) are
+//! never stored and come from [`DataSource::formula`]. Base64 fields
 //! (ContentVersion.VersionData) hold the blob's relative URL for [`DEFAULT_API_VERSION`];
 //! [`blob_url`] builds it for the version a request used.
 
@@ -14,7 +15,7 @@ mod tests;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use serde_json::{Map, Value};
 
 use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record};
@@ -153,7 +154,18 @@ fn bare_version(api_version: &str) -> &str {
 
 /// Salesforce's datetime wire format: UTC, milliseconds, `+0000` without a colon.
 pub fn format_datetime(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+    // Hand-rolled: chrono's strftime parsing dominated seeding time.
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        // A leap second shows as millisecond 1000+ in chrono; Salesforce has none.
+        at.timestamp_subsec_millis().min(999)
+    )
 }
 
 /// Parses the wire format written by [`format_datetime`].
@@ -209,6 +221,32 @@ struct GlobalOnlyEntry {
 /// Index key for child lookups: (storage table, field position in its def, parent Id).
 type ChildKey = (u16, u16, String);
 
+/// FNV-1a: the indexes are keyed by short Ids that no attacker chooses, and SipHash made
+/// seeding several times slower in debug builds.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // FNV-1a's 64-bit offset basis and prime.
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// The fake org's whole state: schema, records, indexes, blobs and clocks.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -216,13 +254,15 @@ pub struct Store {
     /// Lower-cased object name to table position.
     by_name: HashMap<String, usize>,
     /// Record Id to (table, row).
-    by_id: HashMap<String, (u16, u32)>,
-    children: HashMap<ChildKey, Vec<u32>>,
+    by_id: FastMap<String, (u16, u32)>,
+    children: FastMap<ChildKey, Vec<u32>>,
     global_only: Vec<GlobalOnlyEntry>,
     org_id: String,
     integration_user_id: String,
     /// ContentVersion Id to (bytes, MIME type).
     blobs: HashMap<String, (Vec<u8>, String)>,
+    /// Parent Id to the Ids its delete cascaded to, for undelete.
+    deleted_with: HashMap<String, Vec<String>>,
     /// Next Id sequence number per key prefix.
     sequences: HashMap<String, u64>,
     next_case_number: u64,
@@ -250,12 +290,13 @@ impl Store {
         Store {
             tables,
             by_name,
-            by_id: HashMap::new(),
-            children: HashMap::new(),
+            by_id: FastMap::default(),
+            children: FastMap::default(),
             global_only,
             org_id: String::new(),
             integration_user_id: String::new(),
             blobs: HashMap::new(),
+            deleted_with: HashMap::new(),
             sequences: HashMap::new(),
             next_case_number: 1001,
             last_stamp_ms: 0,
@@ -374,8 +415,8 @@ impl Store {
         for (field, value) in changes {
             self.set_field(storage, row, &field, value);
         }
-        self.derive_fields(storage, row);
         self.touch(storage, row, &stamp, &user);
+        self.derive_fields(storage, row);
         Ok(())
     }
 
@@ -399,12 +440,60 @@ impl Store {
         if self.tables[storage].def.name == "FeedComment" {
             self.adjust_comment_count(storage, row, -1, &stamp);
         }
+        // Children on cascade-delete relationships go to the recycle bin with their parent
+        // (a Case's feed items and comments, an Account's contacts...), and come back with it.
+        let descendants = self.live_cascade_descendants(storage, row);
+        let mut ids = Vec::with_capacity(descendants.len());
+        for (child_table, child_row) in descendants {
+            self.set_field(child_table, child_row, "IsDeleted", Value::Bool(true));
+            self.touch(child_table, child_row, &stamp, &user);
+            ids.push(record_id(self.row(child_table, child_row)).to_string());
+        }
+        if !ids.is_empty() {
+            let parent = record_id(self.row(storage, row)).to_string();
+            self.deleted_with.insert(parent, ids);
+        }
         Ok(())
+    }
+
+    /// Live records reached from a record through cascade-delete child relationships,
+    /// transitively (a Case's FeedItems, then their FeedComments).
+    fn live_cascade_descendants(&self, table: usize, row: usize) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = vec![(table, row)];
+        while let Some((parent_table, parent_row)) = pending.pop() {
+            let parent_id = record_id(self.row(parent_table, parent_row)).to_string();
+            for relationship in self.tables[parent_table]
+                .def
+                .child_relationships
+                .iter()
+                .filter(|r| r.cascade_delete)
+            {
+                let Some(child_table) = self.table(&relationship.child_object) else {
+                    continue;
+                };
+                // Views (CaseFeed) are reached through the table they filter (FeedItem).
+                if !matches!(self.tables[child_table].storage, Storage::Own(_)) {
+                    continue;
+                }
+                for child_row in self.children_rows(child_table, &relationship.field, &parent_id) {
+                    let live = self.row(child_table, child_row).get("IsDeleted")
+                        != Some(&Value::Bool(true));
+                    if live && seen.insert((child_table, child_row)) {
+                        found.push((child_table, child_row));
+                        pending.push((child_table, child_row));
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// Restores a record from the recycle bin.
     pub fn undelete(&mut self, id: &str) -> Result<(), StoreError> {
-        let &(table, row) = self.by_id.get(id).ok_or(StoreError::NotFound)?;
+        let id = sfid::to_18(id).ok_or(StoreError::NotFound)?;
+        let &(table, row) = self.by_id.get(&id).ok_or(StoreError::NotFound)?;
         let (table, row) = (usize::from(table), row as usize);
         if self.row(table, row).get("IsDeleted") != Some(&Value::Bool(true)) {
             return Err(StoreError::UndeleteFailed);
@@ -415,6 +504,13 @@ impl Store {
         self.touch(table, row, &stamp, &user);
         if self.tables[table].def.name == "FeedComment" {
             self.adjust_comment_count(table, row, 1, &stamp);
+        }
+        for child in self.deleted_with.remove(&id).unwrap_or_default() {
+            if let Some(&(child_table, child_row)) = self.by_id.get(&child) {
+                let (child_table, child_row) = (usize::from(child_table), child_row as usize);
+                self.set_field(child_table, child_row, "IsDeleted", Value::Bool(false));
+                self.touch(child_table, child_row, &stamp, &user);
+            }
         }
         Ok(())
     }
@@ -599,7 +695,6 @@ impl Store {
 
     /// Appends a fully built record to a table and indexes it.
     fn push_record(&mut self, table: usize, record: Record) -> usize {
-        let id = record_id(&record).to_string();
         let references: Vec<(u16, String)> = self.tables[table]
             .def
             .fields
@@ -613,6 +708,19 @@ impl Store {
                     .map(|parent| (p as u16, parent.to_string()))
             })
             .collect();
+        let id = record_id(&record).to_string();
+        self.push_indexed(table, record, id, references)
+    }
+
+    /// Appends a record whose Id and non-null references (field position, parent Id) the
+    /// caller already knows, and indexes it.
+    fn push_indexed(
+        &mut self,
+        table: usize,
+        record: Record,
+        id: String,
+        references: Vec<(u16, String)>,
+    ) -> usize {
         let Storage::Own(rows) = &mut self.tables[table].storage else {
             unreachable!("records are only pushed to owned tables");
         };
@@ -1032,12 +1140,33 @@ impl Store {
                 (f.name.clone(), f.field_type, parts)
             })
             .collect();
-        let is_case = def.name == "Case";
+        let object = def.name.clone();
         let record = self.row_mut(table, row);
-        if is_case {
-            // IsClosed is read-only and follows the status, as with the standard closed status.
-            let closed = record.get("Status").and_then(Value::as_str) == Some("Closed");
-            record.insert("IsClosed".into(), Value::Bool(closed));
+        match object.as_str() {
+            "Case" => {
+                // Read-only, following the status as the standard "Closed" status does.
+                let closed = record.get("Status").and_then(Value::as_str) == Some("Closed");
+                record.insert("IsClosed".into(), Value::Bool(closed));
+                let closed_date = match (closed, record.get("ClosedDate")) {
+                    (false, _) => Value::Null,
+                    (true, Some(Value::String(date))) => Value::String(date.clone()),
+                    (true, _) => record
+                        .get("LastModifiedDate")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                };
+                record.insert("ClosedDate".into(), closed_date);
+            }
+            "Opportunity" => {
+                let stage = record
+                    .get("StageName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let (closed, won) = (stage.starts_with("Closed"), stage == "Closed Won");
+                record.insert("IsClosed".into(), Value::Bool(closed));
+                record.insert("IsWon".into(), Value::Bool(won));
+            }
+            _ => {}
         }
         for (name, field_type, parts) in compounds {
             let value = if field_type == FieldType::Address {

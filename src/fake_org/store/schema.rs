@@ -38,6 +38,9 @@ const SYSTEM_FIELDS: &[&str] = &[
     "FileType",
     "ContentSize",
     "IsLatest",
+    "IsWon",
+    "IsConverted",
+    "ClosedDate",
 ];
 
 fn field(name: &str, label: &str, field_type: FieldType) -> FieldDef {
@@ -45,10 +48,8 @@ fn field(name: &str, label: &str, field_type: FieldType) -> FieldDef {
         FieldType::Id | FieldType::Reference => 18,
         FieldType::String | FieldType::Url => 255,
         FieldType::TextArea => 255,
-        FieldType::Email | FieldType::Phone | FieldType::Picklist => match field_type {
-            FieldType::Email => 80,
-            _ => 40,
-        },
+        FieldType::Email => 80,
+        FieldType::Phone | FieldType::Picklist => 40,
         FieldType::MultiPicklist => 4099,
         FieldType::Combobox => 255,
         _ => 0,
@@ -294,6 +295,17 @@ fn table(
 ) -> Table {
     let custom = name.ends_with("__c");
     let noun = label_plural.to_lowercase();
+    let mut fields = fields;
+    if matches!(name, "Lead" | "Opportunity") {
+        // Newer orgs (the v59 Lead and the Opportunity captures) describe picklists as 255 long.
+        for field in fields.iter_mut().filter(|f| {
+            f.field_type == FieldType::Picklist
+                && f.name != "Salutation"
+                && !f.name.ends_with("GeocodeAccuracy")
+        }) {
+            field.length = 255;
+        }
+    }
     Table {
         def: ObjectDef {
             name: name.to_string(),
@@ -1187,32 +1199,40 @@ pub(super) fn is_required_on_write(def: &ObjectDef, field: &FieldDef) -> bool {
     )
 }
 
+/// The default a real org's describe shows for a field (and fills in on create).
+pub(super) fn default_value(object: &str, field: &str) -> Option<&'static str> {
+    match (object, field) {
+        ("Case", "Status") => Some("New"),
+        ("Case", "Priority") => Some("Medium"),
+        ("Lead", "Status") => Some("Open - Not Contacted"),
+        ("FeedItem" | "CaseFeed", "Type") => Some("TextPost"),
+        ("FeedComment", "CommentType") => Some("TextComment"),
+        ("ContentDocumentLink", "ShareType") => Some("V"),
+        ("ContentDocumentLink", "Visibility") => Some("AllUsers"),
+        ("EmailMessage", "Status") => Some("3"),
+        _ => None,
+    }
+}
+
 /// Values a real org fills in on create when the body leaves them out.
 pub(super) fn apply_create_defaults(object: &str, record: &mut Record) {
+    let fields: Vec<String> = record.keys().cloned().collect();
     let mut default = |field: &str, value: Value| {
         if record.get(field).is_none_or(Value::is_null) && record.contains_key(field) {
             record.insert(field.to_string(), value);
         }
     };
-    match object {
-        "Case" => {
-            default("Status", Value::from("New"));
-            default("Priority", Value::from("Medium"));
+    for field in &fields {
+        if let Some(value) = default_value(object, field) {
+            default(field, Value::from(value));
         }
-        "Lead" => default("Status", Value::from("Open - Not Contacted")),
+    }
+    match object {
         "FeedItem" => {
-            default("Type", Value::from("TextPost"));
             default("CommentCount", Value::from(0));
             default("LikeCount", Value::from(0));
         }
-        "FeedComment" => default("CommentType", Value::from("TextComment")),
-        "ContentDocumentLink" => {
-            default("ShareType", Value::from("V"));
-            default("Visibility", Value::from("AllUsers"));
-        }
         "ContentVersion" => default("VersionNumber", Value::from("1")),
-        "CaseComment" => default("IsPublished", Value::Bool(false)),
-        "EmailMessage" => default("Status", Value::from("3")),
         _ => {}
     }
 }

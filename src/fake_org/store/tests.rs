@@ -161,7 +161,7 @@ fn seeded_values_are_awkward_and_dated_in_range() {
     );
     let longest = store
         .records("Account")
-        .filter_map(|r| r["Description"].as_str())
+        .filter_map(|r| r.get("Description").and_then(Value::as_str))
         .map(str::len)
         .max()
         .unwrap_or(0);
@@ -891,4 +891,80 @@ fn error_bodies_have_salesforce_codes_and_statuses() {
     for (error, status, code) in cases {
         assert_eq!((error.status_code(), error.error_code()), (status, code));
     }
+}
+
+#[test]
+fn derived_flags_follow_status_and_stage() {
+    let mut store = small();
+    let case = store
+        .create("Case", &body(json!({"Subject": "s"})))
+        .unwrap();
+    let read =
+        |store: &Store, object: &str, id: &str| store.get_record(object, id, None, "59.0").unwrap();
+    assert_eq!(read(&store, "Case", &case)["IsClosed"], json!(false));
+    assert_eq!(read(&store, "Case", &case)["ClosedDate"], json!(null));
+    store
+        .update("Case", &case, &body(json!({"Status": "Closed"})))
+        .unwrap();
+    let closed = read(&store, "Case", &case);
+    assert_eq!(closed["IsClosed"], json!(true));
+    assert_eq!(closed["ClosedDate"], closed["LastModifiedDate"]);
+    let err = store
+        .update("Case", &case, &body(json!({"IsClosed": false})))
+        .unwrap_err();
+    assert_eq!(err.fields(), vec!["IsClosed"]);
+
+    let account = store.records("Account").next().unwrap()["Id"].clone();
+    let opportunity = store
+        .create(
+            "Opportunity",
+            &body(json!({"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-03-01", "AccountId": account})),
+        )
+        .unwrap();
+    store
+        .update(
+            "Opportunity",
+            &opportunity,
+            &body(json!({"StageName": "Closed Won"})),
+        )
+        .unwrap();
+    let won = read(&store, "Opportunity", &opportunity);
+    assert_eq!(
+        (won["IsClosed"].clone(), won["IsWon"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(won["CloseDate"], json!("2026-03-01"));
+    let err = store
+        .create("Opportunity", &body(json!({"Name": "No stage"})))
+        .unwrap_err();
+    assert_eq!(err.fields(), vec!["StageName", "CloseDate"]);
+}
+
+#[test]
+fn deleting_a_case_cascades_to_its_feed_and_undelete_restores_it() {
+    let mut store = small();
+    let case_id = store.records("Case").next().unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let feed_ids: Vec<String> = store
+        .children("CaseFeed", "ParentId", &case_id)
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect();
+    let comments_before = store.record_count("FeedComment");
+    let live_feed = store.record_count("CaseFeed");
+    store.delete("Case", &case_id).unwrap();
+    assert_eq!(store.record_count("CaseFeed"), live_feed - feed_ids.len());
+    for id in &feed_ids {
+        assert_eq!(store.record_by_id(id).unwrap().1["IsDeleted"], json!(true));
+    }
+    assert!(
+        store.record_count("FeedComment") < comments_before,
+        "the marker comment went too"
+    );
+    // Undelete by the 15-character Id, as clients may pass.
+    store.undelete(&case_id[..15]).unwrap();
+    assert_eq!(store.record_count("CaseFeed"), live_feed);
+    assert_eq!(store.record_count("FeedComment"), comments_before);
 }

@@ -1,0 +1,119 @@
+//! `sfmount check` as a user runs it: the built binary against an in-process fake org.
+
+use std::process::{Command, Output};
+
+use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
+
+fn run_check(org: &FakeOrg, secret_env: Option<&str>, extra: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfmount"));
+    cmd.args([
+        "check",
+        "--login-url",
+        &org.base_url(),
+        "--client-id",
+        org.client_id(),
+        "--request-timeout",
+        "20",
+    ])
+    .args(extra)
+    // Every log level: nothing secret may appear even in trace output.
+    .env("RUST_LOG", "trace")
+    .env_remove("SFMOUNT_DOMAIN")
+    .env_remove("SFMOUNT_CLIENT_ID")
+    .env_remove("SFMOUNT_CLIENT_SECRET");
+    if let Some(secret) = secret_env {
+        cmd.env("SFMOUNT_CLIENT_SECRET", secret);
+    }
+    cmd.output().unwrap()
+}
+
+/// An access token is the 15-character org Id, `!`, then an opaque string.
+fn contains_token(text: &str, org_id: &str) -> bool {
+    text.contains(&format!("{}!", &org_id[..15]))
+}
+
+#[test]
+fn check_lists_objects_counts_fields_and_usage() {
+    let org = FakeOrg::start(FakeOrgConfig {
+        records: 150,
+        ..FakeOrgConfig::default()
+    })
+    .unwrap();
+    let out = run_check(&org, Some(org.client_secret()), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("Authenticated: http://127.0.0.1"),
+        "{stdout}"
+    );
+    for object in [
+        "Account",
+        "Campaign",
+        "Case",
+        "Contact",
+        "Lead",
+        "Opportunity",
+    ] {
+        let count = org.with_store(|s| s.record_count(object));
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(2) == Some(object))
+            .unwrap_or_else(|| panic!("no line for {object}:\n{stdout}"));
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(columns[3], count.to_string(), "{line}");
+        assert!(columns[4].parse::<usize>().unwrap() > 5, "{line}");
+    }
+    assert!(
+        stdout.contains("Feeds"),
+        "Case lists its Feeds subquery:\n{stdout}"
+    );
+    let usage = stdout
+        .lines()
+        .find(|l| l.starts_with("API usage: "))
+        .unwrap();
+    assert!(usage.contains("/100000"), "{usage}");
+    let org_id = org.with_store(|s| s.org_id().to_string());
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(org.client_secret()), "secret printed");
+        assert!(!contains_token(text, &org_id), "token printed");
+    }
+}
+
+#[test]
+fn check_fails_with_the_actionable_message() {
+    let org = FakeOrg::start(FakeOrgConfig {
+        records: 10,
+        ..FakeOrgConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, "wrong-secret-4a7f\n").unwrap();
+    let out = run_check(
+        &org,
+        None,
+        &["--client-secret-file", secret_file.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stderr.contains("Consumer Secret"), "{stderr}");
+    assert!(!stderr.contains("wrong-secret-4a7f") && !stdout.contains("wrong-secret-4a7f"));
+
+    org.set_faults(Faults {
+        no_run_as_user: Some(true),
+        ..Faults::default()
+    });
+    let out = run_check(&org, Some(org.client_secret()), &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Run As user"));
+
+    let out = run_check(&org, None, &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SFMOUNT_CLIENT_SECRET"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,75 @@
+//! `sfmount fake-org` as a process: first stdout line, serving, clean exit on signals.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn stop_with(signal: libc::c_int) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfmount"))
+        .args(["fake-org", "--records", "5", "--client-id", "cli-test-id"])
+        .args(["--client-secret", "cli-test-secret"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sfmount starts");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .expect("first line");
+    assert!(
+        first_line.starts_with("sfmount fake-org listening on http://127.0.0.1:"),
+        "{first_line}"
+    );
+    assert!(first_line.contains("client_id=cli-test-id"), "{first_line}");
+    assert!(
+        first_line.contains("client_secret=cli-test-secret"),
+        "{first_line}"
+    );
+    let url = first_line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+
+    // It serves: the version list answers over plain TCP.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}/services/data/"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("the fake org answers")
+            .status()
+    });
+    assert_eq!(status, 200);
+
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped yet.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sfmount fake-org did not stop within 10 s of signal {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit}");
+}
+
+#[test]
+fn prints_its_url_and_credentials_then_stops_cleanly_on_sigterm() {
+    stop_with(libc::SIGTERM);
+}
+
+#[test]
+fn stops_cleanly_on_sigint() {
+    stop_with(libc::SIGINT);
+}
