@@ -158,6 +158,10 @@ pub(crate) fn mount_org(
             custom: object.name.ends_with("__c"),
         })
         .collect();
+    tracing::info!(
+        interval = ?settings.interval,
+        "background refresh is not built yet: each folder shows the org as of its first listing"
+    );
     let mut config = IndexConfig::new(file_formats(settings.format), client.instance_url());
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
