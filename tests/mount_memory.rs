@@ -55,6 +55,10 @@ fn record(object: &str, prefix: &str, sequence: u64, name: &str) -> Record {
 }
 
 fn mount(records: u64) -> Mounted {
+    mount_with(records, |_| {})
+}
+
+fn mount_with(records: u64, tune: impl FnOnce(&mut IndexConfig)) -> Mounted {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -94,15 +98,12 @@ fn mount(records: u64) -> Mounted {
             custom: true,
         },
     ];
-    let index = Index::new(
-        source.clone(),
-        runtime.handle().clone(),
-        folders,
-        IndexConfig::new(
-            vec![FileFormat::Json],
-            "https://example.my.salesforce.com".into(),
-        ),
+    let mut config = IndexConfig::new(
+        vec![FileFormat::Json],
+        "https://example.my.salesforce.com".into(),
     );
+    tune(&mut config);
+    let index = Index::new(source.clone(), runtime.handle().clone(), folders, config);
     let dir = tempfile::tempdir().expect("tempdir");
     let session = spawn_mount(
         Arc::new(Filesystem::new(index)),
@@ -235,4 +236,28 @@ fn every_mutation_fails_with_erofs() {
         )),
         Some(libc::ENOENT)
     );
+}
+
+#[test]
+fn a_stuck_org_gives_eio_at_the_deadline_and_the_mount_stays_usable() {
+    if !fuse_available("a_stuck_org_gives_eio_at_the_deadline") {
+        return;
+    }
+    let m = mount_with(5, |config| {
+        config.operation_deadline = Duration::from_millis(500);
+    });
+    m.source.set_latency(Duration::from_secs(60));
+    let account = m.path().join("Standard Objects/Account");
+    let started = std::time::Instant::now();
+    assert_eq!(errno_of(std::fs::read_dir(&account)), Some(libc::EIO));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Other folders and the root still answer while that listing is stuck.
+    assert_eq!(names(m.path()), ["Custom Objects", "Standard Objects"]);
+    let status = std::fs::read(account.join(".sobject.json")).unwrap();
+    let status: Value = serde_json::from_slice(&status).unwrap();
+    assert_eq!(status["state"], "loading");
 }
