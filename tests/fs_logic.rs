@@ -516,3 +516,28 @@ fn statfs_counts_listed_files_without_listing() {
     assert!(after.blocks > 0);
     assert_eq!(after.max_name_length, 255);
 }
+
+#[test]
+fn applying_an_unchanged_record_again_changes_nothing() {
+    let f = fixture(accounts(3), vec![FileFormat::Json], |_| {});
+    let folder = lookup_path(&f.fs, &["Standard Objects", "Account"]).unwrap();
+    let before = list_all(&f.fs, folder, 100);
+    let mtime = f.fs.getattr(folder).unwrap().mtime;
+    let summary =
+        f.fs.index()
+            .apply_changes(
+                0,
+                vec![account(1, "Company 1"), account(1, "Company 1")],
+                &[],
+            )
+            .unwrap();
+    assert_eq!(summary, Default::default(), "idempotent by Id");
+    assert_eq!(list_all(&f.fs, folder, 100), before);
+    assert_eq!(f.fs.getattr(folder).unwrap().mtime, mtime);
+    // Deleting an Id the folder never had is not a change either.
+    let summary =
+        f.fs.index()
+            .apply_changes(0, Vec::new(), &["001000000000000AAA".to_string()])
+            .unwrap();
+    assert_eq!(summary, Default::default());
+}
