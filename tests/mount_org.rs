@@ -411,3 +411,50 @@ fn a_folder_of_several_query_pages_lists_every_record_once() {
         "{stats:?}"
     );
 }
+
+#[test]
+fn format_both_gives_a_json_and_a_text_file_per_record() {
+    if !fuse_available("format_both_gives_a_json_and_a_text_file_per_record") {
+        return;
+    }
+    let org = start_org(20);
+    let m = mount(
+        &org,
+        &[
+            "--standard-objects",
+            "Case",
+            "--sync-custom-objects",
+            "false",
+            "--format",
+            "both",
+        ],
+    );
+    let case = folder(&m, "Standard Objects", "Case");
+    let files = names(&case);
+    let json: Vec<&String> = files
+        .iter()
+        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .collect();
+    let text: Vec<&String> = files.iter().filter(|n| n.ends_with(".txt")).collect();
+    assert_eq!(json.len(), text.len());
+    assert_eq!(json.len(), org.with_store(|s| s.record_count("Case")));
+    let marker = sfmount::fake_org::store::FEED_COMMENT_MARKER;
+    let (found, matches) = run(Command::new("grep").arg("-rl").arg(marker).arg(&case));
+    assert!(found);
+    // The marker is in both views of the same case.
+    let mut hits: Vec<&str> = matches.lines().collect();
+    hits.sort();
+    assert_eq!(hits.len(), 2, "{matches}");
+    assert_eq!(
+        hits[0].trim_end_matches(".json"),
+        hits[1].trim_end_matches(".txt"),
+        "{matches}"
+    );
+    // The JSON view carries the feed item with its comments.
+    let case_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(hits[0]).unwrap()).unwrap();
+    let feeds = case_json["Feeds"].as_array().expect("Feeds array");
+    assert!(feeds
+        .iter()
+        .any(|item| item["FeedComments"].to_string().contains(marker)));
+}
