@@ -541,3 +541,26 @@ fn applying_an_unchanged_record_again_changes_nothing() {
             .unwrap();
     assert_eq!(summary, Default::default());
 }
+
+#[test]
+fn concurrent_readers_of_evicted_bodies_share_one_fetch() {
+    let f = fixture(accounts(100), vec![FileFormat::Json], |_| {});
+    let folder = lookup_path(&f.fs, &["Standard Objects", "Account"]).unwrap();
+    let entries = list_all(&f.fs, folder, 1000);
+    f.fs.index().clear_body_cache();
+    f.source.set_latency(Duration::from_millis(300));
+    let before = f.source.calls().fetches_by_id;
+    std::thread::scope(|scope| {
+        for reader in 0..8 {
+            let entry = &entries[3 + reader];
+            let fs = &f.fs;
+            scope.spawn(move || {
+                assert_eq!(read_all(fs, entry.ino).len() as u64, entry.attr.size);
+            });
+        }
+    });
+    let fetches = f.source.calls().fetches_by_id - before;
+    // Readers that start inside the first reader's batch wait for it; at worst a reader
+    // that got in first with a later file makes a second, overlapping fetch.
+    assert!(fetches <= 2, "{fetches} fetches for 8 neighbouring readers");
+}

@@ -262,6 +262,26 @@ struct Folder {
     /// Serialises listing rewrites, so two concurrent changes cannot lose each other.
     rewrite: Mutex<()>,
     next_seq: AtomicU64,
+    /// Inodes whose bodies are being fetched again, so concurrent readers of the same
+    /// neighbourhood wait for one fetch instead of each making their own.
+    refetching: Mutex<HashSet<u64>>,
+    refetch_done: Condvar,
+}
+
+/// Takes a batch of inodes out of the in-flight set when the fetch ends, however it ends.
+struct RefetchGuard<'a> {
+    folder: &'a Folder,
+    inodes: Vec<u64>,
+}
+
+impl Drop for RefetchGuard<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = lock(&self.folder.refetching);
+        for ino in &self.inodes {
+            in_flight.remove(ino);
+        }
+        self.folder.refetch_done.notify_all();
+    }
 }
 
 struct Shared {
@@ -303,6 +323,8 @@ impl Index {
                 status: Mutex::new(FolderStatus::default()),
                 load_done: Condvar::new(),
                 rewrite: Mutex::new(()),
+                refetching: Mutex::new(HashSet::new()),
+                refetch_done: Condvar::new(),
                 next_seq: AtomicU64::new(1),
             })
             .collect();
@@ -460,17 +482,44 @@ impl Index {
             return Ok(body);
         }
         let listing = self.listing(folder)?;
+        let f = &self.shared.folders[folder];
+        let deadline = Instant::now() + self.shared.config.operation_deadline;
+        let mut in_flight = lock(&f.refetching);
+        while in_flight.contains(&ino) {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(IndexError::Deadline {
+                    object: f.spec.object.clone(),
+                    seconds: self.shared.config.operation_deadline.as_secs(),
+                });
+            }
+            in_flight = f
+                .refetch_done
+                .wait_timeout(in_flight, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        // Someone else's fetch may have brought it while we waited.
+        if let Some(body) = lock(&self.shared.bodies).get(ino) {
+            return Ok(body);
+        }
+        let listing = self.peek_listing(folder).unwrap_or(listing);
         let position = listing.position_of(ino).ok_or(IndexError::NoSuchFile)?;
         let mut ids: Vec<String> = Vec::with_capacity(self.shared.config.neighbour_batch);
+        let mut inodes: Vec<u64> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for file in &listing.files()[position..] {
-            if ids.len() >= self.shared.config.neighbour_batch {
-                break;
-            }
             if seen.insert(&file.id) {
+                if ids.len() >= self.shared.config.neighbour_batch {
+                    break;
+                }
                 ids.push(file.id.to_string());
             }
+            inodes.push(file.ino);
         }
+        in_flight.extend(inodes.iter().copied());
+        drop(in_flight);
+        let _guard = RefetchGuard { folder: f, inodes };
         let records = self.fetch_by_ids(folder, ids.clone())?;
         let returned: HashSet<String> = records
             .iter()
