@@ -127,10 +127,20 @@ fn wants_write(flags: OpenFlags) -> bool {
 
 impl fuser::Filesystem for FuseAdapter {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
-        // readdirplus: `ls -l` gets every attribute with the listing instead of one lookup
-        // per entry. A kernel without it simply keeps using readdir.
-        if let Err(unsupported) = config.add_capabilities(fuser::InitFlags::FUSE_DO_READDIRPLUS) {
-            tracing::debug!(?unsupported, "kernel does not offer readdirplus");
+        // Each is optional: a kernel without one simply works without it.
+        // - readdirplus: `ls -l` gets every attribute with the listing instead of one lookup
+        //   per entry;
+        // - auto_inval_data: when a file's mtime or size changes, the kernel drops its cached
+        //   pages (files are opened with keep_cache);
+        // - parallel_dirops: concurrent lookups in one folder (many readers of one object).
+        for capability in [
+            fuser::InitFlags::FUSE_DO_READDIRPLUS,
+            fuser::InitFlags::FUSE_AUTO_INVAL_DATA,
+            fuser::InitFlags::FUSE_PARALLEL_DIROPS,
+        ] {
+            if let Err(unsupported) = config.add_capabilities(capability) {
+                tracing::debug!(?unsupported, "kernel does not offer this FUSE capability");
+            }
         }
         Ok(())
     }
@@ -158,10 +168,14 @@ impl fuser::Filesystem for FuseAdapter {
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         match self.fs.open(ino.0, wants_write(flags)) {
             Ok(opened) => {
+                // Pages read once are kept across opens, so a warm `grep -r` reads no bytes
+                // from us. A record's bytes change only with its mtime (auto_inval_data then
+                // drops the pages) or through Index::apply_changes, whose `stale_inodes` a
+                // refresher invalidates through the notifier.
                 let flags = if opened.direct_io {
                     FopenFlags::FOPEN_DIRECT_IO
                 } else {
-                    FopenFlags::empty()
+                    FopenFlags::FOPEN_KEEP_CACHE
                 };
                 reply.opened(FileHandle(opened.fh), flags)
             }
