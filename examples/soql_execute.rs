@@ -166,7 +166,7 @@ fn main() {
         "SELECT Id FROM Account ORDER BY Id",
     ] {
         let (t, _) = seconds(|| execute(probe, &store, &opts).expect("query runs"));
-        println!("PROBE {probe}: {t:.3}s");
+        println!("{probe}: {t:.3}s, ratio {:.1}x the hand loop", t / base);
     }
     let (count_s, count) = seconds(|| {
         execute("SELECT COUNT() FROM Account", &store, &opts)

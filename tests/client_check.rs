@@ -117,3 +117,23 @@ fn check_fails_with_the_actionable_message() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_warns_when_the_api_floor_is_near() {
+    let org = FakeOrg::start(FakeOrgConfig {
+        records: 10,
+        ..FakeOrgConfig::default()
+    })
+    .unwrap();
+    org.set_faults(Faults {
+        api_remaining: Some(500),
+        ..Faults::default()
+    });
+    let out = run_check(&org, Some(org.client_secret()), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("warning: less than 10% of the daily API limit remains"),
+        "{stdout}"
+    );
+}

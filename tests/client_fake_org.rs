@@ -153,16 +153,13 @@ async fn two_thousand_cases_all_get_all_their_feed_items_and_comments() {
     let client = connect(&org).await;
     let plan = client.plan("Case").await.unwrap();
 
-    // The truth, read independently with flat queries. (FeedItem rather than CaseFeed: the
-    // fake org answers a top-level CaseFeed query with no rows at the time of writing.)
+    // The truth, read independently with flat queries.
     let mut feed_parent: HashMap<String, String> = HashMap::new();
     client
-        .query_all_pages("SELECT Id, ParentId FROM FeedItem", false, &mut |rows| {
+        .query_all_pages("SELECT Id, ParentId FROM CaseFeed", false, &mut |rows| {
             for r in rows {
                 let parent = r["ParentId"].as_str().unwrap();
-                if parent.starts_with("500") {
-                    feed_parent.insert(r["Id"].as_str().unwrap().into(), parent.into());
-                }
+                feed_parent.insert(r["Id"].as_str().unwrap().into(), parent.into());
             }
         })
         .await
@@ -523,4 +520,162 @@ async fn child_batches_beyond_the_first_are_followed() {
     assert!(feeds.iter().all(|f| f["FeedComments"].is_array()));
     assert!(org.stats().requests.query_more >= 1, "{:?}", org.stats());
     assert_eq!(calls, api_calls(&org.stats()));
+}
+
+/// Changes feed activity on cases without moving their SystemModstamp; returns the case Ids
+/// touched through comments (one new, one deleted) and through a new post.
+fn add_feed_activity(org: &FakeOrg, cases: &[Record]) -> (Vec<String>, String) {
+    let item_of = |case: &Record| case["Feeds"][0]["Id"].as_str().unwrap().to_string();
+    let commented = &cases[1];
+    let comment: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+        "FeedItemId": item_of(commented), "CommentBody": "fresh comment 81c2"
+    }))
+    .unwrap();
+    org.with_store(|s| s.create("FeedComment", &comment))
+        .unwrap();
+    let mut by_comment = vec![commented["Id"].as_str().unwrap().to_string()];
+    let pruned = cases[3..]
+        .iter()
+        .find_map(|case| {
+            let feeds = case["Feeds"].as_array()?;
+            let comment = feeds
+                .iter()
+                .flat_map(|f| f["FeedComments"].as_array().unwrap().iter())
+                .next()?;
+            Some((
+                case["Id"].as_str()?.to_string(),
+                comment["Id"].as_str()?.to_string(),
+            ))
+        })
+        .expect("a seeded case with a comment");
+    org.with_store(|s| s.delete("FeedComment", &pruned.1))
+        .unwrap();
+    by_comment.push(pruned.0);
+    let posted = cases[2]["Id"].as_str().unwrap().to_string();
+    let post: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+        "ParentId": posted, "Type": "TextPost", "Body": "fresh post 5d0e"
+    }))
+    .unwrap();
+    org.with_store(|s| s.create("FeedItem", &post)).unwrap();
+    (by_comment, posted)
+}
+
+async fn incremental_cases(
+    org: &FakeOrg,
+    client: &SalesforceClient,
+    since: chrono::DateTime<chrono::Utc>,
+) -> (HashMap<String, String>, u64) {
+    let plan = client.plan("Case").await.unwrap();
+    org.reset_stats();
+    let filter = FetchFilter {
+        modified_since: Some(since),
+        ..FetchFilter::default()
+    };
+    let (changed, calls) = fetch_all(client, &plan, &filter).await;
+    let by_id = changed
+        .iter()
+        .map(|r| {
+            (
+                r["Id"].as_str().unwrap().to_string(),
+                serde_json::to_string(r).unwrap(),
+            )
+        })
+        .collect();
+    (by_id, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_case_fetches_bring_back_cases_whose_comments_changed() {
+    let org = start(60);
+    let client = connect(&org).await;
+    let plan = client.plan("Case").await.unwrap();
+    let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (by_comment, _) = add_feed_activity(&org, &cases);
+    let (changed, calls) = incremental_cases(&org, &client, since).await;
+    assert!(changed[&by_comment[0]].contains("fresh comment 81c2"));
+    assert!(
+        changed.contains_key(&by_comment[1]),
+        "the case that lost a comment is refreshed"
+    );
+    // Changed-cases query, one composite for feed activity, then the refetch by Id (query +
+    // composite for comments).
+    assert_eq!(calls, 4, "{:?}", org.stats());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_case_fetches_bring_back_cases_with_new_posts() {
+    let org = start(60);
+    let client = connect(&org).await;
+    let plan = client.plan("Case").await.unwrap();
+    let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (by_comment, posted) = add_feed_activity(&org, &cases);
+    let (changed, _) = incremental_cases(&org, &client, since).await;
+    assert!(changed[&posted].contains("fresh post 5d0e"));
+    assert_eq!(
+        changed.len(),
+        by_comment.len() + 1,
+        "only cases with activity"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_literals_survive_the_trip_over_http() {
+    use sfmount::salesforce::soql::{Condition, Literal, Soql};
+    let org = start(10);
+    let client = connect(&org).await;
+    let names = [
+        "O'Brien & Sons",
+        "back\\slash \"quoted\"",
+        "plus+percent%20hash#amp&eq=",
+        "new\nline\ttab",
+        "Zürich 東京 🚀",
+        "'; DROP TABLE Account; --",
+        "  leading and trailing  ",
+        "a\\'b",
+    ];
+    for name in names {
+        let body: serde_json::Map<String, Value> =
+            serde_json::from_value(serde_json::json!({ "Name": name })).unwrap();
+        let id = org.with_store(|s| s.create("Account", &body)).unwrap();
+        let soql = Soql::select(["Id", "Name"])
+            .from("Account")
+            .where_(Condition::eq("Name", Literal::string(name)))
+            .build();
+        let mut rows = Vec::new();
+        client
+            .query_all_pages(&soql, false, &mut |page| rows.extend(page))
+            .await
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(rows.len(), 1, "{name:?}");
+        assert_eq!(rows[0]["Id"], id.as_str());
+        assert_eq!(rows[0]["Name"], name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_change_under_the_cache_fails_once_then_heals() {
+    let org = start(20);
+    let client = connect(&org).await;
+    let plan = client.plan("Account").await.unwrap();
+    assert!(plan.fields.iter().any(|f| f == "Phone"));
+    org.with_store(|s| s.set_field_hidden("Account", "Phone", true))
+        .unwrap();
+    let err = client
+        .fetch_records(&plan, &FetchFilter::default(), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::InvalidField { .. }), "{err:?}");
+    org.reset_stats();
+    let fresh = client.plan("Account").await.unwrap();
+    assert!(!fresh.fields.iter().any(|f| f == "Phone"));
+    let (records, _) = fetch_all(&client, &fresh, &FetchFilter::default()).await;
+    assert_eq!(records.len(), org.with_store(|s| s.record_count("Account")));
+    let stats = org.stats();
+    assert_eq!(
+        stats.requests.describe_global, 1,
+        "described again after the failure"
+    );
+    assert!(stats.requests.describe >= 1);
 }

@@ -135,7 +135,7 @@ async fn closed_port_is_a_clear_error_within_the_deadline() {
     .await
     .unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -386,4 +386,158 @@ async fn a_row_that_vanished_between_split_queries_is_left_out_not_half_filled()
     assert!(records
         .iter()
         .all(|r| plan.fields.iter().all(|f| r.contains_key(f))));
+}
+
+/// An org that refuses unfiltered feed queries, as some do for users without View All Data.
+async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let composites = Arc::new(AtomicUsize::new(0));
+    let (b, c) = (base.clone(), composites.clone());
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [
+                    {"attributes": {"type": "Case"}, "Id": "500A", "Feeds": null}
+                ]}))
+            }),
+        )
+        .route(
+            "/services/data/v62.0/composite",
+            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let c = c.clone();
+                async move {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    let responses: Vec<serde_json::Value> = body["compositeRequest"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| serde_json::json!({
+                            "body": [{"errorCode": "MALFORMED_QUERY", "message": "Implementation restriction: this feed requires a filter by Id or ParentId"}],
+                            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": r["referenceId"]
+                        }))
+                        .collect();
+                    axum::Json(serde_json::json!({ "compositeResponse": responses }))
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, composites)
+}
+
+#[tokio::test]
+async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
+    use sfmount::salesforce::{ActivitySource, FeedCommentPlan, FetchFilter, SubqueryPlan};
+    let (base, composites) = start_restricted_feed_mock().await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let activity = |object: &str| ActivitySource {
+        object: object.into(),
+        parent_field: "ParentId".into(),
+        modstamp_field: "SystemModstamp".into(),
+    };
+    let plan = sfmount::salesforce::ObjectPlan {
+        object: "Case".into(),
+        label: "Case".into(),
+        key_prefix: Some("500".into()),
+        custom: false,
+        fields: vec!["Id".into(), "SystemModstamp".into()],
+        relationship_fields: vec![],
+        subqueries: vec!["Feeds".into()],
+        name_field: None,
+        has_system_modstamp: true,
+        formula_fields: vec![],
+        subquery_plans: vec![SubqueryPlan {
+            relationship: "Feeds".into(),
+            child_object: "CaseFeed".into(),
+            fields: vec!["Id".into()],
+            order_by: vec![],
+        }],
+        feed_comments: Some(FeedCommentPlan {
+            object: "FeedComment".into(),
+            fields: vec!["Id".into(), "FeedItemId".into()],
+            filter_field: "ParentId".into(),
+            feed_item_field: "FeedItemId".into(),
+            activity_sources: vec![activity("CaseFeed"), activity("FeedComment")],
+        }),
+    };
+    let filter = FetchFilter {
+        modified_since: Some(chrono::Utc::now()),
+        ..FetchFilter::default()
+    };
+    let mut records = Vec::new();
+    let summary = client
+        .fetch_records(&plan, &filter, &mut |page| records.extend(page))
+        .await
+        .unwrap();
+    assert_eq!(summary.records, 1);
+    assert_eq!(records[0]["Feeds"], serde_json::json!([]));
+    assert_eq!(
+        composites.load(Ordering::SeqCst),
+        1,
+        "one activity batch, no retry"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_query_locator_is_a_clear_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let b = base.clone();
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let b = b.clone();
+                async move { respond(Answer::Token, &b) }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(serde_json::json!({
+                    "totalSize": 4000, "done": false,
+                    "nextRecordsUrl": "/services/data/v62.0/query/01gD0000002HU6KIAW-2000",
+                    "records": [{"attributes": {"type": "Account"}, "Id": "001A"}]
+                }))
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query/{locator}",
+            get(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(serde_json::json!([{"errorCode": "INVALID_QUERY_LOCATOR", "message": "invalid query locator"}])),
+                )
+            }),
+        );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let mut pages = 0;
+    let err = client
+        .query_all_pages("SELECT Id FROM Account", false, &mut |_| pages += 1)
+        .await
+        .unwrap_err();
+    assert_eq!(pages, 1, "the first page was delivered before the failure");
+    assert!(
+        matches!(&err, SfError::Query { code, .. } if code == "INVALID_QUERY_LOCATOR"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("start again"), "{err}");
+    assert!(!err.is_transient());
 }

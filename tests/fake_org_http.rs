@@ -309,6 +309,9 @@ async fn versions_resources_limits_and_unknown_paths() {
     assert!(list.contains(
         &json!({"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"})
     ));
+    let head = send(api.http.head(api.url("/services/data/"))).await;
+    assert_eq!(head.status, 200);
+    assert!(head.raw.is_empty(), "HEAD has no body");
     let no_slash = api.get("/services/data").await;
     assert_eq!(no_slash.body, versions.body);
     assert_eq!(org.stats().api_usage, 0, "the version list is free");
@@ -327,6 +330,26 @@ async fn versions_resources_limits_and_unknown_paths() {
     let old = api.get("/services/data/v30.0/sobjects").await;
     assert_eq!(old.status, 404);
     assert_eq!(old.error_code(), "NOT_FOUND");
+
+    // X-PrettyPrint: 1 (simple-salesforce always sends it) gets the Jackson layout.
+    let pretty = send(
+        api.http
+            .get(api.url("sobjects/Account/describe"))
+            .header("X-PrettyPrint", "1")
+            .bearer_auth(&api.token),
+    )
+    .await;
+    let compact = api.get("sobjects/Account/describe").await;
+    let text = String::from_utf8(pretty.raw.clone()).unwrap();
+    assert!(
+        text.starts_with("{\n  \"") && text.contains("\" : "),
+        "{}",
+        &text[..80]
+    );
+    assert!(!String::from_utf8(compact.raw.clone())
+        .unwrap()
+        .contains('\n'));
+    assert_eq!(pretty.body, compact.body);
 
     let limits = api.get("limits/").await;
     assert_eq!(limits.status, 200);
@@ -1077,6 +1100,31 @@ async fn feed_items_on_a_case_show_in_case_feed_and_feeds() {
         .unwrap()
         .iter()
         .any(|r| r["Body"] == "posted by the http test"));
+
+    // A comment on that item shows under the item's FeedComments.
+    let comment = api
+        .send_json(
+            reqwest::Method::POST,
+            "sobjects/FeedComment",
+            &json!({"FeedItemId": item_id, "CommentBody": "a comment over http"}),
+        )
+        .await;
+    assert_eq!(comment.status, 201, "{:?}", comment.body);
+    let with_comments = api
+        .query(&format!(
+            "SELECT Id, (SELECT Id, CommentBody FROM FeedComments) FROM CaseFeed WHERE ParentId = '{case_id}'"
+        ))
+        .await;
+    assert_eq!(with_comments.status, 200, "{:?}", with_comments.body);
+    let item = with_comments.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Id"] == item_id)
+        .expect("the new item");
+    let comments = &item["FeedComments"]["records"];
+    assert_eq!(comments[0]["CommentBody"], "a comment over http");
+    assert_eq!(comments[0]["attributes"]["type"], "FeedComment");
 }
 
 #[tokio::test]
@@ -1238,4 +1286,18 @@ async fn dropping_the_org_stops_it_even_with_an_idle_keep_alive_client() {
         .send()
         .await;
     assert!(after.is_err(), "nothing listens any more");
+}
+
+#[tokio::test]
+async fn a_token_from_one_org_is_refused_by_another_with_the_same_seed() {
+    let first = small_org();
+    let second = small_org();
+    let api = login(&first).await;
+    let stranger = Api {
+        base: second.base_url(),
+        http: api.http.clone(),
+        token: api.token.clone(),
+    };
+    assert_eq!(api.get("limits").await.status, 200);
+    assert_eq!(stranger.get("limits").await.status, 401);
 }

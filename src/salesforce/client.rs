@@ -82,7 +82,7 @@ struct Inner {
     limited_until: Mutex<Option<(Instant, String)>>,
     api_calls: AtomicU64,
     token_requests: AtomicU64,
-    global: OnceCell<Arc<DescribeGlobal>>,
+    global: Mutex<CacheCell<DescribeGlobal>>,
     describes: Mutex<HashMap<String, CacheCell<SObjectDescribe>>>,
     plans: Mutex<HashMap<String, CacheCell<ObjectPlan>>>,
 }
@@ -110,6 +110,10 @@ pub(crate) struct Meter(AtomicU64);
 impl Meter {
     pub(crate) fn count(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add(&self, calls: u64) {
+        self.0.fetch_add(calls, Ordering::Relaxed);
     }
 }
 
@@ -173,7 +177,7 @@ impl SalesforceClient {
                 limited_until: Mutex::new(None),
                 api_calls: AtomicU64::new(0),
                 token_requests: AtomicU64::new(0),
-                global: OnceCell::new(),
+                global: Mutex::default(),
                 describes: Mutex::new(HashMap::new()),
                 plans: Mutex::new(HashMap::new()),
             }),
@@ -216,22 +220,44 @@ impl SalesforceClient {
 
     /// describeGlobal, fetched once per process.
     pub async fn describe_global(&self) -> Result<Arc<DescribeGlobal>, SfError> {
-        self.inner
+        let cell = self
+            .inner
             .global
-            .get_or_try_init(|| async {
-                let path = format!("{}/sobjects", self.data_path());
-                let value = self
-                    .get_json(path, "describeGlobal".into(), &Meter::default())
-                    .await?;
-                let global: DescribeGlobal =
-                    serde_json::from_value(value).map_err(|e| SfError::Malformed {
-                        what: "describeGlobal".into(),
-                        detail: e.to_string(),
-                    })?;
-                Ok(Arc::new(global))
-            })
-            .await
-            .cloned()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        cell.get_or_try_init(|| async {
+            let path = format!("{}/sobjects", self.data_path());
+            let value = self
+                .get_json(path, "describeGlobal".into(), &Meter::default())
+                .await?;
+            let global: DescribeGlobal =
+                serde_json::from_value(value).map_err(|e| SfError::Malformed {
+                    what: "describeGlobal".into(),
+                    detail: e.to_string(),
+                })?;
+            Ok(Arc::new(global))
+        })
+        .await
+        .cloned()
+    }
+
+    /// Drops every cached describe and plan, so the next listing describes again. Called when
+    /// the org rejects a query built from the cache (a field was removed or hidden, an object
+    /// stopped being queryable): the schema changed under us.
+    pub fn forget_schema(&self) {
+        tracing::info!("the org's schema changed: describes will be fetched again");
+        *self.inner.global.lock().unwrap_or_else(|p| p.into_inner()) = CacheCell::default();
+        self.inner
+            .describes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.inner
+            .plans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// One object's describe, fetched once per process and object (concurrent callers share

@@ -19,7 +19,7 @@ pub enum SfError {
     #[error("Salesforce is unavailable for {what}: {detail}")]
     Unavailable { what: String, detail: String },
     /// REQUEST_LIMIT_EXCEEDED: the org's API quota is spent. Never retried.
-    #[error("the org's API request limit is exhausted ({message}); sfmount stopped calling the API. Wait for the 24-hour window to roll over or ask an admin to raise the limit")]
+    #[error("the org refused the request because an API limit is reached ({message}); sfmount pauses its API calls for a minute. A daily TotalRequests limit frees up over a rolling 24 hours (or ask an admin to raise it); a Concurrent* limit clears when other integrations finish")]
     LimitExceeded { message: String },
     /// NOT_FOUND: unknown object, record or path.
     #[error("not found: {what}")]

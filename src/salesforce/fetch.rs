@@ -1,7 +1,8 @@
 //! `fetch_records`: a listing of one object, page by page, with wide-object field splitting,
 //! child subqueries flattened to arrays, and Case feed items with their comments.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -44,9 +45,32 @@ const IN_CLAUSE_OVERHEAD: usize = 64;
 const MAX_UNMATCHED_ROWS: usize = 2_000;
 
 impl SalesforceClient {
-    /// Every record of `plan.object` matching `filter`, delivered page by page to `sink`.
-    /// See the crate docs of [`super`] for the shape of Feeds and ContentDocumentLinks.
+    /// Every record of `plan.object` matching `filter`, delivered page by page to `sink`
+    /// (memory: about a page). Handles query paging, child batches, wide-object field
+    /// splitting merged by Id (missing rows refetched by Id), and subqueries turned into
+    /// arrays: `ContentDocumentLinks` is an array of links with `ContentDocument {Title,
+    /// FileExtension, ContentSize, LatestPublishedVersionId}`; on a Case, `Feeds` is an array
+    /// in time order whose items each carry `FeedComments`, also in time order. With
+    /// `modified_since`, records whose feed changed since are refetched too (a new comment
+    /// does not move its case's SystemModstamp). Any failed batch fails the whole fetch.
+    ///
+    /// When the org rejects the query as built from the cached describes (INVALID_FIELD,
+    /// INVALID_TYPE), the caches are dropped: the error is returned, and the next `plan()`
+    /// describes again.
     pub async fn fetch_records(
+        &self,
+        plan: &ObjectPlan,
+        filter: &FetchFilter,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    ) -> Result<FetchSummary, SfError> {
+        let result = self.fetch_records_cached(plan, filter, sink).await;
+        if let Err(SfError::InvalidField { .. } | SfError::InvalidType { .. }) = &result {
+            self.forget_schema();
+        }
+        result
+    }
+
+    async fn fetch_records_cached(
         &self,
         plan: &ObjectPlan,
         filter: &FetchFilter,
@@ -62,8 +86,25 @@ impl SalesforceClient {
             }
             (None, _) => None,
         };
+        // Incremental fetches of objects with feeds also refetch records whose feed had
+        // activity; those already delivered are not sent twice.
+        let feed_activity = match (filter.modified_since, &plan.feed_comments, &filter.ids) {
+            (Some(since), Some(comments), None) if !comments.activity_sources.is_empty() => {
+                Some(since)
+            }
+            _ => None,
+        };
+        let delivered_ids: Mutex<HashSet<String>> = Mutex::default();
         let mut counting_sink = |records: Vec<Record>| {
             delivered += records.len() as u64;
+            if feed_activity.is_some() {
+                let mut ids = delivered_ids.lock().unwrap_or_else(|p| p.into_inner());
+                ids.extend(
+                    records
+                        .iter()
+                        .filter_map(|r| r.get("Id")?.as_str().map(str::to_string)),
+                );
+            }
             sink(records)
         };
         match &filter.ids {
@@ -103,10 +144,82 @@ impl SalesforceClient {
                 }
             }
         }
+        if let (Some(since), Some(comments)) = (feed_activity, &plan.feed_comments) {
+            let mut active = self
+                .parents_with_feed_activity(comments, since, &meter)
+                .await?;
+            {
+                let seen = delivered_ids.lock().unwrap_or_else(|p| p.into_inner());
+                active.retain(|id| !seen.contains(id));
+            }
+            if !active.is_empty() {
+                tracing::debug!(object = %plan.object, records = active.len(), "refetching records with feed activity");
+                let by_id = FetchFilter {
+                    modified_since: None,
+                    include_deleted: filter.include_deleted,
+                    ids: Some(active),
+                };
+                let extra =
+                    Box::pin(self.fetch_records_cached(plan, &by_id, &mut counting_sink)).await?;
+                meter.add(extra.api_calls);
+            }
+        }
         Ok(FetchSummary {
             records: delivered,
             api_calls: meter.count(),
         })
+    }
+
+    /// Ids of parent records whose feed items or comments changed (or were deleted) at or
+    /// after `since`: one composite call.
+    async fn parents_with_feed_activity(
+        &self,
+        plan: &FeedCommentPlan,
+        since: DateTime<Utc>,
+        meter: &Meter,
+    ) -> Result<Vec<String>, SfError> {
+        let soqls: Vec<String> = plan
+            .activity_sources
+            .iter()
+            .map(|source| {
+                Soql::select([source.parent_field.as_str()])
+                    .from(&source.object)
+                    .where_(Condition::ge(
+                        &source.modstamp_field,
+                        Literal::DateTime(since),
+                    ))
+                    .build()
+            })
+            .collect();
+        // queryAll: a deleted comment must refresh its case too.
+        let firsts = self.composite_first_pages(&soqls, true, meter).await?;
+        let mut parents: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        for ((soql, first), source) in soqls.iter().zip(firsts).zip(&plan.activity_sources) {
+            let rows = match first {
+                Ok(page) => self.drain(page, query_what(soql), meter).await?,
+                // Some orgs refuse unfiltered feed queries ("Implementation restriction") for
+                // users without View All Data. The changed records themselves were delivered;
+                // only feed-only changes wait for a full listing, so say so and go on.
+                Err(
+                    e @ (SfError::Query { .. }
+                    | SfError::InvalidField { .. }
+                    | SfError::InvalidType { .. }),
+                ) => {
+                    tracing::warn!(object = %source.object, error = %e, "cannot list recent feed activity; feed-only changes show up at the next full listing");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for row in rows {
+                if let Some(id) = row.get(&source.parent_field).and_then(Value::as_str) {
+                    if seen.insert(id.to_string()) {
+                        parents.push(id.to_string());
+                    }
+                }
+            }
+        }
+        Ok(parents)
     }
 
     fn uri_len(&self, query: &Soql, include_deleted: bool) -> usize {

@@ -24,12 +24,17 @@ pub use error::SfError;
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::LoginTarget;
-pub use plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
+pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
 pub use query::QueryPage;
 
 /// A record as Salesforce returns it: `attributes` first, then the selected fields in SELECT
 /// order, relationship fields as nested objects.
 pub type Record = serde_json::Map<String, serde_json::Value>;
+
+/// Background work stops when less than this share of the org's daily API limit remains,
+/// leaving the rest to the other integrations that share the quota (other products commonly
+/// keep 10 % back too).
+pub const DEFAULT_MIN_REMAINING_FRACTION: f64 = 0.1;
 
 /// The six standard objects a mount shows by default.
 pub const STANDARD_OBJECTS: [&str; 6] = [

@@ -62,6 +62,38 @@ pub struct FeedCommentPlan {
     pub filter_field: String,
     /// The field linking a comment to its feed item.
     pub feed_item_field: String,
+    /// Where feed activity is found for incremental fetches: (object, field holding the
+    /// parent record's Id, modstamp field). A new comment does not move its case's
+    /// SystemModstamp, so a refresh asks these objects which parents had activity.
+    pub activity_sources: Vec<ActivitySource>,
+}
+
+/// An object whose recent rows name parent records to refetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivitySource {
+    pub object: String,
+    pub parent_field: String,
+    pub modstamp_field: String,
+}
+
+impl ActivitySource {
+    fn from_describe(describe: &SObjectDescribe, parent_field: &str) -> Option<ActivitySource> {
+        let parent = describe
+            .field(parent_field)
+            .filter(|f| !f.deprecated_and_hidden)?;
+        let modstamp = ["SystemModstamp", "LastModifiedDate", "CreatedDate"]
+            .iter()
+            .find_map(|n| {
+                describe
+                    .field(n)
+                    .filter(|f| f.filterable && !f.deprecated_and_hidden)
+            })?;
+        Some(ActivitySource {
+            object: describe.name.clone(),
+            parent_field: parent.name.clone(),
+            modstamp_field: modstamp.name.clone(),
+        })
+    }
 }
 
 /// Which fields, relationship fields and subqueries a listing of `object` selects.
@@ -330,6 +362,13 @@ async fn feeds_subquery(
         FeedCommentPlan {
             object: comment.name.clone(),
             fields: comment_fields,
+            activity_sources: [
+                ActivitySource::from_describe(&feed, &child.field),
+                ActivitySource::from_describe(&comment, "ParentId"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
             filter_field,
             feed_item_field,
         },

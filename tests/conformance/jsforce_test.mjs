@@ -48,6 +48,27 @@ const checks = [
     assert.equal(new Set(records.map((r) => r.Id)).size, count, 'no row twice');
   },
 
+  async function identityAndLimits() {
+    const identity = await conn.identity();
+    assert.match(identity.user_id, /^005\w{15}$/);
+    assert.match(identity.organization_id, /^00D\w{15}$/);
+    const limits = await conn.limits();
+    assert.ok(limits.DailyApiRequests.Max > 0);
+    assert.ok(limits.DailyApiRequests.Remaining < limits.DailyApiRequests.Max);
+  },
+
+  async function createRetrieveUpdateDestroy() {
+    const created = await conn.sobject('Account').create({ Name: 'jsforce conformance' });
+    assert.equal(created.success, true);
+    await conn.sobject('Account').update({ Id: created.id, Industry: 'Energy' });
+    const record = await conn.sobject('Account').retrieve(created.id);
+    assert.equal(record.Name, 'jsforce conformance');
+    assert.equal(record.Industry, 'Energy');
+    await conn.sobject('Account').destroy(created.id);
+    const gone = await conn.query(`SELECT Id FROM Account WHERE Id = '${created.id}'`);
+    assert.equal(gone.totalSize, 0);
+  },
+
   async function invalidFieldErrorCode() {
     await assert.rejects(
       conn.query('SELECT Id, NoSuchField__c FROM Account'),

@@ -1,13 +1,15 @@
 //! Routing: every request, as plain data, to a [`Reply`]. Kept apart from HTTP so composite
 //! subrequests run through exactly the same code.
 
-use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
+use super::composite::composite;
+use super::control::control;
+use super::oauth::{identity, token};
 use super::query::{self, read_store};
-use super::reply::{oauth_error, ApiError, Payload, Reply};
-use super::state::{Admission, Faults, RequestKind, Shared};
+use super::reply::{ApiError, Payload, Reply};
+use super::state::{Admission, RequestKind, Shared};
 
 /// Salesforce refuses request URIs longer than this with 414.
 pub const MAX_URI_BYTES: usize = 16_384;
@@ -16,9 +18,6 @@ pub(crate) const MAX_URI_AND_HEADER_BYTES: usize = 16_384;
 /// API versions the fake answers (v31.0, Summer '14, to v66.0, Spring '26).
 pub(crate) const MIN_API_VERSION: u32 = 31;
 pub(crate) const MAX_API_VERSION: u32 = 66;
-/// Salesforce's documented composite limits.
-pub const MAX_COMPOSITE_SUBREQUESTS: usize = 25;
-pub const MAX_COMPOSITE_QUERIES: usize = 5;
 
 /// A request as the router sees it.
 #[derive(Debug, Default, Clone)]
@@ -46,14 +45,14 @@ impl Incoming {
             .unwrap_or_default()
     }
 
-    fn param(&self, name: &str) -> Option<String> {
+    pub(super) fn param(&self, name: &str) -> Option<String> {
         self.params()
             .into_iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
     }
 
-    fn bearer_token(&self) -> Option<&str> {
+    pub(super) fn bearer_token(&self) -> Option<&str> {
         let header = self.authorization.as_deref()?.trim();
         let (scheme, token) = header.split_once(' ')?;
         // `OAuth <token>` is the older spelling real orgs still accept.
@@ -62,7 +61,7 @@ impl Incoming {
     }
 }
 
-fn segments(path: &str) -> Vec<String> {
+pub(super) fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
@@ -70,7 +69,7 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 /// Parses `v59.0` into the version text echoed in URLs (`59.0`), if the fake serves it.
-fn api_version(segment: &str) -> Option<String> {
+pub(super) fn api_version(segment: &str) -> Option<String> {
     let text = segment.strip_prefix('v')?;
     let (major, minor) = text.split_once('.')?;
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -138,135 +137,6 @@ fn versions() -> Reply {
         .collect();
     Reply::ok(Value::Array(list))
 }
-
-// ---------------------------------------------------------------- OAuth
-
-fn token(shared: &Shared, req: &Incoming) -> Reply {
-    shared.count(RequestKind::Token);
-    if req.method != "POST" {
-        return ApiError::method_not_allowed(&req.method, &["POST"]).into_reply();
-    }
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
-        .into_owned()
-        .collect();
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let reply = if field("grant_type").as_deref() != Some("client_credentials") {
-        oauth_error("unsupported_grant_type", "grant type not supported")
-    } else {
-        let (client_id, client_secret) = match basic_credentials(req) {
-            Some(pair) => (Some(pair.0), Some(pair.1)),
-            None => (field("client_id"), field("client_secret")),
-        };
-        if client_id.as_deref() != Some(shared.client_id.as_str()) {
-            oauth_error("invalid_client_id", "client identifier invalid")
-        } else if client_secret.as_deref() != Some(shared.client_secret.as_str()) {
-            oauth_error("invalid_client", "invalid client credentials")
-        } else if shared.no_run_as_user() {
-            oauth_error("invalid_grant", "no client credentials user enabled")
-        } else {
-            token_success(shared)
-        }
-    };
-    reply
-        .with_header("cache-control", "no-cache, no-store".into())
-        .with_header("pragma", "no-cache".into())
-}
-
-/// `Authorization: Basic base64(client_id:client_secret)`, as simple-salesforce sends.
-fn basic_credentials(req: &Incoming) -> Option<(String, String)> {
-    let header = req.authorization.as_deref()?.trim();
-    let (scheme, encoded) = header.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("Basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    // Clients (simple-salesforce among them) send the two parts raw, not form-encoded.
-    let (id, secret) = text.split_once(':')?;
-    Some((id.to_string(), secret.to_string()))
-}
-
-fn token_success(shared: &Shared) -> Reply {
-    let (org_id, user_id) = {
-        let store = read_store(shared);
-        (
-            store.org_id().to_string(),
-            store.integration_user_id().to_string(),
-        )
-    };
-    let (access_token, _) = shared.issue_token(&org_id);
-    let issued_at = chrono::Utc::now().timestamp_millis().to_string();
-    let id = format!("{}/id/{org_id}/{user_id}", shared.base_url);
-    let signature = signature(&shared.client_secret, &id, &issued_at);
-    // The key set and order of a real client-credentials answer: no expires_in, no refresh_token.
-    Reply::ok(json!({
-        "access_token": access_token,
-        "signature": signature,
-        "scope": "api",
-        "instance_url": shared.base_url,
-        "id": id,
-        "token_type": "Bearer",
-        "issued_at": issued_at,
-    }))
-}
-
-/// A Base64 value standing in for HMAC-SHA256(secret, id + issued_at); clients never check it.
-fn signature(secret: &str, id: &str, issued_at: &str) -> String {
-    // FNV-1a over four lanes: deterministic, 32 bytes, no crypto crate needed for a fake.
-    let mut out = Vec::with_capacity(32);
-    for lane in 0u64..4 {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ lane;
-        for byte in secret.bytes().chain(id.bytes()).chain(issued_at.bytes()) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        out.extend_from_slice(&hash.to_be_bytes());
-    }
-    base64::engine::general_purpose::STANDARD.encode(out)
-}
-
-fn identity(shared: &Shared, req: &Incoming, org: &str, user: &str) -> Reply {
-    if req.method != "GET" {
-        return ApiError::method_not_allowed(&req.method, &["GET"]).into_reply();
-    }
-    if !req.bearer_token().is_some_and(|t| shared.token_is_valid(t)) {
-        return ApiError::invalid_session().into_reply();
-    }
-    let store = read_store(shared);
-    if org != store.org_id() || user != store.integration_user_id() {
-        return ApiError::not_found().into_reply();
-    }
-    let fields = ["Username", "Name", "Email", "FirstName", "LastName"].map(String::from);
-    let user_record = store
-        .get_record("User", user, Some(&fields), "59.0")
-        .unwrap_or(Value::Null);
-    let text = |k: &str| user_record.get(k).cloned().unwrap_or(Value::Null);
-    Reply::ok(json!({
-        "id": format!("{}/id/{org}/{user}", shared.base_url),
-        "asserted_user": true,
-        "user_id": user,
-        "organization_id": org,
-        "username": text("Username"),
-        "nick_name": text("Username"),
-        "display_name": text("Name"),
-        "email": text("Email"),
-        "first_name": text("FirstName"),
-        "last_name": text("LastName"),
-        "active": true,
-        "user_type": "STANDARD",
-        "language": "en_US",
-        "locale": "en_US",
-        "utcOffset": 0,
-        "urls": {
-            "rest": format!("{}/services/data/v{{version}}/", shared.base_url),
-            "sobjects": format!("{}/services/data/v{{version}}/sobjects/", shared.base_url),
-            "query": format!("{}/services/data/v{{version}}/query/", shared.base_url),
-        },
-    }))
-}
-
 // ---------------------------------------------------------------- REST API
 
 /// The request kind for counters, decided from the route alone.
@@ -314,7 +184,7 @@ fn admit(shared: &Shared, req: &Incoming) -> Result<(), ApiError> {
 }
 
 /// Routes an authenticated API request. `top_level` is false for composite subrequests.
-fn route(
+pub(super) fn route(
     shared: &Shared,
     req: &Incoming,
     version: &str,
@@ -415,14 +285,16 @@ fn route(
     }
 }
 
-fn write_store(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, crate::fake_org::store::Store> {
+pub(super) fn write_store(
+    shared: &Shared,
+) -> std::sync::RwLockWriteGuard<'_, crate::fake_org::store::Store> {
     shared
         .store
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::malformed_json("expected a JSON object")),
@@ -528,180 +400,6 @@ fn blob(shared: &Shared, object: &str, id: &str, field: &str) -> Result<Reply, A
     })
 }
 
-// ---------------------------------------------------------------- composite
-
-fn composite(shared: &Shared, req: &Incoming) -> Result<Reply, ApiError> {
-    let body = json_object(&req.body)?;
-    let subrequests = body
-        .get("compositeRequest")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ApiError::new(
-                400,
-                "INVALID_INPUT",
-                "The request body must hold a compositeRequest array.",
-            )
-        })?;
-    if subrequests.is_empty() || subrequests.len() > MAX_COMPOSITE_SUBREQUESTS {
-        return Err(ApiError::new(
-            400,
-            "INVALID_INPUT",
-            format!(
-                "A composite request holds 1 to {MAX_COMPOSITE_SUBREQUESTS} subrequests; this one has {}.",
-                subrequests.len()
-            ),
-        ));
-    }
-    let parsed: Vec<SubRequest> = subrequests
-        .iter()
-        .map(SubRequest::parse)
-        .collect::<Result<_, _>>()?;
-    let queries = parsed.iter().filter(|s| s.is_query()).count();
-    if queries > MAX_COMPOSITE_QUERIES {
-        return Err(ApiError::new(
-            400,
-            "INVALID_INPUT",
-            format!(
-                "A composite request may hold at most {MAX_COMPOSITE_QUERIES} query subrequests; this one has {queries}."
-            ),
-        ));
-    }
-    let responses: Vec<Value> = parsed.iter().map(|sub| sub.run(shared, req)).collect();
-    Ok(Reply::ok(json!({ "compositeResponse": responses })))
-}
-
-struct SubRequest {
-    method: String,
-    path: String,
-    query: Option<String>,
-    reference_id: String,
-    body: Vec<u8>,
-}
-
-impl SubRequest {
-    fn parse(value: &Value) -> Result<SubRequest, ApiError> {
-        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
-        let missing = |key: &str| {
-            ApiError::new(
-                400,
-                "INVALID_INPUT",
-                format!("Each composite subrequest needs a '{key}' string."),
-            )
-        };
-        let method = text("method")
-            .ok_or_else(|| missing("method"))?
-            .to_uppercase();
-        let url = text("url").ok_or_else(|| missing("url"))?;
-        let reference_id = text("referenceId").ok_or_else(|| missing("referenceId"))?;
-        let (path, query) = match url.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (url.clone(), None),
-        };
-        let body = match value.get("body") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(b) => serde_json::to_vec(b).unwrap_or_default(),
-        };
-        Ok(SubRequest {
-            method,
-            path,
-            query,
-            reference_id,
-            body,
-        })
-    }
-
-    fn is_query(&self) -> bool {
-        let segs = segments(&self.path);
-        segs.len() >= 4 && matches!(segs[3].as_str(), "query" | "queryAll")
-    }
-
-    fn run(&self, shared: &Shared, parent: &Incoming) -> Value {
-        let sub = Incoming {
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
-            authorization: parent.authorization.clone(),
-            query_options: parent.query_options.clone(),
-            body: self.body.clone(),
-            header_bytes: 0,
-        };
-        let segs = segments(&self.path);
-        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let result = match segs.as_slice() {
-            ["services", "data", version, rest @ ..] => match api_version(version) {
-                Some(version) => route(shared, &sub, &version, rest, false),
-                None => Err(ApiError::not_found()),
-            },
-            _ => Err(ApiError::not_found()),
-        };
-        let reply = result.unwrap_or_else(ApiError::into_reply);
-        let mut headers = Map::new();
-        for (name, value) in &reply.headers {
-            if *name == "location" {
-                headers.insert("Location".into(), Value::String(value.clone()));
-            }
-        }
-        let body = match reply.payload {
-            Payload::Json(v) => v,
-            Payload::Empty => Value::Null,
-            Payload::Bytes { data, .. } => {
-                Value::String(base64::engine::general_purpose::STANDARD.encode(data))
-            }
-        };
-        json!({
-            "body": body,
-            "httpHeaders": headers,
-            "httpStatusCode": reply.status,
-            "referenceId": self.reference_id,
-        })
-    }
-}
-
-// ---------------------------------------------------------------- fake-only control
-
-fn control(shared: &Shared, req: &Incoming, rest: &[&str]) -> Reply {
-    let result = match (req.method.as_str(), rest) {
-        ("GET", ["stats"]) => serde_json::to_value(shared.stats())
-            .map(Reply::ok)
-            .map_err(|e| ApiError::new(500, "UNKNOWN_EXCEPTION", e.to_string())),
-        ("POST" | "DELETE", ["stats"]) | ("POST", ["stats", "reset"]) => {
-            shared.reset_stats();
-            Ok(Reply::no_content())
-        }
-        ("POST", ["faults"]) => match serde_json::from_slice::<Faults>(&req.body) {
-            Ok(faults) => {
-                shared.apply_faults(&faults);
-                Ok(Reply::no_content())
-            }
-            Err(err) => Err(ApiError::malformed_json(&err.to_string())),
-        },
-        ("POST", ["undelete", id]) => {
-            shared.count(RequestKind::Mutation);
-            write_store(shared)
-                .undelete(id)
-                .map(|()| Reply::no_content())
-                .map_err(ApiError::from)
-        }
-        ("POST", ["clock"]) => match serde_json::from_slice::<Value>(&req.body)
-            .ok()
-            .and_then(|v| v.get("advance_secs").and_then(Value::as_u64))
-        {
-            Some(secs) => {
-                shared.advance_clock(std::time::Duration::from_secs(secs));
-                Ok(Reply::no_content())
-            }
-            None => Err(ApiError::malformed_json(
-                "expected {\"advance_secs\": <non-negative integer>}",
-            )),
-        },
-        (_, ["stats" | "faults" | "clock"]) | (_, ["undelete", _]) => {
-            Err(ApiError::method_not_allowed(&req.method, &["GET", "POST"]))
-        }
-        _ => Err(ApiError::not_found()),
-    };
-    result.unwrap_or_else(ApiError::into_reply)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -761,24 +459,103 @@ mod tests {
         assert_eq!(classify("GET", &["limits"]), None);
     }
 
-    #[test]
-    fn basic_credentials_decode() {
-        let req = Incoming {
-            authorization: Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode("id:se:cret+%")
-            )),
-            ..Incoming::default()
-        };
-        assert_eq!(
-            basic_credentials(&req),
-            Some(("id".to_string(), "se:cret+%".to_string()))
-        );
-        let bearer = Incoming {
-            authorization: Some("Bearer abc".into()),
-            ..Incoming::default()
-        };
-        assert_eq!(basic_credentials(&bearer), None);
-        assert_eq!(bearer.bearer_token(), Some("abc"));
+    mod never_panics {
+        use super::*;
+        use crate::fake_org::server::FakeOrgConfig;
+        use crate::fake_org::store::{GenerateOptions, Store};
+        use proptest::prelude::*;
+        use std::sync::OnceLock;
+
+        fn shared() -> &'static Shared {
+            static SHARED: OnceLock<Shared> = OnceLock::new();
+            SHARED.get_or_init(|| {
+                let store = Store::generate(&GenerateOptions {
+                    records: 5,
+                    seed: 7,
+                });
+                Shared::new(
+                    "http://127.0.0.1:1".into(),
+                    &FakeOrgConfig::default(),
+                    store,
+                )
+            })
+        }
+
+        fn token() -> &'static str {
+            static TOKEN: OnceLock<String> = OnceLock::new();
+            TOKEN.get_or_init(|| {
+                let org = shared().store.read().unwrap().org_id().to_string();
+                shared().issue_token(&org).0
+            })
+        }
+
+        /// Path pieces that reach deep into the router, mixed with arbitrary text.
+        fn segment() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("services".to_string()),
+                Just("data".to_string()),
+                Just("v59.0".to_string()),
+                Just("sobjects".to_string()),
+                Just("query".to_string()),
+                Just("queryAll".to_string()),
+                Just("composite".to_string()),
+                Just("Account".to_string()),
+                Just("ContentVersion".to_string()),
+                Just("describe".to_string()),
+                Just("VersionData".to_string()),
+                Just("_fake".to_string()),
+                Just("01gFK00000000000AA-2000".to_string()),
+                Just("001000000000000AAA".to_string()),
+                "[a-zA-Z0-9%._~-]{0,20}",
+                any::<String>(),
+            ]
+        }
+
+        fn request() -> impl Strategy<Value = Incoming> {
+            (
+                prop::sample::select(vec!["GET", "POST", "PATCH", "DELETE", "PUT"]),
+                prop::sample::select(vec![
+                    "",
+                    "/services/data/v59.0",
+                    "/services/data/v59.0/sobjects",
+                    "/services/data/v59.0/query",
+                    "/_fake",
+                ]),
+                prop::collection::vec(segment(), 0..5),
+                prop::option::of(any::<String>()),
+                prop_oneof![
+                    Just(b"{\"compositeRequest\": [{\"method\": \"GET\", \"url\": \"/services/data/v59.0/query?q=SELECT+Id+FROM+Account\", \"referenceId\": \"r\"}]}".to_vec()),
+                    Just(b"{\"Name\": \"x\"}".to_vec()),
+                    prop::collection::vec(any::<u8>(), 0..64),
+                ],
+                any::<bool>(),
+            )
+                .prop_map(|(method, prefix, segments, query, body, authorised)| Incoming {
+                    method: method.to_string(),
+                    path: format!("{prefix}/{}", segments.join("/")),
+                    query,
+                    authorization: authorised.then(|| format!("Bearer {}", token())),
+                    query_options: None,
+                    body,
+                    header_bytes: 100,
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+            #[test]
+            fn any_request_gets_an_http_status(req in request()) {
+                let reply = handle(shared(), &req);
+                prop_assert!((200..600).contains(&reply.status), "{}", reply.status);
+                if reply.status >= 400 {
+                    let is_error_shape = match &reply.payload {
+                        Payload::Json(Value::Array(items)) => items.iter().all(|e| e.get("errorCode").is_some()),
+                        Payload::Json(Value::Object(m)) => m.contains_key("error"),
+                        _ => false,
+                    };
+                    prop_assert!(is_error_shape, "{:?}", reply.payload);
+                }
+            }
+        }
     }
 }

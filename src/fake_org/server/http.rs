@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::Router;
 
 use super::dispatch::{self, Incoming};
+use super::pretty;
 use super::reply::{ApiError, Payload, Reply};
 use super::state::Shared;
 
@@ -73,6 +74,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                     format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
                 )
                 .into_reply(),
+                false,
             )
         }
     };
@@ -89,7 +91,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     let incoming = Incoming {
-        method: parts.method.as_str().to_ascii_uppercase(),
+        // HEAD is answered as GET; hyper sends the headers without the body.
+        method: if parts.method == axum::http::Method::HEAD {
+            "GET".to_string()
+        } else {
+            parts.method.as_str().to_ascii_uppercase()
+        },
         path,
         query: parts.uri.query().map(str::to_string),
         authorization: header("authorization"),
@@ -97,29 +104,52 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         body,
         header_bytes,
     };
+    let pretty = header("x-prettyprint")
+        .is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"));
+    // For the access log: the path only (headers carry the token, query strings carry data).
+    let (method, logged_path) = (incoming.method.clone(), incoming.path.clone());
+    let started = std::time::Instant::now();
     let reply = tokio::task::spawn_blocking(move || dispatch::handle(&shared, &incoming)).await;
     match reply {
-        Ok(reply) => into_response(reply),
+        Ok(reply) => {
+            tracing::debug!(
+                %method,
+                path = %logged_path,
+                status = reply.status,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "fake org request"
+            );
+            into_response(reply, pretty)
+        }
         Err(err) => {
             tracing::error!(%err, "fake org handler failed");
             into_response(
                 ApiError::new(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred.")
                     .into_reply(),
+                pretty,
             )
         }
     }
 }
 
-fn into_response(reply: Reply) -> Response {
+/// `pretty`: the request carried `X-PrettyPrint: 1`.
+fn into_response(reply: Reply, pretty: bool) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (body, content_type) = match reply.payload {
-        Payload::Json(value) => match serde_json::to_vec(&value) {
-            Ok(bytes) => (Body::from(bytes), Some(JSON_CONTENT_TYPE.to_string())),
-            Err(err) => {
-                tracing::error!(%err, "fake org could not serialise a reply");
-                (Body::empty(), None)
+        Payload::Json(value) => {
+            let bytes = if pretty {
+                pretty::to_vec_pretty(&value)
+            } else {
+                serde_json::to_vec(&value)
+            };
+            match bytes {
+                Ok(bytes) => (Body::from(bytes), Some(JSON_CONTENT_TYPE.to_string())),
+                Err(err) => {
+                    tracing::error!(%err, "fake org could not serialise a reply");
+                    (Body::empty(), None)
+                }
             }
-        },
+        }
         Payload::Bytes { data, content_type } => (Body::from(data), Some(content_type)),
         Payload::Empty => (Body::empty(), None),
     };

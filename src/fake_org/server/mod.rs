@@ -9,11 +9,15 @@
 //! - `latency_ms` delays every `/services` and identity request, not the `/_fake` controls;
 //! - at most [`MAX_OPEN_CURSORS`] query locators are open at once (real orgs: 10 per
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
-//! - `X-PrettyPrint: 1` is ignored: bodies are always compact (no client depends on it).
+//! - `X-PrettyPrint: 1` gets the Jackson-style layout real orgs use; otherwise bodies are compact.
 
+mod composite;
+mod control;
 mod cursor;
 mod dispatch;
 mod http;
+mod oauth;
+mod pretty;
 mod query;
 mod reply;
 mod state;
@@ -23,8 +27,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use composite::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS};
 pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
-pub use dispatch::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS, MAX_URI_BYTES};
+pub use dispatch::MAX_URI_BYTES;
 pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
 pub use state::{FakeStats, Faults, RequestCounts};
 
@@ -114,20 +119,19 @@ impl FakeOrg {
             local.ip()
         };
         let base_url = format!("http://{}", SocketAddr::new(host, local.port()));
-        let store = Store::generate(&GenerateOptions {
+        let options = GenerateOptions {
             records: config.records,
             seed: config.seed,
-        });
-        let shared = Arc::new(Shared::new(
-            base_url.clone(),
-            config.client_id,
-            config.client_secret,
-            config.api_limit,
-            config.token_ttl,
-            config.latency_ms,
-            config.seed,
-            store,
-        ));
+        };
+        // A bug in data generation must reach the caller as an error, not unwind through
+        // it (the demo and tests report it; the panic message is already on stderr).
+        let store = std::panic::catch_unwind(|| Store::generate(&options)).map_err(|_| {
+            std::io::Error::other(format!(
+                "generating the fake org's data failed (records {}, seed {})",
+                options.records, options.seed
+            ))
+        })?;
+        let shared = Arc::new(Shared::new(base_url.clone(), &config, store));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("fake-org-worker")

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::cursor::CursorTable;
+use super::FakeOrgConfig;
 use crate::fake_org::store::Store;
 
 /// Requests the server has received, by kind (counted whether or not they succeed).
@@ -169,33 +170,24 @@ const TOKEN_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 const TOKEN_OPAQUE_LEN: usize = 96;
 
 impl Shared {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        base_url: String,
-        client_id: String,
-        client_secret: String,
-        api_limit: u64,
-        token_ttl: Option<Duration>,
-        latency_ms: u64,
-        seed: u64,
-        store: Store,
-    ) -> Shared {
+    pub fn new(base_url: String, config: &FakeOrgConfig, store: Store) -> Shared {
         Shared {
             base_url,
-            client_id,
-            client_secret,
-            api_limit,
-            token_ttl,
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            api_limit: config.api_limit,
+            token_ttl: config.token_ttl,
             store: RwLock::new(store),
             counters: Counters::default(),
             api_usage: Mutex::new(0),
             faults: Mutex::new(FaultState {
-                latency_ms,
+                latency_ms: config.latency_ms,
                 ..FaultState::default()
             }),
             tokens: Mutex::new(HashMap::new()),
             cursors: Mutex::new(CursorTable::default()),
-            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_f00d)),
+            // Fault dice are seeded too, so a run with error_rate is reproducible.
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f00d)),
             clock_offset: Mutex::new(Duration::ZERO),
         }
     }
@@ -307,11 +299,11 @@ impl Shared {
         let mut token = String::with_capacity(16 + TOKEN_OPAQUE_LEN);
         token.push_str(&org_id[..org_id.len().min(15)]);
         token.push('!');
-        {
-            let mut rng = lock(&self.rng);
-            for _ in 0..TOKEN_OPAQUE_LEN {
-                token.push(TOKEN_ALPHABET[rng.gen_range(0..TOKEN_ALPHABET.len())] as char);
-            }
+        // Not from the seeded generator: two orgs with the same seed (or a restarted one)
+        // must never accept each other's tokens.
+        let mut rng = rand::thread_rng();
+        for _ in 0..TOKEN_OPAQUE_LEN {
+            token.push(TOKEN_ALPHABET[rng.gen_range(0..TOKEN_ALPHABET.len())] as char);
         }
         let issued = self.now();
         lock(&self.tokens).insert(token.clone(), issued);

@@ -180,14 +180,17 @@ fn indexed_candidates<'a>(
         }
         match field.field.field_type {
             FieldType::Id => {
-                return Some(
-                    ordered
-                        .iter()
-                        .filter_map(|id| ds.record_by_id(id))
-                        .filter(|(owner, _)| owner.name == object.name)
-                        .map(|(_, record)| record)
-                        .collect(),
-                )
+                let mut found = Vec::with_capacity(ordered.len());
+                for id in ordered {
+                    match ds.record_by_id(id) {
+                        Some((owner, record)) if owner.name == object.name => found.push(record),
+                        // A view object (CaseFeed) is stored as another (FeedItem): whether
+                        // the row belongs to the view only a scan can tell.
+                        Some((owner, _)) if owner.key_prefix == object.key_prefix => return None,
+                        _ => {}
+                    }
+                }
+                return Some(found);
             }
             FieldType::Reference => {
                 return Some(
@@ -247,11 +250,19 @@ fn matches(ds: &dyn DataSource, object: &ObjectDef, record: &Record, cond: &Cond
             field,
             negated,
             values,
+            text_set,
         } => {
             let actual = field_value(ds, object, record, field);
-            let hit = values
-                .iter()
-                .any(|v| compare(&actual, CompareOp::Eq, v, &field.field));
+            let hit = match (text_set, actual.as_str()) {
+                (Some(set), Some(text)) if text.is_ascii() => {
+                    set.contains(text.to_ascii_lowercase().as_str())
+                }
+                (Some(set), Some(text)) => set.contains(text.to_lowercase().as_str()),
+                (Some(_), None) => false,
+                (None, _) => values
+                    .iter()
+                    .any(|v| compare(&actual, CompareOp::Eq, v, &field.field)),
+            };
             hit != *negated
         }
         Cond::IdIn {
@@ -424,6 +435,9 @@ enum SortKey<'a> {
     Raw(Cow<'a, str>),
     /// Text, lower-cased: Salesforce sorts text case-insensitively.
     Folded(String),
+    /// A picklist value: Salesforce sorts picklists in their defined value order, values
+    /// not in the list after the defined ones.
+    Picklist(usize, String),
     Other,
 }
 
@@ -447,6 +461,14 @@ fn sort_key<'a>(value: Cow<'a, Value>, field: &FieldDef) -> SortKey<'a> {
             Some(Cow::Borrowed(_)) => SortKey::Raw(text),
             None => SortKey::Null,
         },
+        FieldType::Picklist if !field.picklist_values.is_empty() => {
+            let rank = field
+                .picklist_values
+                .iter()
+                .position(|v| v.as_str() == text.as_ref())
+                .unwrap_or(field.picklist_values.len());
+            SortKey::Picklist(rank, text.to_lowercase())
+        }
         _ => SortKey::Folded(text.to_lowercase()),
     }
 }
@@ -468,6 +490,7 @@ fn compare_keys(a: &SortKey, b: &SortKey, spec: &SortSpec) -> Ordering {
         (SortKey::Number(x), SortKey::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
         (SortKey::Raw(x), SortKey::Raw(y)) => x.cmp(y),
         (SortKey::Folded(x), SortKey::Folded(y)) => x.cmp(y),
+        (SortKey::Picklist(x, a), SortKey::Picklist(y, b)) => x.cmp(y).then_with(|| a.cmp(b)),
         _ => Ordering::Equal,
     };
     if spec.descending {

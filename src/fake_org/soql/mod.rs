@@ -4,6 +4,20 @@
 //! filters and sorts, and keeps only the ordered Ids of the result; [`Execution::project`]
 //! turns a page of those Ids into rows in Salesforce's wire shape. Errors carry
 //! Salesforce's error codes and wording so that clients react to them as to a real org.
+//!
+//! The subset served: field lists with parent paths up to 5 hops (a polymorphic lookup
+//! shows as the `Name` pseudo-object), one level of parent-to-child subqueries with their
+//! own WHERE/ORDER BY/LIMIT, `COUNT()`, WHERE with AND/OR/NOT and parentheses,
+//! `= != <> < <= > >= LIKE IN NOT IN INCLUDES EXCLUDES`, semi-joins (`Id IN (SELECT ...)`),
+//! typed literals (strings with escapes, numbers, booleans, null, dates, datetimes, relative
+//! dates), ORDER BY with NULLS FIRST/LAST, LIMIT, OFFSET (at most 2,000), object aliases,
+//! and `WITH SECURITY_ENFORCED` / `FOR VIEW` (accepted, no effect). Not served: aggregates
+//! other than `COUNT()`, GROUP BY, TYPEOF, date functions, `FIELDS()`.
+//!
+//! Text compares and sorts case-insensitively, `!=` and `NOT IN` keep null rows, Ids match
+//! in their 15- and 18-character forms, and sorting is stable. `Id =`/`IN` and lookup
+//! `=`/`IN` filters read the store's indexes instead of scanning (candidates then follow
+//! the order of the Ids in the query).
 
 pub mod ast;
 mod eval;
@@ -105,19 +119,18 @@ impl Execution {
         opts: &ExecOptions,
         ids: &[String],
     ) -> Vec<serde_json::Value> {
-        // [server branch] A view such as CaseFeed (FeedItems on Cases) shares its Ids and key
-        // prefix with its base object, and record_by_id names the base object: keep rows of
-        // the same key prefix and project them as the queried object.
-        let Some(queried) = ds.object(&self.object) else {
+        let Some(object) = ds.object(&self.object) else {
             return Vec::new();
         };
+        // A view object (CaseFeed over FeedItem rows) shares its storage object's key
+        // prefix, and its rows are shown under the queried name.
         ids.iter()
-            .filter_map(|id| ds.record_by_id(id))
-            .filter(|(object, _)| {
-                object.name == self.object || object.key_prefix == queried.key_prefix
+            .filter(|id| {
+                object.key_prefix.is_empty() || id.get(..3) == Some(object.key_prefix.as_str())
             })
+            .filter_map(|id| ds.record_by_id(id))
             .map(|(_, record)| {
-                eval::project_row(ds, opts, queried, record, &self.plan.columns, false)
+                eval::project_row(ds, opts, object, record, &self.plan.columns, false)
             })
             .collect()
     }

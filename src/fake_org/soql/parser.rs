@@ -14,6 +14,9 @@ use super::SoqlError;
 /// Salesforce rejects OFFSET values above this with NUMBER_OUTSIDE_VALID_RANGE.
 pub const MAX_OFFSET: u64 = 2_000;
 
+/// The longest SOQL statement a real org accepts, in characters.
+pub const MAX_QUERY_CHARS: usize = 100_000;
+
 /// Parentheses and NOT nest at most this deep; real queries stay far below, and the bound
 /// keeps recursion on hostile input from exhausting the stack.
 const MAX_NESTING: usize = 64;
@@ -418,6 +421,13 @@ struct Parser<'s> {
 
 /// Parses a whole statement.
 pub fn parse(soql: &str) -> Result<Query, SoqlError> {
+    // Checked on bytes first so a huge input is refused without counting its characters.
+    if soql.len() > MAX_QUERY_CHARS && soql.chars().count() > MAX_QUERY_CHARS {
+        return Err(SoqlError::new(
+            "MALFORMED_QUERY",
+            format!("SOQL statements cannot be longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
     let tokens = lex(soql)?;
     let mut parser = Parser {
         src: soql,
@@ -561,11 +571,34 @@ impl<'s> Parser<'s> {
             text: self.text(from_token).to_string(),
             pos: from_token.start,
         };
+        // `FROM Account a`: an alias that field paths may start with.
+        let alias_token = self.peek();
+        let alias = if alias_token.kind == Kind::Word
+            && !is_reserved(self.text(alias_token))
+            && !is_clause_word(self.text(alias_token))
+            && !self.text(alias_token).contains('.')
+        {
+            self.bump();
+            Some(self.text(alias_token))
+        } else {
+            None
+        };
         let where_clause = if self.eat_keyword("WHERE") {
             Some(self.condition()?)
         } else {
             None
         };
+        if self.eat_keyword("WITH") {
+            // Sharing and security modes change nothing in a single-user fake org.
+            let mode = self.peek();
+            if !["SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE"]
+                .iter()
+                .any(|m| self.is_keyword(mode, m))
+            {
+                return Err(self.unexpected(mode));
+            }
+            self.bump();
+        }
         let mut order_by = Vec::new();
         if self.eat_keyword("ORDER") {
             self.expect_keyword("BY")?;
@@ -597,14 +630,26 @@ impl<'s> Parser<'s> {
         } else {
             None
         };
-        Ok(Query {
+        if self.eat_keyword("FOR") {
+            // FOR VIEW / FOR REFERENCE only update "recently viewed" data on a real org.
+            let what = self.peek();
+            if !(self.is_keyword(what, "VIEW") || self.is_keyword(what, "REFERENCE")) {
+                return Err(self.unexpected(what));
+            }
+            self.bump();
+        }
+        let mut query = Query {
             select,
             from,
             where_clause,
             order_by,
             limit,
             offset,
-        })
+        };
+        if let Some(alias) = alias {
+            strip_alias(&mut query, alias);
+        }
+        Ok(query)
     }
 
     fn unsigned(&mut self) -> Result<(u64, Token), SoqlError> {
@@ -860,6 +905,47 @@ impl<'s> Parser<'s> {
             &format!("invalid date or datetime literal: '{}'", self.text(token)),
         )
     }
+}
+
+/// Rewrites `a.Name` to `Name` in a query whose object is aliased `a` (not inside its
+/// subqueries, which have their own FROM).
+fn strip_alias(query: &mut Query, alias: &str) {
+    fn strip(path: &mut FieldPath, alias: &str) {
+        if path.segments.len() > 1 && path.segments[0].eq_ignore_ascii_case(alias) {
+            path.segments.remove(0);
+            path.pos += alias.len() + 1;
+        }
+    }
+    fn walk(expr: &mut Expr, alias: &str) {
+        match expr {
+            Expr::And(terms) | Expr::Or(terms) => terms.iter_mut().for_each(|t| walk(t, alias)),
+            Expr::Not(inner) => walk(inner, alias),
+            Expr::Compare { field, .. }
+            | Expr::Like { field, .. }
+            | Expr::In { field, .. }
+            | Expr::Includes { field, .. } => strip(field, alias),
+        }
+    }
+    for item in &mut query.select {
+        if let SelectItem::Field(path) = item {
+            strip(path, alias);
+        }
+    }
+    if let Some(expr) = &mut query.where_clause {
+        walk(expr, alias);
+    }
+    for order in &mut query.order_by {
+        strip(&mut order.field, alias);
+    }
+}
+
+/// Clause keywords this engine does not support; never taken for an object alias, so
+/// that using one fails on the keyword itself.
+fn is_clause_word(word: &str) -> bool {
+    const CLAUSES: &[&str] = &[
+        "WITH", "GROUP", "HAVING", "FOR", "USING", "UPDATE", "TYPEOF",
+    ];
+    CLAUSES.iter().any(|c| c.eq_ignore_ascii_case(word))
 }
 
 /// Words that end a field list or clause and so cannot name a field.

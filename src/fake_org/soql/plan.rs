@@ -101,6 +101,9 @@ pub enum Cond {
         field: ResolvedField,
         negated: bool,
         values: Vec<Operand>,
+        /// The lower-cased values when all are text, so a long list costs one hash
+        /// lookup per row instead of a comparison per value.
+        text_set: Option<HashSet<String>>,
     },
     /// `=` / `IN` on an Id or lookup field: Ids in 18-character form, in the order
     /// written (for deterministic index lookups) and as a set (for the scan).
@@ -198,7 +201,7 @@ impl<'a> Planner<'a> {
     pub fn plan_top(&self, query: &Query) -> Result<Plan, SoqlError> {
         let object = self.object(&query.from.text, query.from.pos)?;
         let plan = self.plan(query, object, true)?;
-        self.check_required_filter(object, &plan, query)?;
+        check_required_filter(object, &plan)?;
         Ok(plan)
     }
 
@@ -464,10 +467,18 @@ impl<'a> Planner<'a> {
                         if is_id_like(&resolved.field) {
                             id_in(resolved, *negated, operands)
                         } else {
+                            let text_set = operands
+                                .iter()
+                                .map(|o| match o {
+                                    Operand::Text(t) => Some(t.clone()),
+                                    _ => None,
+                                })
+                                .collect::<Option<HashSet<String>>>();
                             Cond::In {
                                 field: resolved,
                                 negated: *negated,
                                 values: operands,
+                                text_set,
                             }
                         }
                     }
@@ -551,12 +562,7 @@ impl<'a> Planner<'a> {
 
     fn filterable(&self, object: &ObjectDef, path: &FieldPath) -> Result<ResolvedField, SoqlError> {
         let resolved = self.resolve(object, path)?;
-        if !resolved.field.filterable
-            || matches!(
-                resolved.field.field_type,
-                FieldType::Address | FieldType::Base64
-            )
-        {
+        if !resolved.field.filterable || resolved.field.field_type == FieldType::Base64 {
             return Err(self.error(
                 "INVALID_FIELD",
                 path.pos,
@@ -645,13 +651,10 @@ impl<'a> Planner<'a> {
                 _ => return Err(mismatch("double", false)),
             },
             T::Date => match literal {
-                Literal::Date(d) => Operand::Ordered(d.format("%Y-%m-%d").to_string()),
+                Literal::Date(d) => Operand::Ordered(fixed_width_date(*d)),
                 Literal::Relative(r) => {
                     let (start, end) = relative_range(*r, self.today);
-                    Operand::Range(
-                        start.format("%Y-%m-%d").to_string(),
-                        end.format("%Y-%m-%d").to_string(),
-                    )
+                    Operand::Range(fixed_width_date(start), fixed_width_date(end))
                 }
                 _ => return Err(mismatch("date", false)),
             },
@@ -669,6 +672,15 @@ impl<'a> Planner<'a> {
                 Literal::String(s) => Operand::Ordered(s.clone()),
                 _ => return Err(mismatch("time", true)),
             },
+            // Compound addresses are filterable in describe, but only for null checks here
+            // (real orgs compare them through DISTANCE, which this engine does not have).
+            T::Address => {
+                return Err(self.error(
+                    "INVALID_FIELD",
+                    pos,
+                    &format!("field '{}' can not be filtered in a query call", field.name),
+                ))
+            }
             T::String
             | T::TextArea
             | T::Email
@@ -677,61 +689,54 @@ impl<'a> Planner<'a> {
             | T::Picklist
             | T::MultiPicklist
             | T::Combobox
-            | T::Address
             | T::Base64 => match literal {
                 Literal::String(s) => Operand::Text(s.to_lowercase()),
                 _ => return Err(mismatch("string", true)),
             },
         })
     }
+}
 
-    /// ContentDocumentLink and similar objects must be filtered by one of their key fields
-    /// with `=` or `IN` at the top level of the WHERE clause.
-    fn check_required_filter(
-        &self,
-        object: &ObjectDef,
-        plan: &Plan,
-        query: &Query,
-    ) -> Result<(), SoqlError> {
-        if object.required_filter_fields.is_empty() {
-            return Ok(());
-        }
-        let satisfies = |cond: &Cond| match cond {
-            Cond::IdIn { field, negated, .. } => {
-                !negated
-                    && field.hops.is_empty()
-                    && object
-                        .required_filter_fields
-                        .iter()
-                        .any(|f| f.eq_ignore_ascii_case(&field.field.name))
-            }
-            _ => false,
-        };
-        let ok = match &plan.filter {
-            Some(Cond::And(terms)) => terms.iter().any(satisfies),
-            Some(cond) => satisfies(cond),
-            None => false,
-        };
-        if ok {
-            return Ok(());
-        }
-        let mut named: Vec<&str> = object
-            .required_filter_fields
-            .iter()
-            .map(String::as_str)
-            .filter(|f| !f.eq_ignore_ascii_case("Id"))
-            .collect();
-        named.sort_unstable();
-        let _ = query;
-        Err(SoqlError::new(
-            "MALFORMED_QUERY",
-            format!(
-                "Implementation restriction: {} requires a filter by a single Id on {} using the equals operator or multiple Id's using the IN operator.",
-                object.name,
-                named.join(" or ")
-            ),
-        ))
+/// ContentDocumentLink and similar objects must be filtered by one of their key fields
+/// with `=` or `IN` at the top level of the WHERE clause.
+fn check_required_filter(object: &ObjectDef, plan: &Plan) -> Result<(), SoqlError> {
+    if object.required_filter_fields.is_empty() {
+        return Ok(());
     }
+    let satisfies = |cond: &Cond| match cond {
+        Cond::IdIn { field, negated, .. } => {
+            !negated
+                && field.hops.is_empty()
+                && object
+                    .required_filter_fields
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(&field.field.name))
+        }
+        _ => false,
+    };
+    let ok = match &plan.filter {
+        Some(Cond::And(terms)) => terms.iter().any(satisfies),
+        Some(cond) => satisfies(cond),
+        None => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let mut named: Vec<&str> = object
+        .required_filter_fields
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !f.eq_ignore_ascii_case("Id"))
+        .collect();
+    named.sort_unstable();
+    Err(SoqlError::new(
+        "MALFORMED_QUERY",
+        format!(
+            "Implementation restriction: {} requires a filter by a single Id on {} using the equals operator or multiple Id's using the IN operator.",
+            object.name,
+            named.join(" or ")
+        ),
+    ))
 }
 
 fn is_id_like(field: &FieldDef) -> bool {
@@ -871,8 +876,18 @@ fn shift(date: NaiveDate, days: i64) -> NaiveDate {
         })
 }
 
+/// `YYYY-MM-DD`, clamped to years 0000-9999 so that string order stays date order
+/// (a saturated LAST_N_DAYS range would otherwise print a sign before the year).
+fn fixed_width_date(date: NaiveDate) -> String {
+    let clamped = date.clamp(
+        NaiveDate::from_ymd_opt(0, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
+    );
+    clamped.format("%Y-%m-%d").to_string()
+}
+
 fn midnight(date: NaiveDate) -> String {
-    format!("{}T00:00:00.000+0000", date.format("%Y-%m-%d"))
+    format!("{}T00:00:00.000+0000", fixed_width_date(date))
 }
 
 fn add_months(date: NaiveDate, months: i32) -> NaiveDate {

@@ -25,7 +25,7 @@ fn field(name: &str, field_type: FieldType) -> FieldDef {
         nillable: true,
         custom: name.ends_with("__c"),
         calculated: false,
-        filterable: !matches!(field_type, FieldType::Address | FieldType::Base64),
+        filterable: field_type != FieldType::Base64,
         sortable: !matches!(field_type, FieldType::Address | FieldType::Base64),
         compound_field_name: None,
         name_field: name == "Name",
@@ -108,7 +108,10 @@ fn schema() -> Vec<ObjectDef> {
             field("BillingAddress", FieldType::Address),
             field("AnnualRevenue", FieldType::Currency),
             field("NumberOfEmployees", FieldType::Int),
-            field("Industry", FieldType::Picklist),
+            FieldDef {
+                picklist_values: vec!["Energy".into(), "Banking".into()],
+                ..field("Industry", FieldType::Picklist)
+            },
             field("Interests__c", FieldType::MultiPicklist),
             field("CreatedDate", FieldType::DateTime),
             field("LastActivityDate", FieldType::Date),
@@ -510,11 +513,20 @@ fn datetime_literal_forms_parse_to_the_same_instant() {
 #[test]
 fn syntax_errors_are_malformed_query_with_a_caret() {
     let org = org();
-    let e = error(&org, "SELECT Id, Name From Account Foo");
+    let e = error(&org, "SELECT Id, Name From Account Foo Bar");
     assert_eq!(e.error_code, "MALFORMED_QUERY");
     assert_eq!(
         e.message,
-        "\nSELECT Id, Name From Account Foo\n                             ^\nERROR at Row:1:Column:30\nunexpected token: 'Foo'"
+        format!(
+            "\nSELECT Id, Name From Account Foo Bar\n{}^\nERROR at Row:1:Column:34\nunexpected token: 'Bar'",
+            " ".repeat(33)
+        )
+    );
+    let e = error(&org, "SELECT Id\nFROM Account\nWHERE Name = 'a' Nope");
+    assert!(
+        e.message
+            .starts_with("\nWHERE Name = 'a' Nope\n                 ^\nERROR at Row:3:Column:18\n"),
+        "{e}"
     );
     for bad in [
         "",
@@ -559,6 +571,16 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         "NOT ".repeat(10_000)
     );
     assert_eq!(parse(&nots).unwrap_err().error_code, "MALFORMED_QUERY");
+}
+
+#[test]
+fn statements_over_100000_characters_are_refused() {
+    let padding = " ".repeat(100_000);
+    let e = parse(&format!("SELECT Id FROM Account{padding}")).unwrap_err();
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert!(e.message.contains("100000 characters"), "{e}");
+    let fits = format!("SELECT Id FROM Account{}", &padding[..99_000]);
+    assert!(parse(&fits).is_ok());
 }
 
 #[test]
@@ -609,6 +631,21 @@ fn object_name_prefix_on_fields_is_accepted() {
 }
 
 #[test]
+fn object_alias_and_ignored_clauses() {
+    let org = org();
+    let rows = rows(
+        &org,
+        "SELECT a.Name, a.Owner.Name FROM Account a WHERE a.Name = 'Acme' WITH SECURITY_ENFORCED ORDER BY a.Name LIMIT 5 FOR VIEW",
+    );
+    assert_eq!(keys(&rows[0]), ["attributes", "Name", "Owner"]);
+    assert_eq!(rows[0]["Owner"]["Name"], "Bob Boss");
+    let e = error(&org, "SELECT Id FROM Account WITH NOTHING");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    let e = error(&org, "SELECT Id FROM Account GROUP BY Name");
+    assert!(e.message.ends_with("unexpected token: 'GROUP'"), "{e}");
+}
+
+#[test]
 fn parent_relationships_nest_merge_and_are_null_when_empty() {
     let org = org();
     let rows = rows(
@@ -644,6 +681,24 @@ fn two_level_and_custom_relationship_paths() {
     let invoices = rows(&org, "SELECT Name, Account__r.Name FROM Invoice__c");
     assert_eq!(invoices[0]["Account__r"]["Name"], "Acme");
     assert_eq!(invoices[0]["Account__r"]["attributes"]["type"], "Account");
+}
+
+#[test]
+fn relationship_paths_follow_at_most_five_hops() {
+    let org = org();
+    let five = "Owner.Manager.Manager.Manager.Manager.Name";
+    let rows = rows(
+        &org,
+        &format!("SELECT {five} FROM Account WHERE Name = 'Acme'"),
+    );
+    // Bob's manager is Ada, who has none: the chain ends in null after two hops.
+    assert_eq!(rows[0]["Owner"]["Manager"]["Manager"], Value::Null);
+    let e = error(
+        &org,
+        "SELECT Owner.Manager.Manager.Manager.Manager.Manager.Name FROM Account",
+    );
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert!(e.message.contains("at most 5 relationships"), "{e}");
 }
 
 #[test]
@@ -867,6 +922,8 @@ fn in_and_not_in_lists() {
         q("Industry NOT IN ('Energy')"),
         ["beta Corp", "O'Brien & Sons_50%"]
     );
+    assert_eq!(q("Industry IN ('ENERGY')"), ["Acme"]);
+    assert_eq!(q("Industry IN ('Energy', null)"), ["Acme", "beta Corp"]);
     assert_eq!(q("NumberOfEmployees IN (5, 7)"), ["beta Corp"]);
     assert_eq!(
         q(&format!("Id IN ('{}', '{}')", id("001", 1), id("001", 2))),
@@ -984,6 +1041,11 @@ fn relative_date_literals() {
     );
     assert_eq!(q("CreatedDate < LAST_N_DAYS:7"), ["Acme"]);
     assert_eq!(q("CreatedDate > TODAY"), Vec::<String>::new());
+    assert_eq!(
+        q("LastActivityDate < TODAY"),
+        ["Acme", "O'Brien & Sons_50%"]
+    );
+    assert_eq!(q("LastActivityDate > TODAY"), Vec::<String>::new());
     let contacts = run(&org, "SELECT Id FROM Contact WHERE CreatedDate = YESTERDAY");
     assert_eq!(contacts.ids, [id("003", 1)]);
 }
@@ -1099,6 +1161,20 @@ fn order_by_several_fields_with_nulls_placement() {
             &org,
             "SELECT Name FROM Account ORDER BY NumberOfEmployees DESC, Name DESC"
         ),
+        ["O'Brien & Sons_50%", "Acme", "beta Corp"]
+    );
+}
+
+#[test]
+fn picklists_sort_in_their_defined_order() {
+    let org = org();
+    // Energy is defined before Banking; nulls first as usual.
+    assert_eq!(
+        names(&org, "SELECT Name FROM Account ORDER BY Industry"),
+        ["beta Corp", "Acme", "O'Brien & Sons_50%"]
+    );
+    assert_eq!(
+        names(&org, "SELECT Name FROM Account ORDER BY Industry DESC"),
         ["O'Brien & Sons_50%", "Acme", "beta Corp"]
     );
 }
@@ -1232,6 +1308,17 @@ fn long_text_cannot_be_filtered_and_address_cannot_be_sorted() {
             .ends_with("field 'Description' can not be filtered in a query call"),
         "{e}"
     );
+    let e = error(
+        &org,
+        "SELECT Id FROM Account WHERE BillingAddress = 'Paris'",
+    );
+    assert!(
+        e.message
+            .ends_with("field 'BillingAddress' can not be filtered in a query call"),
+        "{e}"
+    );
+    let with_address = run(&org, "SELECT Id FROM Account WHERE BillingAddress != null");
+    assert_eq!(with_address.ids, [id("001", 1)]);
     let e = error(&org, "SELECT Id FROM Account ORDER BY BillingAddress");
     assert!(
         e.message
@@ -1420,4 +1507,205 @@ fn valid_corpus_parses() {
 fn execution_is_send_sync_and_clone() {
     fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
     check::<Execution>();
+}
+
+/// The real store keeps CaseFeed as a view over FeedItem rows: `record_by_id` names the
+/// storage object, and the engine must still find and show those rows as CaseFeed.
+#[test]
+fn view_objects_of_the_real_store_answer_by_id_parent_and_subquery() {
+    use crate::fake_org::store::{GenerateOptions, Store};
+    let mut store = Store::generate(&GenerateOptions {
+        records: 20,
+        seed: 1,
+    });
+    let case = execute(
+        "SELECT Id FROM Case ORDER BY CaseNumber LIMIT 1",
+        &store,
+        &OPTS,
+    )
+    .unwrap()
+    .ids[0]
+        .clone();
+    let body = json!({"ParentId": case, "Body": "posted in a test", "Type": "TextPost"});
+    let item = store.create("FeedItem", body.as_object().unwrap()).unwrap();
+    for soql in [
+        format!("SELECT Id, Body FROM CaseFeed WHERE ParentId = '{case}'"),
+        format!("SELECT Id, Body FROM CaseFeed WHERE Id = '{item}'"),
+        format!("SELECT Id, Body FROM CaseFeed WHERE Id IN ('{item}') AND Type = 'TextPost'"),
+    ] {
+        let execution = execute(&soql, &store, &OPTS).unwrap();
+        assert!(execution.ids.contains(&item), "{soql}");
+        let rows = execution.project(&store, &OPTS, &execution.ids);
+        let row = rows
+            .iter()
+            .find(|r| r["Id"] == item.as_str())
+            .expect("row shown");
+        assert_eq!(row["attributes"]["type"], "CaseFeed", "{soql}");
+        assert_eq!(row["Body"], "posted in a test");
+    }
+    let soql = format!("SELECT Id, (SELECT Id, Body FROM Feeds) FROM Case WHERE Id = '{case}'");
+    let execution = execute(&soql, &store, &OPTS).unwrap();
+    let rows = execution.project(&store, &OPTS, &execution.ids);
+    let feeds = rows[0]["Feeds"]["records"].as_array().unwrap();
+    assert!(feeds.iter().any(|f| f["Id"] == item.as_str()));
+}
+
+/// Every queryable object of the real seeded store: all its fields selected, each
+/// filterable field filtered with `!= null`, each sortable field sorted on. Catches any
+/// stored value or field type the engine does not handle.
+#[test]
+fn every_field_of_every_store_object_selects_filters_and_sorts() {
+    use crate::fake_org::store::{GenerateOptions, Store};
+    let store = Store::generate(&GenerateOptions {
+        records: 12,
+        seed: 3,
+    });
+    let global = store.describe_global("59.0");
+    let names: Vec<String> = global["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["queryable"] == true)
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.len() > 10, "{names:?}");
+    for name in names {
+        // describeGlobal also lists objects the store holds no schema for (copied from the
+        // capture); those are the store's business.
+        let Some(object) = store.object(&name).cloned() else {
+            continue;
+        };
+        if !object.required_filter_fields.is_empty() {
+            continue;
+        }
+        let fields: Vec<&FieldDef> = object.fields.iter().filter(|f| !f.hidden).collect();
+        let list: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        let soql = format!(
+            "SELECT {} FROM {name} ORDER BY Id LIMIT 30",
+            list.join(", ")
+        );
+        let execution = execute(&soql, &store, &OPTS).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rows = execution.project(&store, &OPTS, &execution.ids);
+        assert_eq!(rows.len(), execution.ids.len(), "{name}");
+        for row in &rows {
+            let mut expected = vec!["attributes"];
+            expected.extend(&list);
+            assert_eq!(keys(row), expected, "{name}");
+        }
+        for field in &fields {
+            if field.filterable {
+                let soql = format!("SELECT Id FROM {name} WHERE {} != null LIMIT 5", field.name);
+                execute(&soql, &store, &OPTS).unwrap_or_else(|e| panic!("{soql}: {e}"));
+            }
+            if field.sortable {
+                let soql = format!("SELECT Id FROM {name} ORDER BY {} DESC LIMIT 5", field.name);
+                execute(&soql, &store, &OPTS).unwrap_or_else(|e| panic!("{soql}: {e}"));
+            }
+        }
+    }
+}
+
+/// The shape of sfmount's Case listing against the real store: parent fields, a
+/// polymorphic owner, file links and feeds as subqueries, then the feeds' comments.
+#[test]
+fn case_listing_as_sfmount_sends_it() {
+    use crate::fake_org::store::{GenerateOptions, Store};
+    let store = Store::generate(&GenerateOptions {
+        records: 30,
+        seed: 5,
+    });
+    let soql = "SELECT Id, CaseNumber, Subject, Description, Owner.Id, Owner.Name, Owner.Email, \
+        CreatedBy.Id, CreatedBy.Name, Account.Id, Account.Name, Contact.Name, \
+        (SELECT Id, ContentDocumentId, ShareType, Visibility, ContentDocument.Title, ContentDocument.FileExtension, ContentDocument.ContentSize FROM ContentDocumentLinks), \
+        (SELECT Id, Type, Body, Title, LinkUrl, CreatedDate, CreatedBy.Name FROM Feeds ORDER BY CreatedDate ASC), \
+        SystemModstamp FROM Case ORDER BY Id";
+    let execution = execute(soql, &store, &OPTS).unwrap();
+    assert!(execution.total_size >= 30);
+    let rows = execution.project(&store, &OPTS, &execution.ids);
+    let mut feed_ids = Vec::new();
+    let mut saw_files = false;
+    for row in &rows {
+        assert_eq!(row["attributes"]["type"], "Case");
+        if let Value::Object(owner) = &row["Owner"] {
+            assert_eq!(
+                owner["attributes"]["type"], "Name",
+                "Case.Owner is polymorphic"
+            );
+        }
+        if let Value::Object(links) = &row["ContentDocumentLinks"] {
+            saw_files = true;
+            assert_eq!(links["done"], true);
+            assert_eq!(
+                links["records"][0]["ContentDocument"]["attributes"]["type"],
+                "ContentDocument"
+            );
+        }
+        if let Value::Object(feeds) = &row["Feeds"] {
+            let records = feeds["records"].as_array().unwrap();
+            assert_eq!(feeds["totalSize"], records.len());
+            let dates: Vec<&str> = records
+                .iter()
+                .map(|r| r["CreatedDate"].as_str().unwrap())
+                .collect();
+            assert!(dates.windows(2).all(|w| w[0] <= w[1]), "feeds sorted");
+            feed_ids.extend(
+                records
+                    .iter()
+                    .map(|r| r["Id"].as_str().unwrap().to_string()),
+            );
+        }
+    }
+    assert!(saw_files, "some cases have files");
+    assert!(!feed_ids.is_empty(), "some cases have feeds");
+    let quoted: Vec<String> = feed_ids.iter().map(|id| format!("'{id}'")).collect();
+    let soql = format!(
+        "SELECT Id, FeedItemId, CommentBody, CreatedDate, CreatedBy.Name FROM FeedComment WHERE FeedItemId IN ({}) ORDER BY CreatedDate",
+        quoted.join(",")
+    );
+    let comments = execute(&soql, &store, &OPTS).unwrap();
+    let rows = comments.project(&store, &OPTS, &comments.ids);
+    assert!(!rows.is_empty());
+    assert!(rows
+        .iter()
+        .all(|r| feed_ids.iter().any(|f| r["FeedItemId"] == f.as_str())));
+}
+
+#[test]
+fn relative_date_ranges_on_fixed_days() {
+    use super::ast::RelativeDate as R;
+    use chrono::NaiveDate;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // A Wednesday.
+    let today = day(2024, 3, 6);
+    let range = |r| plan::relative_range(r, today);
+    assert_eq!(range(R::Today), (day(2024, 3, 6), day(2024, 3, 7)));
+    assert_eq!(range(R::Yesterday), (day(2024, 3, 5), day(2024, 3, 6)));
+    assert_eq!(range(R::ThisWeek), (day(2024, 3, 3), day(2024, 3, 10)));
+    assert_eq!(range(R::LastWeek), (day(2024, 2, 25), day(2024, 3, 3)));
+    assert_eq!(range(R::LastMonth), (day(2024, 2, 1), day(2024, 3, 1)));
+    assert_eq!(range(R::NextMonth), (day(2024, 4, 1), day(2024, 5, 1)));
+    assert_eq!(range(R::ThisYear), (day(2024, 1, 1), day(2025, 1, 1)));
+    assert_eq!(range(R::LastNDays(2)), (day(2024, 3, 4), day(2024, 3, 7)));
+    assert_eq!(range(R::NextNDays(2)), (day(2024, 3, 7), day(2024, 3, 9)));
+    let december = plan::relative_range(R::NextMonth, day(2024, 12, 31));
+    assert_eq!(december, (day(2025, 1, 1), day(2025, 2, 1)));
+    // Absurd spans saturate instead of overflowing, and still compare as dates.
+    let (start, _) = range(R::LastNDays(u32::MAX));
+    assert!(start < day(1, 1, 1));
+    let org = org();
+    let all = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:4000000000",
+    );
+    assert_eq!(all.total_size, 3);
+    let none = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate > NEXT_N_DAYS:4000000000",
+    );
+    assert_eq!(none.total_size, 0);
+    let future = run(
+        &org,
+        "SELECT Id FROM Account WHERE CreatedDate < NEXT_N_DAYS:4000000000",
+    );
+    assert_eq!(future.total_size, 3);
 }
