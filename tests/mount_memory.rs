@@ -294,3 +294,28 @@ fn a_record_changed_to_the_same_size_is_read_anew_despite_cached_pages() {
     assert!(String::from_utf8_lossy(&new).contains("Account NUMBER 1"));
     assert_eq!(std::fs::metadata(&path).unwrap().len(), new.len() as u64);
 }
+
+#[test]
+fn a_hundred_thousand_records_list_exactly_once_through_the_kernel() {
+    if !fuse_available("a_hundred_thousand_records_list_exactly_once_through_the_kernel") {
+        return;
+    }
+    let m = mount(100_000);
+    let account = m.path().join("Standard Objects/Account");
+    // The kernel reads the folder in many readdir calls of a few KiB each.
+    let names: Vec<String> = std::fs::read_dir(&account)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names.len(), 100_001, "100,000 records and .sobject.json");
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "no entry twice");
+    assert_eq!(m.source.calls().listings, 1);
+    // A second listing (ls -l style, with attributes) makes no call.
+    let again = std::fs::read_dir(&account)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().metadata().unwrap().len() > 0)
+        .count();
+    assert_eq!(again, 100_001);
+    assert_eq!(m.source.calls().listings, 1);
+}
