@@ -1,7 +1,273 @@
-//! `sfmount mount`.
+//! `sfmount mount`: settings → connect → select objects → mount → serve in the foreground
+//! until SIGINT/SIGTERM (or an external unmount) → unmount → exit 0.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::catalog::{select_objects, OrgObject};
 use crate::cli::MountArgs;
+use crate::config::{Format, Settings};
+use crate::fs::fuse::{spawn_mount, MountConfig};
+use crate::fs::Filesystem;
+use crate::index::{FileFormat, FolderSpec, Index, IndexConfig};
+use crate::salesforce::SalesforceClient;
 
-pub fn run(_args: MountArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`sfmount mount` is not built yet")
+pub fn run(args: MountArgs) -> anyhow::Result<()> {
+    let settings = Settings::resolve(&args.connection, Some(&args), &|name| {
+        std::env::var(name).ok()
+    })?;
+    let mountpoint = check_mountpoint(&args.mountpoint, false)?;
+    let runtime = build_runtime()?;
+    mount_org(&runtime, &settings, &mountpoint, "sfmount", |_| {})
+}
+
+/// Worker threads for the client's requests: listings of several folders run side by side,
+/// but each is one request at a time, so two threads keep a 2-core machine responsive.
+const RUNTIME_THREADS: usize = 2;
+
+pub(crate) fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(RUNTIME_THREADS)
+        .thread_name("sfmount-io")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Checks everything that would make the mount fail, with a one-line reason each: the
+/// directory must exist (or be created when `create` is set), be a directory, be empty and
+/// not already mounted, and /dev/fuse must exist. Returns the absolute path.
+pub(crate) fn check_mountpoint(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
+    if let Err(error) = std::fs::metadata(path) {
+        if error.raw_os_error() == Some(libc::ENOTCONN) {
+            bail!(
+                "{} is a dead mount (the process serving it ended): run fusermount3 -u {} first",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    if !path.exists() {
+        if create {
+            std::fs::create_dir_all(path)
+                .with_context(|| format!("cannot create mountpoint {}", path.display()))?;
+        } else {
+            bail!(
+                "mountpoint {} does not exist: create an empty directory first (mkdir -p {})",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    let absolute = std::fs::canonicalize(path)
+        .with_context(|| format!("cannot resolve mountpoint {}", path.display()))?;
+    if is_mount_point(&absolute) {
+        bail!(
+            "{} is already mounted: unmount it first (fusermount3 -u {})",
+            absolute.display(),
+            absolute.display()
+        );
+    }
+    if !absolute.is_dir() {
+        bail!("mountpoint {} is not a directory", absolute.display());
+    }
+    let mut entries = std::fs::read_dir(&absolute)
+        .with_context(|| format!("cannot read mountpoint {}", absolute.display()))?;
+    if entries.next().is_some() {
+        bail!(
+            "mountpoint {} is not empty: mount on an empty directory so no files are hidden",
+            absolute.display()
+        );
+    }
+    if !Path::new("/dev/fuse").exists() {
+        bail!(
+            "/dev/fuse is missing: FUSE is not available here (load the fuse module; in a \
+             container run with --device /dev/fuse --cap-add SYS_ADMIN)"
+        );
+    }
+    Ok(absolute)
+}
+
+/// True when `path` is listed as a mount point in /proc/mounts (as the kernel escapes it).
+fn is_mount_point(path: &Path) -> bool {
+    let wanted = escape_mount_path(&path.to_string_lossy());
+    std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .any(|line| line.split(' ').nth(1) == Some(wanted.as_str()))
+}
+
+/// /proc/mounts writes space, tab, newline and backslash as octal escapes.
+fn escape_mount_path(path: &str) -> String {
+    let mut escaped = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ' ' => escaped.push_str("\\040"),
+            '\t' => escaped.push_str("\\011"),
+            '\n' => escaped.push_str("\\012"),
+            '\\' => escaped.push_str("\\134"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// The record file formats a setting stands for.
+pub(crate) fn file_formats(format: Format) -> Vec<FileFormat> {
+    match format {
+        Format::Json => vec![FileFormat::Json],
+        Format::Text => vec![FileFormat::Text],
+        Format::Both => vec![FileFormat::Json, FileFormat::Text],
+    }
+}
+
+/// Connects to the org, selects the objects, mounts and serves until a stop signal.
+/// `on_mounted` runs once the mount answers (the demo prints its hints there).
+pub(crate) fn mount_org(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    mountpoint: &Path,
+    fs_name: &str,
+    on_mounted: impl FnOnce(&Path),
+) -> anyhow::Result<()> {
+    let client = runtime
+        .block_on(SalesforceClient::connect(settings.client_settings()))
+        .context("cannot connect to Salesforce")?;
+    let global = runtime
+        .block_on(client.describe_global())
+        .context("cannot list the org's objects (describeGlobal)")?;
+    let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
+    let selection = select_objects(settings, &org_objects)?;
+    for (name, reason) in &selection.skipped {
+        tracing::warn!(object = %name, reason = %reason, "not mounted");
+    }
+    if selection.objects.is_empty() {
+        bail!("no object to mount: every selected object was skipped (see the warnings above)");
+    }
+    let folders: Vec<FolderSpec> = selection
+        .objects
+        .iter()
+        .map(|object| FolderSpec {
+            object: object.name.clone(),
+            label: object.label.clone(),
+            group_folder: object.group.folder_name().to_string(),
+            key_prefix: crate::index::salesforce_source::key_prefix(&global, &object.name),
+            custom: object.name.ends_with("__c"),
+        })
+        .collect();
+    tracing::info!(
+        interval = ?settings.interval,
+        "background refresh is not built yet: each folder shows the org as of its first listing"
+    );
+    let mut config = IndexConfig::new(file_formats(settings.format), client.instance_url());
+    // The client may retry a request once within the deadline; waiting a little over two
+    // request deadlines lets that retry finish before the filesystem gives up.
+    config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
+    let source = Arc::new(crate::index::salesforce_source::ClientSource::new(client));
+    let index = Index::new(source, runtime.handle().clone(), folders, config);
+    serve(
+        runtime,
+        Arc::new(Filesystem::new(index)),
+        mountpoint,
+        fs_name,
+        on_mounted,
+    )
+}
+
+/// Mounts `fs` and blocks until SIGINT or SIGTERM (then unmounts) or until someone else
+/// unmounts it. Either way the mount is gone when this returns.
+pub(crate) fn serve(
+    runtime: &tokio::runtime::Runtime,
+    fs: Arc<Filesystem>,
+    mountpoint: &Path,
+    fs_name: &str,
+    on_mounted: impl FnOnce(&Path),
+) -> anyhow::Result<()> {
+    let config = MountConfig {
+        fs_name: fs_name.to_string(),
+        ..MountConfig::default()
+    };
+    let session = spawn_mount(fs, mountpoint, &config)
+        .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
+    tracing::info!(mountpoint = %mountpoint.display(), "mounted; stop with Ctrl-C or SIGTERM");
+    on_mounted(mountpoint);
+
+    let stopped_by_signal = runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+        // SIGHUP would otherwise kill the process and leave a dead mount; background refresh
+        // (issue 5) will make it mean "refresh now".
+        let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+        // How often to notice an external `fusermount -u`: fast enough for scripts.
+        let mut poll = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => return anyhow::Ok(true),
+                _ = interrupt.recv() => return anyhow::Ok(true),
+                _ = hangup.recv() => tracing::info!("SIGHUP: no background refresh yet; nothing to do"),
+                _ = poll.tick() => {
+                    if session.guard.is_finished() {
+                        return anyhow::Ok(false);
+                    }
+                }
+            }
+        }
+    })?;
+    if stopped_by_signal {
+        tracing::info!("stopping: unmounting {}", mountpoint.display());
+        session
+            .umount_and_join()
+            .with_context(|| format!("cannot unmount {}", mountpoint.display()))?;
+    } else {
+        tracing::info!("{} was unmounted from outside", mountpoint.display());
+        session
+            .join()
+            .context("the filesystem session ended with an error")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountpoint_problems_are_one_line_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let error = check_mountpoint(&missing, false).unwrap_err().to_string();
+        assert!(error.contains("does not exist"), "{error}");
+        assert!(!error.contains('\n'));
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let error = check_mountpoint(&file, false).unwrap_err().to_string();
+        assert!(error.contains("not a directory"), "{error}");
+
+        let full = dir.path().join("full");
+        std::fs::create_dir(&full).unwrap();
+        std::fs::write(full.join("a"), b"x").unwrap();
+        let error = check_mountpoint(&full, false).unwrap_err().to_string();
+        assert!(error.contains("not empty"), "{error}");
+
+        let created = dir.path().join("created");
+        if Path::new("/dev/fuse").exists() {
+            assert!(check_mountpoint(&created, true).is_ok());
+            assert!(created.is_dir());
+        }
+        // "/" is always a mount point.
+        let error = check_mountpoint(Path::new("/"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("already mounted"), "{error}");
+    }
+
+    #[test]
+    fn mount_paths_are_escaped_like_proc_mounts() {
+        assert_eq!(escape_mount_path("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
+    }
 }

@@ -1,0 +1,321 @@
+//! Real FUSE mounts of the filesystem over an in-memory source, in-process: the adapter,
+//! the kernel's view (sizes, offsets, errnos) and call counts, without HTTP.
+
+mod mount_support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sfmount::fs::fuse::{spawn_mount, MountConfig};
+use sfmount::fs::Filesystem;
+use sfmount::index::{
+    FileFormat, FolderSpec, Index, IndexConfig, ListingPlan, MemorySource, Record,
+};
+
+use mount_support::*;
+
+struct Mounted {
+    dir: tempfile::TempDir,
+    session: Option<fuser::BackgroundSession>,
+    source: Arc<MemorySource>,
+    index: Index,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Mounted {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            let _ = session.umount_and_join();
+        }
+        force_unmount(self.dir.path());
+    }
+}
+
+fn record(object: &str, prefix: &str, sequence: u64, name: &str) -> Record {
+    let id = sfmount::sfid::make_id(prefix, "Hs0", sequence);
+    let value = json!({
+        "attributes": {"type": object},
+        "Id": id,
+        "Name": name,
+        "Description": format!("{object} number {sequence}"),
+        "CreatedDate": "2024-01-15T10:30:00.000+0000",
+        "LastModifiedDate": "2024-03-01T08:00:00.000+0000",
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    }
+}
+
+fn mount(records: u64) -> Mounted {
+    mount_with(records, |_| {})
+}
+
+fn mount_with(records: u64, tune: impl FnOnce(&mut IndexConfig)) -> Mounted {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let source = Arc::new(MemorySource::new());
+    let plan = ListingPlan {
+        fields: vec!["Id".into(), "Name".into(), "Description".into()],
+        name_field: Some("Name".into()),
+        subqueries: Vec::new(),
+    };
+    source.insert_object(
+        "Account",
+        plan.clone(),
+        (1..=records)
+            .map(|i| record("Account", "001", i, &format!("Company {i}")))
+            .collect(),
+    );
+    source.insert_object(
+        "Invoice__c",
+        plan,
+        vec![record("Invoice__c", "a01", 1, "INV-1")],
+    );
+    let folders = vec![
+        FolderSpec {
+            object: "Account".into(),
+            label: "Account".into(),
+            group_folder: "Standard Objects".into(),
+            key_prefix: Some("001".into()),
+            custom: false,
+        },
+        FolderSpec {
+            object: "Invoice__c".into(),
+            label: "Invoice".into(),
+            group_folder: "Custom Objects".into(),
+            key_prefix: Some("a01".into()),
+            custom: true,
+        },
+    ];
+    let mut config = IndexConfig::new(
+        vec![FileFormat::Json],
+        "https://example.my.salesforce.com".into(),
+    );
+    tune(&mut config);
+    let index = Index::new(source.clone(), runtime.handle().clone(), folders, config);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = spawn_mount(
+        Arc::new(Filesystem::new(index.clone())),
+        dir.path(),
+        &MountConfig::default(),
+    )
+    .expect("mount");
+    let mounted = Mounted {
+        dir,
+        session: Some(session),
+        source,
+        index,
+        _runtime: runtime,
+    };
+    assert!(wait_for_mount(mounted.path(), Duration::from_secs(10)));
+    mounted
+}
+
+#[test]
+fn the_tree_sizes_and_contents_through_the_kernel() {
+    if !fuse_available("the_tree_sizes_and_contents_through_the_kernel") {
+        return;
+    }
+    let m = mount(300);
+    let root = m.path();
+    assert_eq!(names(root), ["Custom Objects", "Standard Objects"]);
+    assert_eq!(names(&root.join("Standard Objects")), ["Account"]);
+    assert_eq!(names(&root.join("Custom Objects")), ["Invoice__c"]);
+    let account = root.join("Standard Objects/Account");
+    // .sobject.json before the listing: small, and its cached size goes stale once the
+    // folder is listed; reading it afterwards must still give the whole, valid file.
+    let status_path = account.join(".sobject.json");
+    let early_size = std::fs::metadata(&status_path).unwrap().len();
+    let files = names(&account);
+    let status: Value = serde_json::from_slice(&std::fs::read(&status_path).unwrap()).unwrap();
+    assert_eq!(status["state"], "listed");
+    assert!(std::fs::read(&status_path).unwrap().len() as u64 > early_size);
+    assert_eq!(files.len(), 301, ".sobject.json and 300 records");
+    assert_eq!(m.source.calls().listings, 1);
+
+    for name in &files {
+        let path = account.join(name);
+        let size = std::fs::metadata(&path).unwrap().len();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(
+            size,
+            bytes.len() as u64,
+            "{name}: stat size equals bytes read"
+        );
+        let parsed: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        if name != ".sobject.json" {
+            assert!(name.contains(parsed["Id"].as_str().unwrap()));
+        }
+    }
+    let modified = std::fs::metadata(account.join(&files[1]))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let expected = sfmount::index::parse_salesforce_datetime("2024-03-01T08:00:00.000+0000");
+    assert_eq!(Some(modified), expected, "mtime is LastModifiedDate");
+
+    // A second `ls -l` and stats make no call.
+    let calls = m.source.calls();
+    for name in names(&account) {
+        std::fs::metadata(account.join(name)).unwrap();
+    }
+    assert_eq!(
+        m.source.calls(),
+        calls,
+        "zero calls after the first listing"
+    );
+}
+
+#[test]
+fn sixteen_concurrent_readers_see_exact_contents() {
+    if !fuse_available("sixteen_concurrent_readers_see_exact_contents") {
+        return;
+    }
+    let m = mount(200);
+    let account = m.path().join("Standard Objects/Account");
+    let files: Vec<_> = names(&account)
+        .into_iter()
+        .map(|n| account.join(n))
+        .collect();
+    let expected: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    std::thread::scope(|scope| {
+        for reader in 0..16 {
+            let files = &files;
+            let expected = &expected;
+            scope.spawn(move || {
+                for round in 0..3 {
+                    for (i, path) in files.iter().enumerate().skip((reader + round) % 7) {
+                        let bytes = std::fs::read(path).unwrap();
+                        assert_eq!(&bytes, &expected[i]);
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn every_mutation_fails_with_erofs() {
+    if !fuse_available("every_mutation_fails_with_erofs") {
+        return;
+    }
+    let m = mount(3);
+    let account = m.path().join("Standard Objects/Account");
+    let existing = account.join(&names(&account)[1]);
+    assert_eq!(
+        errno_of(std::fs::write(account.join("new.json"), b"x")),
+        Some(libc::EROFS)
+    );
+    assert_eq!(
+        errno_of(std::fs::OpenOptions::new().write(true).open(&existing)),
+        Some(libc::EROFS)
+    );
+    assert_eq!(
+        errno_of(std::fs::create_dir(account.join("d"))),
+        Some(libc::EROFS)
+    );
+    assert_eq!(errno_of(std::fs::remove_file(&existing)), Some(libc::EROFS));
+    assert_eq!(
+        errno_of(std::fs::rename(&existing, account.join("renamed.json"))),
+        Some(libc::EROFS)
+    );
+    assert!(existing.exists(), "nothing changed");
+    assert_eq!(
+        errno_of(std::fs::metadata(
+            account.join("missing [001000000000000AAA].json")
+        )),
+        Some(libc::ENOENT)
+    );
+}
+
+#[test]
+fn a_stuck_org_gives_eio_at_the_deadline_and_the_mount_stays_usable() {
+    if !fuse_available("a_stuck_org_gives_eio_at_the_deadline") {
+        return;
+    }
+    let m = mount_with(5, |config| {
+        config.operation_deadline = Duration::from_millis(500);
+    });
+    m.source.set_latency(Duration::from_secs(60));
+    let account = m.path().join("Standard Objects/Account");
+    let started = std::time::Instant::now();
+    assert_eq!(errno_of(std::fs::read_dir(&account)), Some(libc::EIO));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Other folders and the root still answer while that listing is stuck.
+    assert_eq!(names(m.path()), ["Custom Objects", "Standard Objects"]);
+    let status = std::fs::read(account.join(".sobject.json")).unwrap();
+    let status: Value = serde_json::from_slice(&status).unwrap();
+    assert_eq!(status["state"], "loading");
+}
+
+#[test]
+fn a_record_changed_to_the_same_size_is_read_anew_despite_cached_pages() {
+    if !fuse_available("a_record_changed_to_the_same_size_is_read_anew") {
+        return;
+    }
+    let m = mount(3);
+    let account = m.path().join("Standard Objects/Account");
+    let name = names(&account)[1].clone();
+    let path = account.join(&name);
+    let old = std::fs::read(&path).unwrap();
+    std::fs::read(&path).unwrap(); // the pages are in the kernel's cache now
+
+    let mut changed = record("Account", "001", 1, "Company 1");
+    // Same length as before ("Account number 1"): only the mtime tells the kernel that its
+    // cached pages are stale.
+    changed.insert("Description".into(), json!("Account NUMBER 1"));
+    changed.insert(
+        "LastModifiedDate".into(),
+        json!("2025-06-01T00:00:00.000+0000"),
+    );
+    let summary = m.index.apply_changes(0, vec![changed], &[]).unwrap();
+    assert_eq!(summary.updated, 1);
+    // Past the kernel's attribute TTL, the new size and mtime show and the pages are dropped.
+    std::thread::sleep(sfmount::fs::fuse::KERNEL_TTL + Duration::from_millis(200));
+    let new = std::fs::read(&path).unwrap();
+    assert_ne!(new, old);
+    assert_eq!(new.len(), old.len());
+    assert!(String::from_utf8_lossy(&new).contains("Account NUMBER 1"));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), new.len() as u64);
+}
+
+#[test]
+fn a_hundred_thousand_records_list_exactly_once_through_the_kernel() {
+    if !fuse_available("a_hundred_thousand_records_list_exactly_once_through_the_kernel") {
+        return;
+    }
+    let m = mount(100_000);
+    let account = m.path().join("Standard Objects/Account");
+    // The kernel reads the folder in many readdir calls of a few KiB each.
+    let names: Vec<String> = std::fs::read_dir(&account)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names.len(), 100_001, "100,000 records and .sobject.json");
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "no entry twice");
+    assert_eq!(m.source.calls().listings, 1);
+    // A second listing (ls -l style, with attributes) makes no call.
+    let again = std::fs::read_dir(&account)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().metadata().unwrap().len() > 0)
+        .count();
+    assert_eq!(again, 100_001);
+    assert_eq!(m.source.calls().listings, 1);
+}
