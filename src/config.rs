@@ -34,6 +34,8 @@ sync_custom_objects = true
 custom_objects_to_sync = "*"         # or a list: ["Invoice__c", "Project__c"]
 format = "json"                      # json, text or both
 request_timeout = "30s"              # deadline of each API request
+refresh_stop_at_api_percent = 80     # background refresh stops once this % of the daily API limit is used
+formula_refresh_interval = "24h"     # objects with formula fields are re-read whole this often
 "#;
 
 /// The connector's default standard objects, in the order the connector processes them.
@@ -53,6 +55,14 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 /// allowance shared with other integrations; polling faster than this buys little freshness
 /// and can exhaust the allowance within hours.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Background refresh stops once this share of the org's daily API limit is used, leaving
+/// the rest to the org's other integrations.
+pub const DEFAULT_REFRESH_STOP_AT_API_PERCENT: u8 = 80;
+
+/// Formula values change without moving SystemModstamp, so objects with formula fields are
+/// re-read whole on this slower schedule (a full listing's calls, once a day).
+pub const DEFAULT_FORMULA_REFRESH_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Per-request deadline when none is configured: the connector's own 30 s, long enough for a
 /// 2,000-row query page of a wide object on a slow org.
@@ -160,6 +170,10 @@ pub struct Settings {
     pub format: Format,
     /// Deadline for each API request.
     pub request_timeout: Duration,
+    /// Background refresh stops once this percentage of the daily API limit is used.
+    pub refresh_stop_at_api_percent: u8,
+    /// How often objects with formula fields are re-read whole.
+    pub formula_refresh_interval: Duration,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -193,6 +207,8 @@ pub enum ConfigError {
     BadDuration { text: String, reason: String },
     #[error("interval {text:?} is too short: the minimum is {}s, because each refresh spends API calls from the org's daily limit", MIN_INTERVAL.as_secs())]
     IntervalTooShort { text: String },
+    #[error("refresh_stop_at_api_percent = {0}: expected a whole percentage from 1 to 100 (80 leaves a fifth of the daily API limit to other integrations)")]
+    BadApiPercent(i64),
     #[error("request timeout must be more than zero seconds")]
     ZeroRequestTimeout,
     #[error("bad format {0:?}: expected `json`, `text` or `both`")]
@@ -216,6 +232,8 @@ struct FileSettings {
     custom_objects_to_sync: Option<NameList>,
     format: Option<String>,
     request_timeout: Option<DurationValue>,
+    refresh_stop_at_api_percent: Option<i64>,
+    formula_refresh_interval: Option<DurationValue>,
 }
 
 /// `interval = "30s"` or `interval = 30` (seconds).
@@ -320,6 +338,8 @@ impl Settings {
             custom_objects: CustomObjects::default(),
             format: Format::Json,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            refresh_stop_at_api_percent: DEFAULT_REFRESH_STOP_AT_API_PERCENT,
+            formula_refresh_interval: DEFAULT_FORMULA_REFRESH_INTERVAL,
         }
     }
 
@@ -446,6 +466,24 @@ impl Settings {
             },
         };
 
+        let refresh_stop_at_api_percent = match file.refresh_stop_at_api_percent {
+            None => DEFAULT_REFRESH_STOP_AT_API_PERCENT,
+            Some(percent) => u8::try_from(percent)
+                .ok()
+                .filter(|p| (1..=100).contains(p))
+                .ok_or(ConfigError::BadApiPercent(percent))?,
+        };
+        let formula_refresh_interval = match &file.formula_refresh_interval {
+            Some(value) => {
+                let interval = value.to_duration()?;
+                if interval < MIN_INTERVAL {
+                    return Err(ConfigError::IntervalTooShort { text: value.text() });
+                }
+                interval
+            }
+            None => DEFAULT_FORMULA_REFRESH_INTERVAL,
+        };
+
         Ok(Settings {
             login,
             client_id,
@@ -456,6 +494,8 @@ impl Settings {
             custom_objects,
             format,
             request_timeout,
+            refresh_stop_at_api_percent,
+            formula_refresh_interval,
         })
     }
 }

@@ -153,7 +153,16 @@ fn group_and_object_folders_exist_without_listing_records() {
         .into_iter()
         .map(|e| e.name)
         .collect();
-    assert_eq!(root, [".", "..", "Standard Objects", "Custom Objects"]);
+    assert_eq!(
+        root,
+        [
+            ".",
+            "..",
+            ".sfmount-status.json",
+            "Standard Objects",
+            "Custom Objects"
+        ]
+    );
     let standard = lookup_path(&f.fs, &["Standard Objects"]).unwrap();
     let names: Vec<String> = list_all(&f.fs, standard, 100)
         .into_iter()

@@ -258,7 +258,10 @@ fn a_stuck_org_gives_eio_at_the_deadline_and_the_mount_stays_usable() {
         started.elapsed()
     );
     // Other folders and the root still answer while that listing is stuck.
-    assert_eq!(names(m.path()), ["Custom Objects", "Standard Objects"]);
+    assert_eq!(
+        names(m.path()),
+        [".sfmount-status.json", "Custom Objects", "Standard Objects"]
+    );
     let status = std::fs::read(account.join(".sobject.json")).unwrap();
     let status: Value = serde_json::from_slice(&status).unwrap();
     assert_eq!(status["state"], "loading");

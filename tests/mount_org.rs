@@ -122,7 +122,10 @@ fn ls_cat_grep_find_and_stat_work_and_a_listed_folder_costs_nothing_more() {
     let m = mount(&org, ALL_OBJECTS);
 
     // ls at each level.
-    assert_eq!(names(m.path()), ["Custom Objects", "Standard Objects"]);
+    assert_eq!(
+        names(m.path()),
+        [".sfmount-status.json", "Custom Objects", "Standard Objects"]
+    );
     let standard = names(&m.path().join("Standard Objects"));
     for object in [
         "Account",

@@ -10,8 +10,9 @@ use anyhow::{bail, Context};
 use crate::catalog::{select_objects, OrgObject};
 use crate::cli::MountArgs;
 use crate::config::{Format, Settings};
-use crate::fs::fuse::{spawn_mount, MountConfig};
+use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
 use crate::fs::Filesystem;
+use crate::index::refresh::{RefreshConfig, Refresher};
 use crate::index::{FileFormat, FolderSpec, Index, IndexConfig};
 use crate::salesforce::SalesforceClient;
 
@@ -158,49 +159,70 @@ pub(crate) fn mount_org(
             custom: object.name.ends_with("__c"),
         })
         .collect();
-    tracing::info!(
-        interval = ?settings.interval,
-        "background refresh is not built yet: each folder shows the org as of its first listing"
-    );
     let mut config = IndexConfig::new(file_formats(settings.format), client.instance_url());
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
     let source = Arc::new(crate::index::salesforce_source::ClientSource::new(client));
     let index = Index::new(source, runtime.handle().clone(), folders, config);
+    let mut refresh = RefreshConfig::new(settings.interval);
+    refresh.formula_interval = settings.formula_refresh_interval;
+    refresh.api_floor_used_fraction = f64::from(settings.refresh_stop_at_api_percent) / 100.0;
+    // A tick waits for its queries at most as long as a filesystem operation would.
+    refresh.tick_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
     serve(
         runtime,
         Arc::new(Filesystem::new(index)),
         mountpoint,
         fs_name,
+        Some(refresh),
         on_mounted,
     )
 }
 
 /// Mounts `fs` and blocks until SIGINT or SIGTERM (then unmounts) or until someone else
-/// unmounts it. Either way the mount is gone when this returns.
+/// unmounts it. Either way the mount is gone when this returns. With `refresh`, a background
+/// refresher follows the org and SIGHUP runs a refresh at once.
 pub(crate) fn serve(
     runtime: &tokio::runtime::Runtime,
     fs: Arc<Filesystem>,
     mountpoint: &Path,
     fs_name: &str,
+    refresh: Option<RefreshConfig>,
     on_mounted: impl FnOnce(&Path),
 ) -> anyhow::Result<()> {
     let config = MountConfig {
         fs_name: fs_name.to_string(),
         ..MountConfig::default()
     };
+    let index = fs.index().clone();
     let session = spawn_mount(fs, mountpoint, &config)
         .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; stop with Ctrl-C or SIGTERM");
+    let refresher = match refresh {
+        Some(refresh) => {
+            tracing::info!(
+                interval = ?refresh.interval,
+                formula_interval = ?refresh.formula_interval,
+                "background refresh on; SIGHUP refreshes now"
+            );
+            let listener = start_invalidator(session.notifier())
+                .context("cannot start the kernel invalidation thread")?;
+            Some(
+                Refresher::start(index, refresh, Some(listener))
+                    .context("cannot start the background refresh thread")?,
+            )
+        }
+        None => None,
+    };
     on_mounted(mountpoint);
 
     let stopped_by_signal = runtime.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
         let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
         let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-        // SIGHUP would otherwise kill the process and leave a dead mount; background refresh
-        // (issue 5) will make it mean "refresh now".
+        // SIGHUP means "refresh now" (rclone's convention); left to its default it would
+        // kill the process and leave a dead mount.
         let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
         // How often to notice an external `fusermount -u`: fast enough for scripts.
         let mut poll = tokio::time::interval(Duration::from_millis(200));
@@ -208,7 +230,13 @@ pub(crate) fn serve(
             tokio::select! {
                 _ = terminate.recv() => return anyhow::Ok(true),
                 _ = interrupt.recv() => return anyhow::Ok(true),
-                _ = hangup.recv() => tracing::info!("SIGHUP: no background refresh yet; nothing to do"),
+                _ = hangup.recv() => match &refresher {
+                    Some(refresher) => {
+                        tracing::info!("SIGHUP: refreshing now");
+                        refresher.refresh_now();
+                    }
+                    None => tracing::info!("SIGHUP: background refresh is off; nothing to do"),
+                },
                 _ = poll.tick() => {
                     if session.guard.is_finished() {
                         return anyhow::Ok(false);
@@ -217,6 +245,10 @@ pub(crate) fn serve(
             }
         }
     })?;
+    // The tick in progress ends first, so no invalidation is sent to a mount going away.
+    if let Some(refresher) = refresher {
+        refresher.stop();
+    }
     if stopped_by_signal {
         tracing::info!("stopping: unmounting {}", mountpoint.display());
         session

@@ -455,3 +455,63 @@ impl fuser::Filesystem for FuseAdapter {
         reply.error(to_errno("fallocate", &self.fs.mutation()));
     }
 }
+
+/// One folder's worth of kernel cache entries to drop.
+struct Invalidation {
+    folder_ino: u64,
+    names: Vec<String>,
+    inodes: Vec<u64>,
+    membership_changed: bool,
+}
+
+/// Starts the thread that tells the kernel what a refresh changed, and returns the listener
+/// the refresher calls. Invalidations go through fuser's notifier on this thread only: a
+/// notification sent from inside a request handler can deadlock against the kernel waiting
+/// for that very request, and the refresher should not wait on the kernel either. The thread
+/// ends when the listener (every clone of it) is dropped.
+pub fn start_invalidator(
+    notifier: fuser::Notifier,
+) -> std::io::Result<crate::index::refresh::ChangeListener> {
+    let (sender, receiver) = std::sync::mpsc::channel::<Invalidation>();
+    std::thread::Builder::new()
+        .name("sfmount-inval".to_string())
+        .spawn(move || {
+            for change in receiver {
+                for name in &change.names {
+                    if let Err(error) =
+                        notifier.inval_entry(INodeNo(change.folder_ino), OsStr::new(name))
+                    {
+                        // The kernel never looked the name up (or forgot it): nothing to drop.
+                        tracing::debug!(%error, "inval_entry");
+                    }
+                }
+                // Offset 0, length 0: attributes and every cached page of the file.
+                for ino in &change.inodes {
+                    if let Err(error) = notifier.inval_inode(INodeNo(*ino), 0, 0) {
+                        tracing::debug!(%error, ino, "inval_inode");
+                    }
+                }
+                if change.membership_changed {
+                    // The folder's mtime moved: scanners stat it to decide whether to rescan.
+                    if let Err(error) = notifier.inval_inode(INodeNo(change.folder_ino), 0, 0) {
+                        tracing::debug!(%error, "inval_inode of a folder");
+                    }
+                }
+            }
+        })?;
+    let sender = std::sync::Mutex::new(sender);
+    Ok(Arc::new(
+        move |folder: usize, summary: &crate::index::ChangeSummary| {
+            let change = Invalidation {
+                folder_ino: Filesystem::folder_ino(folder),
+                names: summary.stale_names.clone(),
+                inodes: summary.stale_inodes.clone(),
+                membership_changed: summary.membership_changed(),
+            };
+            let sender = sender.lock().unwrap_or_else(|p| p.into_inner());
+            // The thread ends only with the mount; a failed send means there is no kernel
+            // left to tell.
+            let _ = sender.send(change);
+        },
+    ))
+}

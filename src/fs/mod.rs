@@ -33,6 +33,10 @@ const GROUP_INO_BASE: u64 = 2;
 const FOLDER_INO_BASE: u64 = 1 << 20;
 /// The per-folder status file.
 pub const SOBJECT_JSON: &str = ".sobject.json";
+/// The mount root's status file: API usage and every folder's refresh state.
+pub const STATUS_FILE: &str = ".sfmount-status.json";
+/// Its inode: just below the object folders, far above any group.
+pub const STATUS_INO: u64 = FOLDER_INO_BASE - 1;
 
 /// Directory permissions: read and traverse for everyone, never write.
 const DIR_PERM: u16 = 0o555;
@@ -93,6 +97,7 @@ pub struct Statfs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Node {
     Root,
+    Status,
     Group(usize),
     Folder(usize),
     SobjectJson(usize),
@@ -194,6 +199,9 @@ impl Filesystem {
         if ino == ROOT_INO {
             return Some(Node::Root);
         }
+        if ino == STATUS_INO {
+            return Some(Node::Status);
+        }
         if ino >= 1 << RECORD_INO_SHIFT {
             let folder = self.index.folder_of_ino(ino)?;
             return Some(Node::Record { folder, ino });
@@ -214,11 +222,12 @@ impl Filesystem {
         (group < self.groups.len()).then_some(Node::Group(group))
     }
 
-    fn folder_ino(folder: usize) -> u64 {
+    /// The inode of object folder `folder` (what change invalidations name as the parent).
+    pub fn folder_ino(folder: usize) -> u64 {
         FOLDER_INO_BASE + 2 * folder as u64
     }
 
-    fn sobject_ino(folder: usize) -> u64 {
+    pub fn sobject_ino(folder: usize) -> u64 {
         Self::folder_ino(folder) + 1
     }
 
@@ -274,9 +283,27 @@ impl Filesystem {
         self.dir_attr(Self::folder_ino(folder), mtime)
     }
 
+    fn status_attr(&self) -> Attr {
+        let mtime = self
+            .index
+            .refresh_overview()
+            .last_tick
+            .unwrap_or_else(|| self.index.mounted_at());
+        Attr {
+            ino: STATUS_INO,
+            kind: NodeKind::File,
+            size: self.index.status_json().len() as u64,
+            mtime,
+            ctime: mtime,
+            perm: FILE_PERM,
+            nlink: 1,
+        }
+    }
+
     fn attr_of(&self, node: Node) -> Result<Attr, FsError> {
         match node {
             Node::Root => Ok(self.dir_attr(ROOT_INO, self.index.mounted_at())),
+            Node::Status => Ok(self.status_attr()),
             Node::Group(group) => {
                 Ok(self.dir_attr(GROUP_INO_BASE + group as u64, self.index.mounted_at()))
             }
@@ -303,6 +330,9 @@ impl Filesystem {
         let name = name.to_str().ok_or(FsError::NotFound)?;
         match self.node(parent).ok_or(FsError::NotFound)? {
             Node::Root => {
+                if name == STATUS_FILE {
+                    return Ok(self.status_attr());
+                }
                 let group = self
                     .groups
                     .iter()
@@ -328,13 +358,15 @@ impl Filesystem {
                     .map(Self::file_attr)
                     .ok_or(FsError::NotFound)
             }
-            Node::SobjectJson(_) | Node::Record { .. } => Err(FsError::NotADirectory),
+            Node::Status | Node::SobjectJson(_) | Node::Record { .. } => {
+                Err(FsError::NotADirectory)
+            }
         }
     }
 
     fn parent_of(&self, node: Node) -> u64 {
         match node {
-            Node::Root | Node::Group(_) => ROOT_INO,
+            Node::Root | Node::Status | Node::Group(_) => ROOT_INO,
             Node::Folder(folder) | Node::SobjectJson(folder) | Node::Record { folder, .. } => {
                 let group_name = self
                     .index
@@ -365,10 +397,13 @@ impl Filesystem {
         let node = self.node(ino).ok_or(FsError::NotFound)?;
         let entries = match node {
             Node::Root => SnapshotEntries::Fixed(
-                self.groups
-                    .iter()
-                    .enumerate()
-                    .map(|(g, name)| (name.clone(), GROUP_INO_BASE + g as u64))
+                std::iter::once((STATUS_FILE.to_string(), STATUS_INO))
+                    .chain(
+                        self.groups
+                            .iter()
+                            .enumerate()
+                            .map(|(g, name)| (name.clone(), GROUP_INO_BASE + g as u64)),
+                    )
                     .collect(),
             ),
             Node::Group(group) => SnapshotEntries::Fixed(
@@ -381,7 +416,9 @@ impl Filesystem {
                 folder,
                 listing: self.index.listing(folder)?,
             },
-            Node::SobjectJson(_) | Node::Record { .. } => return Err(FsError::NotADirectory),
+            Node::Status | Node::SobjectJson(_) | Node::Record { .. } => {
+                return Err(FsError::NotADirectory)
+            }
         };
         let snapshot = DirSnapshot {
             ino,
@@ -489,6 +526,8 @@ impl Filesystem {
             // Its size changes as the folder is listed or fails, so the kernel's cached size
             // may be older than these bytes.
             Node::SobjectJson(folder) => (self.index.sobject_json(folder)?.into(), true),
+            // Changes with every refresh tick, like `.sobject.json`.
+            Node::Status => (self.index.status_json().into(), true),
             Node::Record { folder, ino } => {
                 let listed_size = self
                     .index
@@ -498,7 +537,9 @@ impl Filesystem {
                 // A body fetched again may differ from what the listing said (the record
                 // changed in the org); then the kernel's size is stale too.
                 let stale = listed_size != Some(bytes.len() as u64);
-                (bytes, stale)
+                // A refresh just changed it: the kernel may still hold the old size until
+                // the invalidation lands or its TTL ends, and must not cut the new bytes.
+                (bytes, stale || self.index.changed_recently(ino))
             }
         };
         Ok(Opened {

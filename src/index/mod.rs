@@ -16,6 +16,7 @@
 
 pub mod body_cache;
 mod present;
+pub mod refresh;
 pub mod salesforce_source;
 pub mod source;
 
@@ -27,8 +28,8 @@ use std::time::{Duration, Instant, SystemTime};
 use body_cache::BodyCache;
 use present::Presenter;
 pub use source::{
-    ListingPlan, MemorySource, ObjectSource, Record, RecordSink, SourceCalls, SourceError,
-    SourceFuture,
+    ApiUsageFigure, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, MemorySource,
+    ObjectChanges, ObjectSource, Record, RecordSink, SourceCalls, SourceError, SourceFuture,
 };
 
 /// Record files have inode numbers at or above this: `(folder + 1) << RECORD_INO_SHIFT |
@@ -140,6 +141,12 @@ pub struct FileEntry {
     pub mtime: SystemTime,
     /// The record's CreatedDate.
     pub ctime: SystemTime,
+    /// The record's SystemModstamp (LastModifiedDate when it has none): a refresh skips a
+    /// changed row whose stamp is not newer than this (rows are applied once per version).
+    pub modstamp: Option<SystemTime>,
+    /// Hash of the rendered body: a change that keeps size and mtime (a formula value, a
+    /// feed comment of the same length) is still seen as a change.
+    pub digest: u64,
 }
 
 /// An immutable listing of one folder, in the order the org returned its records.
@@ -148,6 +155,8 @@ pub struct Listing {
     files: Vec<FileEntry>,
     by_name: HashMap<String, u32>,
     by_ino: HashMap<u64, u32>,
+    /// Id -> position of the record's first file.
+    by_id: HashMap<Arc<str>, u32>,
     record_count: usize,
     pub plan: ListingPlan,
     /// When the records were last read from the org.
@@ -176,11 +185,16 @@ impl Listing {
             .enumerate()
             .map(|(i, f)| (f.ino, i as u32))
             .collect();
-        let record_count = files.iter().map(|f| &f.id).collect::<HashSet<_>>().len();
+        let mut by_id: HashMap<Arc<str>, u32> = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            by_id.entry(f.id.clone()).or_insert(i as u32);
+        }
+        let record_count = by_id.len();
         Listing {
             files,
             by_name,
             by_ino,
+            by_id,
             record_count,
             plan,
             refreshed_at,
@@ -207,6 +221,20 @@ impl Listing {
 
     pub fn record_count(&self) -> usize {
         self.record_count
+    }
+
+    /// The first file of the record with this Id.
+    pub fn by_id(&self, id: &str) -> Option<&FileEntry> {
+        self.by_id.get(id).map(|&i| &self.files[i as usize])
+    }
+
+    /// Every record Id of the listing, in listing order.
+    pub fn ids(&self) -> impl Iterator<Item = &Arc<str>> + '_ {
+        self.files
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| self.by_id.get(&f.id) == Some(&(*i as u32)))
+            .map(|(_, f)| &f.id)
     }
 }
 
@@ -246,9 +274,40 @@ struct Failure {
     wall: SystemTime,
 }
 
+/// Where background refresh of one folder stands (shown in its `.sobject.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FolderRefresh {
+    /// When a refresh tick last brought this folder up to date with the org.
+    pub last_success: Option<SystemTime>,
+    /// Where the next incremental query starts (before the overlap window is taken off).
+    pub watermark: Option<SystemTime>,
+    /// The last refresh failure, kept until a refresh succeeds.
+    pub last_error: Option<(String, SystemTime)>,
+    /// When the folder was last read whole (its first listing or a formula refresh).
+    pub last_full_refresh: Option<SystemTime>,
+    /// Changes applied by refreshes since mount: added, updated, renamed, removed.
+    pub applied: [u64; 4],
+}
+
+/// Where the background refresher as a whole stands (shown in the root status file).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RefreshOverview {
+    /// "off", "running", "paused: ..." or "failing: ..." — one line for people.
+    pub state: String,
+    pub interval: Option<Duration>,
+    pub formula_interval: Option<Duration>,
+    /// Share of the daily API limit at which background refresh stops.
+    pub api_floor_used_fraction: Option<f64>,
+    pub last_tick: Option<SystemTime>,
+    pub last_success: Option<SystemTime>,
+    pub consecutive_failures: u32,
+    pub ticks: u64,
+}
+
 #[derive(Debug, Default)]
 struct FolderStatus {
     listing: Option<Arc<Listing>>,
+    refresh: FolderRefresh,
     loading: bool,
     /// Bumped when a load ends, so waiters can tell "my load failed" from a spurious wakeup.
     loads_finished: u64,
@@ -291,7 +350,15 @@ struct Shared {
     config: IndexConfig,
     bodies: Mutex<BodyCache>,
     mounted_at: SystemTime,
+    overview: Mutex<RefreshOverview>,
+    /// Inodes whose content changed recently, and when: the kernel may still hold their old
+    /// size for up to its attribute TTL, so opens of these read past it (direct I/O).
+    recent_changes: Mutex<HashMap<u64, Instant>>,
 }
+
+/// How long after a change an open bypasses the kernel's cached size: well over the kernel
+/// TTL (1 s) plus the time an invalidation takes to reach the kernel on a loaded machine.
+pub const RECENT_CHANGE_WINDOW: Duration = Duration::from_secs(10);
 
 /// The index of every mounted object. Cheap to clone (an `Arc` inside).
 #[derive(Clone)]
@@ -336,6 +403,11 @@ impl Index {
                 bodies: Mutex::new(BodyCache::new(config.body_cache_bytes)),
                 config,
                 mounted_at: SystemTime::now(),
+                overview: Mutex::new(RefreshOverview {
+                    state: "off".to_string(),
+                    ..RefreshOverview::default()
+                }),
+                recent_changes: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -459,6 +531,7 @@ impl Index {
                         records = listing.record_count(),
                         "listed"
                     );
+                    status.refresh.last_full_refresh = Some(listing.refreshed_at);
                     status.listing = Some(Arc::new(listing));
                     status.last_failure = None;
                 }
@@ -631,21 +704,13 @@ impl Index {
             };
             let rendered = render_record(&presenter, &self.shared.config.formats, record, id);
             let mut entries = Vec::with_capacity(rendered.len());
-            for (format, name, body, mtime, ctime) in rendered {
+            for file in rendered {
                 let ino = old_inos
-                    .get(&(id, format))
+                    .get(&(id, file.format))
                     .copied()
                     .unwrap_or_else(|| self.allocate_ino(folder));
-                rendered_bodies.push((ino, body.clone()));
-                entries.push(FileEntry {
-                    ino,
-                    name,
-                    id: Arc::from(id),
-                    format,
-                    size: body.len() as u64,
-                    mtime,
-                    ctime,
-                });
+                entries.push(file.entry(ino, id));
+                rendered_bodies.push((ino, file.body));
             }
             if replacements.insert(id.to_string(), entries).is_none() {
                 new_ids.push(id.to_string());
@@ -696,7 +761,7 @@ impl Index {
                 && old_run
                     .iter()
                     .zip(entries)
-                    .all(|(o, n)| o.size == n.size && o.mtime == n.mtime);
+                    .all(|(o, n)| o.size == n.size && o.mtime == n.mtime && o.digest == n.digest);
             if !same_names {
                 summary.renamed += 1;
                 summary
@@ -726,6 +791,14 @@ impl Index {
             }
             for (ino, body) in &rendered_bodies {
                 bodies.insert(*ino, body.clone());
+            }
+        }
+        if !summary.stale_inodes.is_empty() {
+            let now = Instant::now();
+            let mut recent = lock(&self.shared.recent_changes);
+            recent.retain(|_, at| now.duration_since(*at) < RECENT_CHANGE_WINDOW);
+            for ino in &summary.stale_inodes {
+                recent.insert(*ino, now);
             }
         }
         if !unchanged {
@@ -768,14 +841,27 @@ impl Index {
             .folders
             .get(folder)
             .ok_or(IndexError::NoSuchFolder)?;
-        let (listing, loading, failure) = {
+        let (listing, loading, failure, refresh) = {
             let status = lock(&f.status);
             (
                 status.listing.clone(),
                 status.loading,
                 status.last_failure.clone(),
+                status.refresh.clone(),
             )
         };
+        // The last successful read of the org: a refresh tick, or else the listing itself.
+        let last_refresh = refresh
+            .last_success
+            .or_else(|| listing.as_ref().map(|l| l.refreshed_at));
+        let watermark = refresh
+            .watermark
+            .max(listing.as_ref().and_then(|l| l.watermark));
+        let last_error = refresh.last_error.clone().or_else(|| {
+            failure
+                .as_ref()
+                .map(|fail| (fail.error.to_string(), fail.wall))
+        });
         let state = match (&listing, loading) {
             (Some(_), _) => "listed",
             (None, true) => "loading",
@@ -790,14 +876,117 @@ impl Index {
             "fields": listing.as_ref().map(|l| l.plan.fields.clone()),
             "subqueries": listing.as_ref().map(|l| l.plan.subqueries.clone()),
             "recordCount": listing.as_ref().map(|l| l.record_count()),
-            "lastRefresh": listing.as_ref().map(|l| rfc3339(l.refreshed_at)),
-            "watermark": listing.as_ref().and_then(|l| l.watermark).map(rfc3339),
-            "lastError": failure.as_ref().map(|fail| fail.error.to_string()),
-            "lastErrorTime": failure.as_ref().map(|fail| rfc3339(fail.wall)),
+            "lastRefresh": last_refresh.map(rfc3339),
+            "lastFullRefresh": refresh.last_full_refresh.map(rfc3339),
+            "watermark": watermark.map(rfc3339),
+            "lastError": last_error.as_ref().map(|(message, _)| message.clone()),
+            "lastErrorTime": last_error.as_ref().map(|(_, at)| rfc3339(*at)),
+            "refreshChanges": {
+                "added": refresh.applied[0],
+                "updated": refresh.applied[1],
+                "renamed": refresh.applied[2],
+                "removed": refresh.applied[3],
+            },
         });
         let mut bytes = serde_json::to_vec_pretty(&summary).unwrap_or_default();
         bytes.push(b'\n');
         Ok(bytes)
+    }
+
+    /// The mount root's status file: API usage and every folder's refresh state. Costs no
+    /// request (the usage figure is the last one the org sent).
+    pub fn status_json(&self) -> Vec<u8> {
+        let overview = lock(&self.shared.overview).clone();
+        let usage = self.shared.source.api_usage();
+        let folders: Vec<serde_json::Value> = self
+            .shared
+            .folders
+            .iter()
+            .map(|f| {
+                let status = lock(&f.status);
+                let state = match (&status.listing, status.loading) {
+                    (Some(_), _) => "listed",
+                    (None, true) => "loading",
+                    (None, false) => "unlisted",
+                };
+                let refresh = &status.refresh;
+                let watermark = refresh
+                    .watermark
+                    .max(status.listing.as_ref().and_then(|l| l.watermark));
+                serde_json::json!({
+                    "object": f.spec.object,
+                    "state": state,
+                    "recordCount": status.listing.as_ref().map(|l| l.record_count()),
+                    "lastRefresh": refresh.last_success.or_else(|| status.listing.as_ref().map(|l| l.refreshed_at)).map(rfc3339),
+                    "watermark": watermark.map(rfc3339),
+                    "lastError": refresh.last_error.as_ref().map(|(m, _)| m.clone())
+                        .or_else(|| status.last_failure.as_ref().map(|fail| fail.error.to_string())),
+                })
+            })
+            .collect();
+        let summary = serde_json::json!({
+            "refresh": {
+                "state": overview.state,
+                "intervalSeconds": overview.interval.map(|d| d.as_secs_f64()),
+                "formulaIntervalSeconds": overview.formula_interval.map(|d| d.as_secs_f64()),
+                "stopsAtApiUsedPercent": overview.api_floor_used_fraction.map(|f| (f * 100.0).round()),
+                "lastTick": overview.last_tick.map(rfc3339),
+                "lastSuccess": overview.last_success.map(rfc3339),
+                "consecutiveFailures": overview.consecutive_failures,
+                "ticks": overview.ticks,
+            },
+            "apiUsage": usage.map(|u| serde_json::json!({
+                "used": u.used,
+                "max": u.max,
+            })),
+            "objects": folders,
+        });
+        let mut bytes = serde_json::to_vec_pretty(&summary).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Whether a file's content changed within [`RECENT_CHANGE_WINDOW`].
+    pub fn changed_recently(&self, ino: u64) -> bool {
+        lock(&self.shared.recent_changes)
+            .get(&ino)
+            .is_some_and(|at| at.elapsed() < RECENT_CHANGE_WINDOW)
+    }
+
+    /// The folder's refresh state.
+    pub fn folder_refresh(&self, folder: usize) -> Option<FolderRefresh> {
+        let f = self.shared.folders.get(folder)?;
+        Some(lock(&f.status).refresh.clone())
+    }
+
+    /// Changes the folder's refresh state (the refresher's bookkeeping).
+    pub fn update_folder_refresh(&self, folder: usize, update: impl FnOnce(&mut FolderRefresh)) {
+        if let Some(f) = self.shared.folders.get(folder) {
+            update(&mut lock(&f.status).refresh);
+        }
+    }
+
+    pub fn refresh_overview(&self) -> RefreshOverview {
+        lock(&self.shared.overview).clone()
+    }
+
+    pub fn update_refresh_overview(&self, update: impl FnOnce(&mut RefreshOverview)) {
+        update(&mut lock(&self.shared.overview));
+    }
+
+    /// Folders that have a listing (the ones background refresh follows).
+    pub fn listed_folders(&self) -> Vec<usize> {
+        (0..self.shared.folders.len())
+            .filter(|&folder| lock(&self.shared.folders[folder].status).listing.is_some())
+            .collect()
+    }
+
+    pub(crate) fn source(&self) -> &Arc<dyn ObjectSource> {
+        &self.shared.source
+    }
+
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.shared.runtime
     }
 
     /// Bytes and entries held by the body cache.
@@ -837,7 +1026,7 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
             let rendered = render_record(&presenter, &shared.config.formats, &record, id);
             let existing = positions.get(id).copied();
             let mut bodies = lock(&shared.bodies);
-            for (k, (format, name, body, mtime, ctime)) in rendered.into_iter().enumerate() {
+            for (k, file) in rendered.into_iter().enumerate() {
                 let ino = match existing {
                     Some(position) => files[position + k].ino,
                     None => {
@@ -845,16 +1034,8 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
                         ((folder as u64 + 1) << RECORD_INO_SHIFT) | seq
                     }
                 };
-                let entry = FileEntry {
-                    ino,
-                    name,
-                    id: Arc::from(id),
-                    format,
-                    size: body.len() as u64,
-                    mtime,
-                    ctime,
-                };
-                bodies.insert(ino, body);
+                let entry = file.entry(ino, id);
+                bodies.insert(ino, file.body);
                 match existing {
                     Some(position) => files[position + k] = entry,
                     None => files.push(entry),
@@ -882,7 +1063,38 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
 /// A freshly rendered body and the inode of its file.
 type RenderedBody = (u64, Arc<[u8]>);
 
-type Rendered = (FileFormat, String, Arc<[u8]>, SystemTime, SystemTime);
+/// One file of a record, rendered: its entry (inode not yet chosen) and its bytes.
+struct Rendered {
+    format: FileFormat,
+    name: String,
+    body: Arc<[u8]>,
+    mtime: SystemTime,
+    ctime: SystemTime,
+    modstamp: Option<SystemTime>,
+}
+
+impl Rendered {
+    fn entry(&self, ino: u64, id: &str) -> FileEntry {
+        FileEntry {
+            ino,
+            name: self.name.clone(),
+            id: Arc::from(id),
+            format: self.format,
+            size: self.body.len() as u64,
+            mtime: self.mtime,
+            ctime: self.ctime,
+            modstamp: self.modstamp,
+            digest: body_digest(&self.body),
+        }
+    }
+}
+
+fn body_digest(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
+}
 
 fn render_record(
     presenter: &Presenter,
@@ -893,18 +1105,22 @@ fn render_record(
     let title = presenter.title(record);
     let mtime = record_time(record, "LastModifiedDate");
     let ctime = record_time(record, "CreatedDate");
+    let modstamp = record_watermark(record);
     formats
         .iter()
-        .map(|&format| {
-            let name = presenter.file_name(&title, id, format);
-            let body: Arc<[u8]> = presenter.render(record, &title, format).into();
-            (format, name, body, mtime, ctime)
+        .map(|&format| Rendered {
+            format,
+            name: presenter.file_name(&title, id, format),
+            body: presenter.render(record, &title, format).into(),
+            mtime,
+            ctime,
+            modstamp,
         })
         .collect()
 }
 
 /// The record's SystemModstamp, or its LastModifiedDate when the object has none.
-fn record_watermark(record: &Record) -> Option<SystemTime> {
+pub fn record_watermark(record: &Record) -> Option<SystemTime> {
     ["SystemModstamp", "LastModifiedDate"]
         .iter()
         .find_map(|field| record.get(*field)?.as_str())
@@ -936,6 +1152,6 @@ pub fn parse_salesforce_datetime(text: &str) -> Option<SystemTime> {
     Some(SystemTime::from(parsed.with_timezone(&chrono::Utc)))
 }
 
-fn rfc3339(time: SystemTime) -> String {
+pub fn rfc3339(time: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// One record as Salesforce returns it (fields in SELECT order, relationships nested).
 pub type Record = serde_json::Map<String, serde_json::Value>;
@@ -47,6 +47,58 @@ pub struct ListingPlan {
     pub name_field: Option<String>,
 }
 
+/// What an incremental refresh asks of one object: rows changed at or after `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequest {
+    pub object: String,
+    pub since: SystemTime,
+}
+
+/// A row that changed (or was deleted) at or after a request's `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedRow {
+    pub id: String,
+    /// SystemModstamp (or LastModifiedDate); None when the org sent none or an unreadable one.
+    pub modstamp: Option<SystemTime>,
+    pub deleted: bool,
+}
+
+/// A feed item or comment that changed since the request's `since`: its parent record's
+/// file must be rendered again, although the parent's own stamp did not move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedActivity {
+    /// The feed row's own Id (with `modstamp`, what makes applying it idempotent).
+    pub id: String,
+    pub parent_id: String,
+    pub modstamp: Option<SystemTime>,
+}
+
+/// The answer to one [`ChangeRequest`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectChanges {
+    /// False when the object has no stamp to filter on: only full re-listings refresh it.
+    pub incremental: bool,
+    pub rows: Vec<ChangedRow>,
+    pub feed_activity: Vec<FeedActivity>,
+}
+
+/// The org's daily API usage, as last reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiUsageFigure {
+    pub used: u64,
+    pub max: u64,
+}
+
+impl ApiUsageFigure {
+    /// Share of the daily limit used, 0.0 to 1.0 (1.0 when the limit is 0: nothing to spend).
+    pub fn used_fraction(&self) -> f64 {
+        if self.max == 0 {
+            return 1.0;
+        }
+        (self.used as f64 / self.max as f64).min(1.0)
+    }
+}
+
 /// Everything the index needs from the org.
 pub trait ObjectSource: Send + Sync + 'static {
     /// What a listing of `object` selects. Must not cost an API call once the object's
@@ -60,6 +112,33 @@ pub trait ObjectSource: Send + Sync + 'static {
         ids: Option<&'a [String]>,
         sink: RecordSink<'a>,
     ) -> SourceFuture<'a, ()>;
+
+    /// The rows of each requested object changed at or after its `since`, deleted ones
+    /// included, with the feed activity of objects that have feeds. One answer per request,
+    /// in order; the outer error fails the whole batch (nothing answered). Meant to be cheap:
+    /// the requests of a refresh tick go out together (5 objects per API call).
+    fn changes<'a>(
+        &'a self,
+        requests: &'a [ChangeRequest],
+    ) -> SourceFuture<'a, Vec<Result<ObjectChanges, SourceError>>> {
+        Box::pin(async move {
+            Ok(requests
+                .iter()
+                .map(|_| Ok(ObjectChanges::default()))
+                .collect())
+        })
+    }
+
+    /// Whether `object` holds values that change without its stamp moving (formula fields)
+    /// or has no stamp at all: such objects are re-listed whole on a slow schedule.
+    fn needs_full_refresh<'a>(&'a self, _object: &'a str) -> SourceFuture<'a, bool> {
+        Box::pin(async { Ok(false) })
+    }
+
+    /// The org's daily API usage as last seen, if the source knows it.
+    fn api_usage(&self) -> Option<ApiUsageFigure> {
+        None
+    }
 }
 
 /// Calls made to a [`MemorySource`], so tests can assert "zero calls after listing".
@@ -68,6 +147,8 @@ pub struct SourceCalls {
     pub plans: u64,
     pub listings: u64,
     pub fetches_by_id: u64,
+    /// Batches of change requests (one per refresh tick that asked anything).
+    pub change_batches: u64,
 }
 
 /// An in-memory org for tests and benchmarks of the layers above the client: objects hold
@@ -81,6 +162,13 @@ pub struct MemorySource {
     failure: Mutex<Option<SourceError>>,
     latency: Mutex<Duration>,
     page_size: Option<usize>,
+    /// (object, Id, stamp) of records deleted through [`MemorySource::delete_record`].
+    tombstones: Mutex<Vec<(String, String, SystemTime)>>,
+    /// (feed row Id, parent Id, stamp) per object.
+    feed_activity: Mutex<HashMap<String, Vec<FeedActivity>>>,
+    change_batches: AtomicU64,
+    usage: Mutex<Option<ApiUsageFigure>>,
+    full_refresh_objects: Mutex<Vec<String>>,
 }
 
 impl MemorySource {
@@ -126,6 +214,39 @@ impl MemorySource {
         }
     }
 
+    /// Removes a record as a deletion in the org would, leaving a tombstone stamped `at`
+    /// that change requests report (queryAll's `IsDeleted` rows).
+    pub fn delete_record(&self, object: &str, id: &str, at: SystemTime) {
+        self.remove_record(object, id);
+        self.tombstones
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((object.to_string(), id.to_string(), at));
+    }
+
+    /// Records feed activity (a new feed item or comment) on a parent record of `object`.
+    pub fn add_feed_activity(&self, object: &str, activity: FeedActivity) {
+        self.feed_activity
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(object.to_string())
+            .or_default()
+            .push(activity);
+    }
+
+    /// What `api_usage` reports from now on.
+    pub fn set_api_usage(&self, usage: Option<ApiUsageFigure>) {
+        *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
+    }
+
+    /// Objects that `needs_full_refresh` answers true for.
+    pub fn set_full_refresh_objects(&self, objects: &[&str]) {
+        *self
+            .full_refresh_objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = objects.iter().map(|o| o.to_string()).collect();
+    }
+
     /// Every later call fails with `error` (None: calls succeed again).
     pub fn set_failure(&self, error: Option<SourceError>) {
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = error;
@@ -141,6 +262,7 @@ impl MemorySource {
             plans: self.plans.load(Ordering::SeqCst),
             listings: self.listings.load(Ordering::SeqCst),
             fetches_by_id: self.fetches_by_id.load(Ordering::SeqCst),
+            change_batches: self.change_batches.load(Ordering::SeqCst),
         }
     }
 
@@ -213,5 +335,82 @@ impl ObjectSource for MemorySource {
             }
             Ok(())
         })
+    }
+
+    fn changes<'a>(
+        &'a self,
+        requests: &'a [ChangeRequest],
+    ) -> SourceFuture<'a, Vec<Result<ObjectChanges, SourceError>>> {
+        Box::pin(async move {
+            self.change_batches.fetch_add(1, Ordering::SeqCst);
+            self.before_call().await?;
+            let objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+            let tombstones = self.tombstones.lock().unwrap_or_else(|e| e.into_inner());
+            let feeds = self.feed_activity.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(requests
+                .iter()
+                .map(|request| {
+                    let (_, records) = objects
+                        .get(&request.object)
+                        .ok_or_else(|| SourceError::NotFound(request.object.clone()))?;
+                    let mut rows: Vec<ChangedRow> = records
+                        .iter()
+                        .filter_map(|record| {
+                            let id = record.get("Id")?.as_str()?.to_string();
+                            let stamp = record
+                                .get("SystemModstamp")
+                                .and_then(|v| v.as_str())
+                                .and_then(super::parse_salesforce_datetime)?;
+                            (stamp >= request.since).then_some(ChangedRow {
+                                id,
+                                modstamp: Some(stamp),
+                                deleted: false,
+                            })
+                        })
+                        .collect();
+                    rows.extend(
+                        tombstones
+                            .iter()
+                            .filter(|(object, _, at)| {
+                                *object == request.object && *at >= request.since
+                            })
+                            .map(|(_, id, at)| ChangedRow {
+                                id: id.clone(),
+                                modstamp: Some(*at),
+                                deleted: true,
+                            }),
+                    );
+                    let feed_activity = feeds
+                        .get(&request.object)
+                        .map(|list| {
+                            list.iter()
+                                .filter(|a| a.modstamp.is_some_and(|m| m >= request.since))
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Ok(ObjectChanges {
+                        incremental: true,
+                        rows,
+                        feed_activity,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn needs_full_refresh<'a>(&'a self, object: &'a str) -> SourceFuture<'a, bool> {
+        Box::pin(async move {
+            Ok(self
+                .full_refresh_objects
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|o| o == object))
+        })
+    }
+
+    fn api_usage(&self) -> Option<ApiUsageFigure> {
+        *self.usage.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
