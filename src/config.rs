@@ -1113,6 +1113,31 @@ request_timeout = 10
         assert_eq!(s.custom_objects, CustomObjects::All);
         assert!(s.sync_custom_objects);
         assert_eq!(s.interval, DEFAULT_INTERVAL);
+        assert_eq!(s.refresh_stop_at_api_percent, 80);
+        assert_eq!(s.formula_refresh_interval, DEFAULT_FORMULA_REFRESH_INTERVAL);
+    }
+
+    #[test]
+    fn refresh_floor_and_formula_interval_are_read_and_checked() {
+        let base = "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n";
+        let file = settings_file(&format!(
+            "{base}refresh_stop_at_api_percent = 50\nformula_refresh_interval = \"6h\"\n"
+        ));
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert_eq!(s.refresh_stop_at_api_percent, 50);
+        assert_eq!(s.formula_refresh_interval, Duration::from_secs(6 * 3600));
+        for bad in [0, 101, -3] {
+            let file = settings_file(&format!("{base}refresh_stop_at_api_percent = {bad}\n"));
+            let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::BadApiPercent(n) if n == bad),
+                "{err}"
+            );
+            assert!(err.to_string().contains("1 to 100"), "{err}");
+        }
+        let file = settings_file(&format!("{base}formula_refresh_interval = \"1s\"\n"));
+        let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
+        assert!(matches!(err, ConfigError::IntervalTooShort { .. }), "{err}");
     }
 
     #[test]
