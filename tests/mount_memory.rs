@@ -130,7 +130,10 @@ fn the_tree_sizes_and_contents_through_the_kernel() {
     }
     let m = mount(300);
     let root = m.path();
-    assert_eq!(names(root), ["Custom Objects", "Standard Objects"]);
+    assert_eq!(
+        names(root),
+        [".sfmount-status.json", "Custom Objects", "Standard Objects"]
+    );
     assert_eq!(names(&root.join("Standard Objects")), ["Account"]);
     assert_eq!(names(&root.join("Custom Objects")), ["Invoice__c"]);
     let account = root.join("Standard Objects/Account");
