@@ -30,6 +30,9 @@ pub struct ClientSettings {
     pub api_version: String,
     /// Retries of a transient failure of a safe request (within the deadline).
     pub max_retries: u32,
+    /// The API floor: background work stops when less than this share (0.0 to 1.0) of the
+    /// org's daily API limit remains (see [`SalesforceClient::below_api_floor`]).
+    pub min_remaining_fraction: f64,
 }
 
 /// Salesforce's own default for client tools (the coco connector also used 30 s per request).
@@ -56,6 +59,7 @@ impl ClientSettings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             api_version: DEFAULT_API_VERSION.to_string(),
             max_retries: DEFAULT_MAX_RETRIES,
+            min_remaining_fraction: super::DEFAULT_MIN_REMAINING_FRACTION,
         }
     }
 }
@@ -152,6 +156,14 @@ impl SalesforceClient {
                 ),
             });
         }
+        if !(0.0..=1.0).contains(&settings.min_remaining_fraction) {
+            return Err(SfError::Config {
+                message: format!(
+                    "the API floor {} is not a share between 0 and 1 (0.1 keeps 10 % of the daily limit for other integrations)",
+                    settings.min_remaining_fraction
+                ),
+            });
+        }
         let token_url = format!("{}/services/oauth2/token", settings.login.base_url()?);
         let http = reqwest::Client::builder()
             .user_agent(concat!("sfmount/", env!("CARGO_PKG_VERSION")))
@@ -206,6 +218,17 @@ impl SalesforceClient {
     pub fn below_floor(&self, min_remaining_fraction: f64) -> bool {
         self.api_usage()
             .is_some_and(|u| u.remaining_fraction() < min_remaining_fraction)
+    }
+
+    /// Whether background work should stop spending calls: less than the configured
+    /// `min_remaining_fraction` of the daily API limit is left, by the last figure seen.
+    pub fn below_api_floor(&self) -> bool {
+        self.below_floor(self.inner.settings.min_remaining_fraction)
+    }
+
+    /// The configured API floor (share of the daily limit kept for other integrations).
+    pub fn api_floor(&self) -> f64 {
+        self.inner.settings.min_remaining_fraction
     }
 
     /// API calls (requests under /services/data) this client has made, retries included.
@@ -398,7 +421,15 @@ impl SalesforceClient {
                         // whatever its method.
                         reauthenticated = true;
                         tracing::info!(what = %call.what, "session expired; re-authenticating");
-                        self.reauthenticate(session.generation).await?;
+                        // The token request (or the wait for another caller's) spends this
+                        // call's deadline too, so a slow login cannot double it.
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        tokio::time::timeout(left, self.reauthenticate(session.generation))
+                            .await
+                            .map_err(|_| SfError::Timeout {
+                                what: call.what.clone(),
+                                after: settings.request_timeout,
+                            })??;
                         continue;
                     }
                     let error = api_error(status, &body, &call.what);
@@ -626,14 +657,7 @@ pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError 
             from_api_error(code, error_code, message, what)
         }
         Ok(Value::Object(obj)) if obj.contains_key("error") => {
-            let error = obj
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
-            let description = obj
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let (error, description) = oauth_error_fields(&obj);
             from_api_error(code, error, description, what)
         }
         _ if code >= 500 => SfError::Unavailable {
@@ -650,6 +674,15 @@ pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError 
             message: format!("unexpected body: {}", snippet(body)),
         },
     }
+}
+
+/// `error` and `error_description` of an OAuth-style error body.
+fn oauth_error_fields(obj: &serde_json::Map<String, Value>) -> (&str, &str) {
+    let field = |key: &str| obj.get(key).and_then(Value::as_str);
+    (
+        field("error").unwrap_or("unknown"),
+        field("error_description").unwrap_or(""),
+    )
 }
 
 fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, String), SfError> {
@@ -676,14 +709,7 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, Stri
     }
     match parsed {
         Ok(Value::Object(obj)) if obj.contains_key("error") => {
-            let error = obj
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
-            let description = obj
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let (error, description) = oauth_error_fields(&obj);
             Err(from_oauth_error(error, description))
         }
         _ => Err(api_error(status, body, what)),

@@ -345,9 +345,24 @@ impl SalesforceClient {
                     let status = reqwest::StatusCode::from_u16(status)
                         .unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
                     let bytes = serde_json::to_vec(&sub_body).unwrap_or_default();
-                    Err(api_error(status, &bytes, &sub_what))
+                    match api_error(status, &bytes, &sub_what) {
+                        // The composite call succeeded, so the pipeline saw no failure to
+                        // retry: repeat this one query on its own, with the pipeline's
+                        // retries and deadline, rather than lose its rows.
+                        error if error.is_transient() => {
+                            tracing::warn!(what = %sub_what, error = %error, "a query of a composite batch failed; repeating it alone");
+                            Pager::new(soql.clone(), include_deleted, sub_what.clone())
+                                .next_page(self, meter)
+                                .await
+                                .and_then(|page| page.ok_or(error))
+                        }
+                        error => Err(error),
+                    }
                 };
                 if let Err(SfError::LimitExceeded { message }) = &result {
+                    // The composite call itself succeeded, so the pipeline did not see the
+                    // refusal: start the cool-down here, or the next caller spends a request.
+                    self.latch_limit(message);
                     return Err(SfError::LimitExceeded {
                         message: message.clone(),
                     });
