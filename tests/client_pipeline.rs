@@ -163,6 +163,7 @@ async fn closed_port_is_a_clear_error_within_the_deadline() {
         text.to_lowercase().contains("refused") || text.contains("connect"),
         "{text}"
     );
+    assert!(text.contains("check the domain"), "says what to do: {text}");
     assert_no_secrets(&format!("{text} {err:?}"));
 }
 

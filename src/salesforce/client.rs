@@ -611,6 +611,7 @@ fn transport_error(e: reqwest::Error, what: &str, deadline: Duration) -> SfError
             after: deadline,
         };
     }
+    let connect = e.is_connect();
     let e = e.without_url();
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -618,6 +619,13 @@ fn transport_error(e: reqwest::Error, what: &str, deadline: Duration) -> SfError
         detail.push_str(": ");
         detail.push_str(&s.to_string());
         source = s.source();
+    }
+    if connect {
+        // Refused connections and unknown hosts are nearly always a mistyped domain or
+        // login URL, or a network that does not reach Salesforce.
+        detail.push_str(
+            "; check the domain (or login URL) and that this machine can reach that host",
+        );
     }
     SfError::Unavailable {
         what: what.to_string(),
