@@ -82,6 +82,34 @@ fn grant_tokens(instance: &str) -> axum::routing::MethodRouter {
     })
 }
 
+/// A composite endpoint that answers every subrequest with the error `code` and HTTP
+/// `status`, counting its calls in `calls`.
+fn composite_refusing_every_query(
+    status: u16,
+    code: &'static str,
+    message: &'static str,
+    calls: Arc<AtomicUsize>,
+) -> axum::routing::MethodRouter {
+    post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+        let calls = calls.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let responses: Vec<serde_json::Value> = body["compositeRequest"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "body": [{"errorCode": code, "message": message}],
+                        "httpHeaders": {}, "httpStatusCode": status, "referenceId": r["referenceId"]
+                    })
+                })
+                .collect();
+            axum::Json(serde_json::json!({ "compositeResponse": responses }))
+        }
+    })
+}
+
 async fn start(token: Answer, api: Answer) -> (String, Mock) {
     let (listener, base) = listen().await;
     let mock = Mock {
@@ -437,35 +465,26 @@ fn case_plan_with_feeds() -> sfmount::salesforce::ObjectPlan {
 async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
     let (listener, base) = listen().await;
     let composites = Arc::new(AtomicUsize::new(0));
-    let c = composites.clone();
     let app = Router::new()
         .route("/services/oauth2/token", grant_tokens(&base))
         .route(
             "/services/data/v62.0/query",
             get(|| async {
-                axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [
-                    {"attributes": {"type": "Case"}, "Id": "500A", "Feeds": null}
-                ]}))
+                axum::Json(
+                    serde_json::json!({"totalSize": 1, "done": true, "records": [
+                        {"attributes": {"type": "Case"}, "Id": "500A", "Feeds": null}
+                    ]}),
+                )
             }),
         )
         .route(
             "/services/data/v62.0/composite",
-            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-                let c = c.clone();
-                async move {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    let responses: Vec<serde_json::Value> = body["compositeRequest"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|r| serde_json::json!({
-                            "body": [{"errorCode": "MALFORMED_QUERY", "message": "Implementation restriction: this feed requires a filter by Id or ParentId"}],
-                            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": r["referenceId"]
-                        }))
-                        .collect();
-                    axum::Json(serde_json::json!({ "compositeResponse": responses }))
-                }
-            }),
+            composite_refusing_every_query(
+                400,
+                "MALFORMED_QUERY",
+                "Implementation restriction: this feed requires a filter by Id or ParentId",
+                composites.clone(),
+            ),
         );
     serve(listener, app);
     (base, composites)
@@ -550,7 +569,7 @@ async fn start_comment_batch_mock(
     let (listener, base) = listen().await;
     let composites = Arc::new(AtomicUsize::new(0));
     let comment_queries = Arc::new(AtomicUsize::new(0));
-    let (c, q) = (composites.clone(), comment_queries.clone());
+    let q = comment_queries.clone();
     let app = Router::new()
         .route("/services/oauth2/token", grant_tokens(&base))
         .route(
@@ -574,22 +593,7 @@ async fn start_comment_batch_mock(
         )
         .route(
             "/services/data/v62.0/composite",
-            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-                let c = c.clone();
-                async move {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    let responses: Vec<serde_json::Value> = body["compositeRequest"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|r| serde_json::json!({
-                            "body": [{"errorCode": code, "message": "refused by the mock"}],
-                            "httpHeaders": {}, "httpStatusCode": status, "referenceId": r["referenceId"]
-                        }))
-                        .collect();
-                    axum::Json(serde_json::json!({ "compositeResponse": responses }))
-                }
-            }),
+            composite_refusing_every_query(status, code, "refused by the mock", composites.clone()),
         );
     serve(listener, app);
     (base, composites, comment_queries)
@@ -649,34 +653,24 @@ async fn a_transient_failure_inside_a_composite_batch_is_repeated_alone() {
 async fn a_limit_refusal_inside_a_composite_response_pauses_later_calls() {
     let (listener, base) = listen().await;
     let api_hits = Arc::new(AtomicUsize::new(0));
-    let (h1, h2) = (api_hits.clone(), api_hits.clone());
+    let hits = api_hits.clone();
     let app = Router::new()
         .route("/services/oauth2/token", grant_tokens(&base))
         .route(
             "/services/data/v62.0/composite",
-            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-                let h = h1.clone();
-                async move {
-                    h.fetch_add(1, Ordering::SeqCst);
-                    let responses: Vec<serde_json::Value> = body["compositeRequest"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|r| serde_json::json!({
-                            "body": [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}],
-                            "httpHeaders": {}, "httpStatusCode": 403, "referenceId": r["referenceId"]
-                        }))
-                        .collect();
-                    axum::Json(serde_json::json!({ "compositeResponse": responses }))
-                }
-            }),
+            composite_refusing_every_query(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                api_hits.clone(),
+            ),
         )
         .route(
             "/services/data/v62.0/sobjects",
             get(move || {
-                let h = h2.clone();
+                let hits = hits.clone();
                 async move {
-                    h.fetch_add(1, Ordering::SeqCst);
+                    hits.fetch_add(1, Ordering::SeqCst);
                     axum::Json(serde_json::json!({"sobjects": []}))
                 }
             }),
