@@ -732,3 +732,31 @@ async fn the_api_floor_is_a_setting() {
         assert!(matches!(err, SfError::Config { .. }), "{bad}: {err:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_the_uri_limit_is_refused_before_any_call() {
+    use sfmount::salesforce::soql::{Condition, Soql};
+    let org = start(10);
+    let client = connect(&org).await;
+    // 1,000 Ids of 27 percent-encoded bytes each, with quotes and commas: about 27 KB.
+    let ids: Vec<String> = (0..1_000)
+        .map(|i| sfmount::sfid::make_id("001", "Hs0", i))
+        .collect();
+    let soql = Soql::select(["Id"])
+        .from("Account")
+        .where_(Condition::in_strings("Id", &ids))
+        .build();
+    let before = client.api_calls_made();
+    org.reset_stats();
+    let err = client
+        .query_all_pages(&soql, false, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SfError::Query { code, .. } if code == "URI_TOO_LONG"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("query Account"), "{err}");
+    assert_eq!(client.api_calls_made(), before);
+    assert_eq!(api_calls(&org.stats()), 0);
+}

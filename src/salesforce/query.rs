@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::client::{api_error, Call, Meter, SalesforceClient};
 use super::error::SfError;
-use super::soql::encode_query_value;
+use super::soql::{encode_query_value, MAX_URI_BYTES};
 use super::Record;
 
 /// Salesforce's cap on queries in one composite request (the other subrequests may be up to
@@ -132,7 +132,22 @@ impl Pager {
             PagerState::First {
                 soql,
                 include_deleted,
-            } => query_path(client, &soql, include_deleted),
+            } => {
+                let path = query_path(client, &soql, include_deleted);
+                // Salesforce would answer 414 (sometimes as an HTML page): refuse before
+                // spending a call, and say what to change.
+                if path.len() > MAX_URI_BYTES {
+                    return Err(SfError::Query {
+                        code: "URI_TOO_LONG".into(),
+                        message: format!(
+                            "the {} is {} bytes once percent-encoded, over Salesforce's {MAX_URI_BYTES}-byte limit on request URIs; select fewer fields or filter on fewer values",
+                            self.what,
+                            path.len()
+                        ),
+                    });
+                }
+                path
+            }
             PagerState::More(url) => {
                 check_next_url(&url, &self.what)?;
                 url
