@@ -192,6 +192,10 @@ async fn closed_port_is_a_clear_error_within_the_deadline() {
         "{text}"
     );
     assert!(text.contains("check the domain"), "says what to do: {text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{port}")),
+        "names the host: {text}"
+    );
     assert_no_secrets(&format!("{text} {err:?}"));
 }
 

@@ -506,7 +506,14 @@ impl SalesforceClient {
     /// POST the client-credentials grant to the login host.
     async fn request_token(&self) -> Result<(Secret, String), SfError> {
         let settings = &self.inner.settings;
-        let what = "the OAuth token request".to_string();
+        // Naming the host lets a user spot a mistyped domain; the URL holds nothing secret.
+        let what = match url::Url::parse(&self.inner.token_url) {
+            Ok(url) => format!(
+                "the OAuth token request to {}",
+                &url[url::Position::BeforeHost..url::Position::AfterPort]
+            ),
+            Err(_) => "the OAuth token request".to_string(),
+        };
         let deadline = Instant::now() + settings.request_timeout;
         let mut retries = 0u32;
         loop {
