@@ -777,3 +777,32 @@ async fn re_authentication_spends_the_deadline_of_the_call_that_needed_it() {
     );
     assert_no_secrets(&format!("{err} {err:?}"));
 }
+
+#[tokio::test]
+async fn a_login_host_without_a_token_endpoint_is_named_as_the_problem() {
+    let (listener, base) = listen().await;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    // A web server that is not Salesforce: every path is 404.
+    serve(
+        listener,
+        Router::new().fallback(move || {
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                (StatusCode::NOT_FOUND, "<html>Not Found</html>")
+            }
+        }),
+    );
+    let err = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("login URL"), "{err}");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "a definite answer is not retried"
+    );
+    assert_no_secrets(&format!("{err} {err:?}"));
+}

@@ -704,9 +704,12 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, Stri
     let what = "the OAuth token request";
     let parsed: Result<Value, _> = serde_json::from_slice(body);
     if status.is_success() {
+        // The body is never quoted here: a cut-off token response would show the token.
         let value = parsed.map_err(|e| SfError::Malformed {
             what: what.into(),
-            detail: format!("the body is not valid JSON ({e})"),
+            detail: format!(
+                "the body is not valid JSON ({e}); check that the domain or login URL names your org's My Domain"
+            ),
         })?;
         let token = value.get("access_token").and_then(Value::as_str);
         let instance = value.get("instance_url").and_then(Value::as_str);
@@ -726,6 +729,19 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, Stri
         Ok(Value::Object(obj)) if obj.contains_key("error") => {
             let (error, description) = oauth_error_fields(&obj);
             Err(from_oauth_error(error, description))
+        }
+        // A host that is not a Salesforce login host has no token endpoint.
+        _ if matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ) =>
+        {
+            Err(SfError::Auth {
+                message: format!(
+                    "the login host has no OAuth token endpoint (HTTP {}); check that the domain or login URL names your org's My Domain (e.g. mycompany.my.salesforce.com)",
+                    status.as_u16()
+                ),
+            })
         }
         _ => Err(api_error(status, body, what)),
     }
