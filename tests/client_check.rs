@@ -3,28 +3,44 @@
 use std::process::{Command, Output};
 
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
+use sfmount::salesforce::STANDARD_OBJECTS;
+
+/// `sfmount check ARGS` with no connection settings from the environment, logging at every
+/// level: nothing secret may appear even in trace output.
+fn check_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfmount"));
+    cmd.arg("check")
+        .args(args)
+        .env("RUST_LOG", "trace")
+        .env_remove("SFMOUNT_DOMAIN")
+        .env_remove("SFMOUNT_CLIENT_ID")
+        .env_remove("SFMOUNT_CLIENT_SECRET");
+    cmd
+}
 
 fn run_check(org: &FakeOrg, secret_env: Option<&str>, extra: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfmount"));
-    cmd.args([
-        "check",
+    let base_url = org.base_url();
+    let mut cmd = check_command(&[
         "--login-url",
-        &org.base_url(),
+        &base_url,
         "--client-id",
         org.client_id(),
         "--request-timeout",
         "20",
-    ])
-    .args(extra)
-    // Every log level: nothing secret may appear even in trace output.
-    .env("RUST_LOG", "trace")
-    .env_remove("SFMOUNT_DOMAIN")
-    .env_remove("SFMOUNT_CLIENT_ID")
-    .env_remove("SFMOUNT_CLIENT_SECRET");
+    ]);
+    cmd.args(extra);
     if let Some(secret) = secret_env {
         cmd.env("SFMOUNT_CLIENT_SECRET", secret);
     }
     cmd.output().unwrap()
+}
+
+/// The `sfmount check` table row of `object`, split into columns.
+fn row<'a>(stdout: &'a str, object: &str) -> Option<Vec<&'a str>> {
+    stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|columns| columns.get(2) == Some(&object))
 }
 
 /// An access token is the 15-character org Id, `!`, then an opaque string.
@@ -47,22 +63,12 @@ fn check_lists_objects_counts_fields_and_usage() {
         stdout.contains("Authenticated: http://127.0.0.1"),
         "{stdout}"
     );
-    for object in [
-        "Account",
-        "Campaign",
-        "Case",
-        "Contact",
-        "Lead",
-        "Opportunity",
-    ] {
+    for object in STANDARD_OBJECTS {
         let count = org.with_store(|s| s.record_count(object));
-        let line = stdout
-            .lines()
-            .find(|l| l.split_whitespace().nth(2) == Some(object))
-            .unwrap_or_else(|| panic!("no line for {object}:\n{stdout}"));
-        let columns: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(columns[3], count.to_string(), "{line}");
-        assert!(columns[4].parse::<usize>().unwrap() > 5, "{line}");
+        let columns =
+            row(&stdout, object).unwrap_or_else(|| panic!("no line for {object}:\n{stdout}"));
+        assert_eq!(columns[3], count.to_string(), "{columns:?}");
+        assert!(columns[4].parse::<usize>().unwrap() > 5, "{columns:?}");
     }
     assert!(
         stdout.contains("Feeds"),
@@ -136,4 +142,40 @@ fn check_warns_when_the_api_floor_is_near() {
         stdout.contains("warning: less than 10% of the daily API limit remains"),
         "{stdout}"
     );
+}
+
+#[test]
+fn check_reads_everything_from_a_settings_file() {
+    let org = FakeOrg::start(FakeOrgConfig {
+        records: 20,
+        ..FakeOrgConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sfmount.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "login_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nstandard_objects_to_sync = [\"Case\", \"Account\"]\nrequest_timeout = 20\n",
+            org.base_url(),
+            org.client_id(),
+            org.client_secret()
+        ),
+    )
+    .unwrap();
+    let out = check_command(&["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for object in STANDARD_OBJECTS {
+        let listed = row(&stdout, object).is_some();
+        assert_eq!(
+            listed,
+            object == "Case" || object == "Account",
+            "{object}:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains(org.client_secret()) && !stderr.contains(org.client_secret()));
 }

@@ -679,3 +679,84 @@ async fn a_schema_change_under_the_cache_fails_once_then_heals() {
     );
     assert!(stats.requests.describe >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subqueries_need_a_queryable_child_object() {
+    let org = start(20);
+    org.with_store(|s| s.set_queryable("CaseFeed", false))
+        .unwrap();
+    org.with_store(|s| s.set_queryable("ContentDocumentLink", false))
+        .unwrap();
+    let client = connect(&org).await;
+    let case = client.plan("Case").await.unwrap();
+    assert!(case.subqueries.is_empty(), "{:?}", case.subqueries);
+    assert!(case.subquery_plans.is_empty());
+    assert!(case.feed_comments.is_none());
+    // The cut-down plan still lists every case.
+    let (records, _) = fetch_all(&client, &case, &FetchFilter::default()).await;
+    assert_eq!(records.len(), org.with_store(|s| s.record_count("Case")));
+
+    // With the children queryable again, a fresh client plans both subqueries.
+    org.with_store(|s| s.set_queryable("CaseFeed", true))
+        .unwrap();
+    org.with_store(|s| s.set_queryable("ContentDocumentLink", true))
+        .unwrap();
+    let fresh = connect(&org).await.plan("Case").await.unwrap();
+    assert_eq!(fresh.subqueries, ["ContentDocumentLinks", "Feeds"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_floor_is_a_setting() {
+    let org = start(10);
+    // 20 % of the daily limit left.
+    org.set_faults(Faults {
+        api_remaining: Some(20_000),
+        ..Faults::default()
+    });
+    let default_floor = connect(&org).await;
+    assert!(!default_floor.below_api_floor(), "no figure seen yet");
+    default_floor.describe_global().await.unwrap();
+    assert!((default_floor.api_floor() - 0.1).abs() < 1e-9);
+    assert!(!default_floor.below_api_floor(), "20 % left, floor 10 %");
+
+    let mut cautious = settings(&org);
+    cautious.min_remaining_fraction = 0.25;
+    let cautious = SalesforceClient::connect(cautious).await.unwrap();
+    cautious.describe_global().await.unwrap();
+    assert!(cautious.below_api_floor(), "20 % left, floor 25 %");
+
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let mut s = settings(&org);
+        s.min_remaining_fraction = bad;
+        let err = SalesforceClient::connect(s).await.unwrap_err();
+        assert!(matches!(err, SfError::Config { .. }), "{bad}: {err:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_the_uri_limit_is_refused_before_any_call() {
+    use sfmount::salesforce::soql::{Condition, Soql};
+    let org = start(10);
+    let client = connect(&org).await;
+    // 1,000 Ids of 27 percent-encoded bytes each, with quotes and commas: about 27 KB.
+    let ids: Vec<String> = (0..1_000)
+        .map(|i| sfmount::sfid::make_id("001", "Hs0", i))
+        .collect();
+    let soql = Soql::select(["Id"])
+        .from("Account")
+        .where_(Condition::in_strings("Id", &ids))
+        .build();
+    let before = client.api_calls_made();
+    org.reset_stats();
+    let err = client
+        .query_all_pages(&soql, false, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SfError::Query { code, .. } if code == "URI_TOO_LONG"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("query Account"), "{err}");
+    assert_eq!(client.api_calls_made(), before);
+    assert_eq!(api_calls(&org.stats()), 0);
+}

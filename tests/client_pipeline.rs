@@ -1,7 +1,6 @@
 //! The request pipeline against small local servers that misbehave in ways the fake org
 //! does not: HTML error pages, truncated JSON, silence, closed ports.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,10 +59,59 @@ fn respond(answer: Answer, base: &str) -> Response {
     }
 }
 
-async fn start(token: Answer, api: Answer) -> (String, Mock) {
+/// A loopback listener and its base URL; the URL is known before the routes are built, so
+/// a token route can name it as the instance URL.
+async fn listen() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    (listener, base)
+}
+
+fn serve(listener: tokio::net::TcpListener, app: Router) {
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+}
+
+/// A token endpoint that always grants a token for the instance at `instance`.
+fn grant_tokens(instance: &str) -> axum::routing::MethodRouter {
+    let instance = instance.to_string();
+    post(move || {
+        let instance = instance.clone();
+        async move { respond(Answer::Token, &instance) }
+    })
+}
+
+/// A composite endpoint that answers every subrequest with the error `code` and HTTP
+/// `status`, counting its calls in `calls`.
+fn composite_refusing_every_query(
+    status: u16,
+    code: &'static str,
+    message: &'static str,
+    calls: Arc<AtomicUsize>,
+) -> axum::routing::MethodRouter {
+    post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+        let calls = calls.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let responses: Vec<serde_json::Value> = body["compositeRequest"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "body": [{"errorCode": code, "message": message}],
+                        "httpHeaders": {}, "httpStatusCode": status, "referenceId": r["referenceId"]
+                    })
+                })
+                .collect();
+            axum::Json(serde_json::json!({ "compositeResponse": responses }))
+        }
+    })
+}
+
+async fn start(token: Answer, api: Answer) -> (String, Mock) {
+    let (listener, base) = listen().await;
     let mock = Mock {
         token,
         api,
@@ -100,9 +148,7 @@ async fn start(token: Answer, api: Answer) -> (String, Mock) {
                 }
             }),
         );
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    serve(listener, app);
     (base, mock)
 }
 
@@ -144,6 +190,11 @@ async fn closed_port_is_a_clear_error_within_the_deadline() {
     assert!(
         text.to_lowercase().contains("refused") || text.contains("connect"),
         "{text}"
+    );
+    assert!(text.contains("check the domain"), "says what to do: {text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{port}")),
+        "names the host: {text}"
     );
     assert_no_secrets(&format!("{text} {err:?}"));
 }
@@ -261,18 +312,11 @@ async fn a_401_that_survives_reauthentication_is_an_error_not_a_loop() {
 /// the split queries. `refetchable` says whether B can be found again by Id.
 async fn start_split_mock(refetchable: bool) -> (String, Arc<AtomicUsize>) {
     use std::collections::HashMap;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (listener, base) = listen().await;
     let refetches = Arc::new(AtomicUsize::new(0));
-    let (b, r) = (base.clone(), refetches.clone());
+    let r = refetches.clone();
     let app = Router::new()
-        .route(
-            "/services/oauth2/token",
-            post(move || {
-                let b = b.clone();
-                async move { respond(Answer::Token, &b) }
-            }),
-        )
+        .route("/services/oauth2/token", grant_tokens(&base))
         .route(
             "/services/data/v62.0/query",
             get(move |axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>| {
@@ -317,9 +361,7 @@ async fn start_split_mock(refetchable: bool) -> (String, Arc<AtomicUsize>) {
                 }
             }),
         );
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    serve(listener, app);
     (base, refetches)
 }
 
@@ -388,66 +430,15 @@ async fn a_row_that_vanished_between_split_queries_is_left_out_not_half_filled()
         .all(|r| plan.fields.iter().all(|f| r.contains_key(f))));
 }
 
-/// An org that refuses unfiltered feed queries, as some do for users without View All Data.
-async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let composites = Arc::new(AtomicUsize::new(0));
-    let (b, c) = (base.clone(), composites.clone());
-    let app = Router::new()
-        .route(
-            "/services/oauth2/token",
-            post(move || {
-                let b = b.clone();
-                async move { respond(Answer::Token, &b) }
-            }),
-        )
-        .route(
-            "/services/data/v62.0/query",
-            get(|| async {
-                axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [
-                    {"attributes": {"type": "Case"}, "Id": "500A", "Feeds": null}
-                ]}))
-            }),
-        )
-        .route(
-            "/services/data/v62.0/composite",
-            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-                let c = c.clone();
-                async move {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    let responses: Vec<serde_json::Value> = body["compositeRequest"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|r| serde_json::json!({
-                            "body": [{"errorCode": "MALFORMED_QUERY", "message": "Implementation restriction: this feed requires a filter by Id or ParentId"}],
-                            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": r["referenceId"]
-                        }))
-                        .collect();
-                    axum::Json(serde_json::json!({ "compositeResponse": responses }))
-                }
-            }),
-        );
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (base, composites)
-}
-
-#[tokio::test]
-async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
-    use sfmount::salesforce::{ActivitySource, FeedCommentPlan, FetchFilter, SubqueryPlan};
-    let (base, composites) = start_restricted_feed_mock().await;
-    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
-        .await
-        .unwrap();
+/// A Case plan as the fake org's describes give it, cut down to what feed handling needs.
+fn case_plan_with_feeds() -> sfmount::salesforce::ObjectPlan {
+    use sfmount::salesforce::{ActivitySource, FeedCommentPlan, SubqueryPlan};
     let activity = |object: &str| ActivitySource {
         object: object.into(),
         parent_field: "ParentId".into(),
         modstamp_field: "SystemModstamp".into(),
     };
-    let plan = sfmount::salesforce::ObjectPlan {
+    sfmount::salesforce::ObjectPlan {
         object: "Case".into(),
         label: "Case".into(),
         key_prefix: Some("500".into()),
@@ -471,7 +462,46 @@ async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
             feed_item_field: "FeedItemId".into(),
             activity_sources: vec![activity("CaseFeed"), activity("FeedComment")],
         }),
-    };
+    }
+}
+
+/// An org that refuses unfiltered feed queries, as some do for users without View All Data.
+async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
+    let (listener, base) = listen().await;
+    let composites = Arc::new(AtomicUsize::new(0));
+    let app = Router::new()
+        .route("/services/oauth2/token", grant_tokens(&base))
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(
+                    serde_json::json!({"totalSize": 1, "done": true, "records": [
+                        {"attributes": {"type": "Case"}, "Id": "500A", "Feeds": null}
+                    ]}),
+                )
+            }),
+        )
+        .route(
+            "/services/data/v62.0/composite",
+            composite_refusing_every_query(
+                400,
+                "MALFORMED_QUERY",
+                "Implementation restriction: this feed requires a filter by Id or ParentId",
+                composites.clone(),
+            ),
+        );
+    serve(listener, app);
+    (base, composites)
+}
+
+#[tokio::test]
+async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
+    use sfmount::salesforce::FetchFilter;
+    let (base, composites) = start_restricted_feed_mock().await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let plan = case_plan_with_feeds();
     let filter = FetchFilter {
         modified_since: Some(chrono::Utc::now()),
         ..FetchFilter::default()
@@ -492,17 +522,9 @@ async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
 
 #[tokio::test]
 async fn an_expired_query_locator_is_a_clear_error() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let b = base.clone();
+    let (listener, base) = listen().await;
     let app = Router::new()
-        .route(
-            "/services/oauth2/token",
-            post(move || {
-                let b = b.clone();
-                async move { respond(Answer::Token, &b) }
-            }),
-        )
+        .route("/services/oauth2/token", grant_tokens(&base))
         .route(
             "/services/data/v62.0/query",
             get(|| async {
@@ -522,9 +544,7 @@ async fn an_expired_query_locator_is_a_clear_error() {
                 )
             }),
         );
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    serve(listener, app);
     let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
         .await
         .unwrap();
@@ -540,4 +560,249 @@ async fn an_expired_query_locator_is_a_clear_error() {
     );
     assert!(err.to_string().contains("start again"), "{err}");
     assert!(!err.is_transient());
+}
+
+/// One case with one feed item; the composite call that fetches its comments answers every
+/// subrequest with `status`/`code`, and a plain query for comments returns one comment.
+/// Counts (composite calls, plain comment queries).
+async fn start_comment_batch_mock(
+    status: u16,
+    code: &'static str,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    use std::collections::HashMap;
+    let (listener, base) = listen().await;
+    let composites = Arc::new(AtomicUsize::new(0));
+    let comment_queries = Arc::new(AtomicUsize::new(0));
+    let q = comment_queries.clone();
+    let app = Router::new()
+        .route("/services/oauth2/token", grant_tokens(&base))
+        .route(
+            "/services/data/v62.0/query",
+            get(move |axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>| {
+                let q = q.clone();
+                async move {
+                    let soql = params.get("q").cloned().unwrap_or_default();
+                    if soql.contains(" FROM FeedComment ") {
+                        q.fetch_add(1, Ordering::SeqCst);
+                        return axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [
+                            {"attributes": {"type": "FeedComment"}, "Id": "0D7A", "FeedItemId": "0D5A"}
+                        ]}));
+                    }
+                    axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [
+                        {"attributes": {"type": "Case"}, "Id": "500A", "SystemModstamp": "2024-01-15T10:30:00.000+0000",
+                         "Feeds": {"totalSize": 1, "done": true, "records": [{"attributes": {"type": "CaseFeed"}, "Id": "0D5A"}]}}
+                    ]}))
+                }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/composite",
+            composite_refusing_every_query(status, code, "refused by the mock", composites.clone()),
+        );
+    serve(listener, app);
+    (base, composites, comment_queries)
+}
+
+#[tokio::test]
+async fn a_refused_comment_batch_fails_the_listing_instead_of_dropping_comments() {
+    let (base, composites, comment_queries) =
+        start_comment_batch_mock(400, "QUERY_TOO_COMPLICATED").await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let mut delivered = 0;
+    let err = client
+        .fetch_records(&case_plan_with_feeds(), &Default::default(), &mut |page| {
+            delivered += page.len()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SfError::Query { code, .. } if code == "QUERY_TOO_COMPLICATED"),
+        "{err:?}"
+    );
+    assert_eq!(delivered, 0, "no case is delivered without its comments");
+    assert_eq!(composites.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        comment_queries.load(Ordering::SeqCst),
+        0,
+        "a definite refusal is not repeated"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_inside_a_composite_batch_is_repeated_alone() {
+    let (base, composites, comment_queries) =
+        start_comment_batch_mock(503, "SERVER_UNAVAILABLE").await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let mut records = Vec::new();
+    let summary = client
+        .fetch_records(&case_plan_with_feeds(), &Default::default(), &mut |page| {
+            records.extend(page)
+        })
+        .await
+        .unwrap();
+    assert_eq!(summary.records, 1);
+    let comments = &records[0]["Feeds"][0]["FeedComments"];
+    assert_eq!(comments[0]["Id"], "0D7A", "{comments}");
+    assert_eq!(composites.load(Ordering::SeqCst), 1);
+    assert_eq!(comment_queries.load(Ordering::SeqCst), 1);
+    // Case page, composite, the repeated comment query.
+    assert_eq!(summary.api_calls, 3);
+}
+
+#[tokio::test]
+async fn a_limit_refusal_inside_a_composite_response_pauses_later_calls() {
+    let (listener, base) = listen().await;
+    let api_hits = Arc::new(AtomicUsize::new(0));
+    let hits = api_hits.clone();
+    let app = Router::new()
+        .route("/services/oauth2/token", grant_tokens(&base))
+        .route(
+            "/services/data/v62.0/composite",
+            composite_refusing_every_query(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                api_hits.clone(),
+            ),
+        )
+        .route(
+            "/services/data/v62.0/sobjects",
+            get(move || {
+                let hits = hits.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(serde_json::json!({"sobjects": []}))
+                }
+            }),
+        );
+    serve(listener, app);
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let err = client
+        .count_records(&["Account".to_string()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::LimitExceeded { .. }), "{err:?}");
+    let again = client.describe_global().await.unwrap_err();
+    assert!(matches!(again, SfError::LimitExceeded { .. }), "{again:?}");
+    assert_eq!(
+        api_hits.load(Ordering::SeqCst),
+        1,
+        "the refusal inside the composite response pauses the next call too"
+    );
+}
+
+#[tokio::test]
+async fn api_calls_go_to_the_instance_the_token_response_names() {
+    let (instance_listener, instance) = listen().await;
+    let instance_hits = Arc::new(AtomicUsize::new(0));
+    let hits = instance_hits.clone();
+    serve(
+        instance_listener,
+        Router::new().route(
+            "/services/data/v62.0/sobjects",
+            get(move || {
+                let hits = hits.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(
+                        serde_json::json!({"sobjects": [{"name": "Account", "queryable": true}]}),
+                    )
+                }
+            }),
+        ),
+    );
+    // The login host knows only the token endpoint: an API call sent there would get 404.
+    let (login_listener, login) = listen().await;
+    serve(
+        login_listener,
+        Router::new().route("/services/oauth2/token", grant_tokens(&instance)),
+    );
+    let client = SalesforceClient::connect(settings(&login, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(client.instance_url(), instance);
+    let global = client.describe_global().await.unwrap();
+    assert!(global.is_queryable("Account"));
+    assert_eq!(instance_hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn re_authentication_spends_the_deadline_of_the_call_that_needed_it() {
+    let (listener, base) = listen().await;
+    let token_requests = Arc::new(AtomicUsize::new(0));
+    let t = token_requests.clone();
+    let b = base.clone();
+    let app = Router::new()
+        .route(
+            "/services/oauth2/token",
+            // The first token is granted; the login host then stops answering.
+            post(move || {
+                let (t, b) = (t.clone(), b.clone());
+                async move {
+                    if t.fetch_add(1, Ordering::SeqCst) > 0 {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    respond(Answer::Token, &b)
+                }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/sobjects",
+            // A slow 401: most of the call's deadline is gone before re-authentication starts.
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(1_500)).await;
+                respond(Answer::Unauthorized, "")
+            }),
+        );
+    serve(listener, app);
+    let deadline = Duration::from_secs(2);
+    let client = SalesforceClient::connect(settings(&base, deadline))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = client.describe_global().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, SfError::Timeout { .. }), "{err:?}");
+    assert_eq!(token_requests.load(Ordering::SeqCst), 2);
+    // Without the shared deadline the token request would get a fresh 2 s of its own.
+    assert!(
+        elapsed >= deadline && elapsed < deadline + Duration::from_millis(1_000),
+        "{elapsed:?}"
+    );
+    assert_no_secrets(&format!("{err} {err:?}"));
+}
+
+#[tokio::test]
+async fn a_login_host_without_a_token_endpoint_is_named_as_the_problem() {
+    let (listener, base) = listen().await;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    // A web server that is not Salesforce: every path is 404.
+    serve(
+        listener,
+        Router::new().fallback(move || {
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                (StatusCode::NOT_FOUND, "<html>Not Found</html>")
+            }
+        }),
+    );
+    let err = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("login URL"), "{err}");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "a definite answer is not retried"
+    );
+    assert_no_secrets(&format!("{err} {err:?}"));
 }

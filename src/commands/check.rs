@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::catalog::{select_objects, OrgObject};
 use crate::cli::CheckArgs;
 use crate::config::Settings;
-use crate::salesforce::{SalesforceClient, SfError, DEFAULT_MIN_REMAINING_FRACTION};
+use crate::salesforce::{SalesforceClient, SfError};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(&args.connection, None, &|name| std::env::var(name).ok())
@@ -106,11 +106,11 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
         )?,
         None => writeln!(out, "API usage: not reported by the org")?,
     }
-    if client.below_floor(DEFAULT_MIN_REMAINING_FRACTION) {
+    if client.below_api_floor() {
         writeln!(
             out,
             "warning: less than {:.0}% of the daily API limit remains; a mount would pause background refreshes",
-            DEFAULT_MIN_REMAINING_FRACTION * 100.0
+            client.api_floor() * 100.0
         )?;
     }
     writeln!(

@@ -30,6 +30,9 @@ pub struct ClientSettings {
     pub api_version: String,
     /// Retries of a transient failure of a safe request (within the deadline).
     pub max_retries: u32,
+    /// The API floor: background work stops when less than this share (0.0 to 1.0) of the
+    /// org's daily API limit remains (see [`SalesforceClient::below_api_floor`]).
+    pub min_remaining_fraction: f64,
 }
 
 /// Salesforce's own default for client tools (the coco connector also used 30 s per request).
@@ -56,6 +59,7 @@ impl ClientSettings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             api_version: DEFAULT_API_VERSION.to_string(),
             max_retries: DEFAULT_MAX_RETRIES,
+            min_remaining_fraction: super::DEFAULT_MIN_REMAINING_FRACTION,
         }
     }
 }
@@ -152,6 +156,14 @@ impl SalesforceClient {
                 ),
             });
         }
+        if !(0.0..=1.0).contains(&settings.min_remaining_fraction) {
+            return Err(SfError::Config {
+                message: format!(
+                    "the API floor {} is not a share between 0 and 1 (0.1 keeps 10 % of the daily limit for other integrations)",
+                    settings.min_remaining_fraction
+                ),
+            });
+        }
         let token_url = format!("{}/services/oauth2/token", settings.login.base_url()?);
         let http = reqwest::Client::builder()
             .user_agent(concat!("sfmount/", env!("CARGO_PKG_VERSION")))
@@ -206,6 +218,17 @@ impl SalesforceClient {
     pub fn below_floor(&self, min_remaining_fraction: f64) -> bool {
         self.api_usage()
             .is_some_and(|u| u.remaining_fraction() < min_remaining_fraction)
+    }
+
+    /// Whether background work should stop spending calls: less than the configured
+    /// `min_remaining_fraction` of the daily API limit is left, by the last figure seen.
+    pub fn below_api_floor(&self) -> bool {
+        self.below_floor(self.inner.settings.min_remaining_fraction)
+    }
+
+    /// The configured API floor (share of the daily limit kept for other integrations).
+    pub fn api_floor(&self) -> f64 {
+        self.inner.settings.min_remaining_fraction
     }
 
     /// API calls (requests under /services/data) this client has made, retries included.
@@ -398,7 +421,15 @@ impl SalesforceClient {
                         // whatever its method.
                         reauthenticated = true;
                         tracing::info!(what = %call.what, "session expired; re-authenticating");
-                        self.reauthenticate(session.generation).await?;
+                        // The token request (or the wait for another caller's) spends this
+                        // call's deadline too, so a slow login cannot double it.
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        tokio::time::timeout(left, self.reauthenticate(session.generation))
+                            .await
+                            .map_err(|_| SfError::Timeout {
+                                what: call.what.clone(),
+                                after: settings.request_timeout,
+                            })??;
                         continue;
                     }
                     let error = api_error(status, &body, &call.what);
@@ -475,7 +506,14 @@ impl SalesforceClient {
     /// POST the client-credentials grant to the login host.
     async fn request_token(&self) -> Result<(Secret, String), SfError> {
         let settings = &self.inner.settings;
-        let what = "the OAuth token request".to_string();
+        // Naming the host lets a user spot a mistyped domain; the URL holds nothing secret.
+        let what = match url::Url::parse(&self.inner.token_url) {
+            Ok(url) => format!(
+                "the OAuth token request to {}",
+                &url[url::Position::BeforeHost..url::Position::AfterPort]
+            ),
+            Err(_) => "the OAuth token request".to_string(),
+        };
         let deadline = Instant::now() + settings.request_timeout;
         let mut retries = 0u32;
         loop {
@@ -580,6 +618,7 @@ fn transport_error(e: reqwest::Error, what: &str, deadline: Duration) -> SfError
             after: deadline,
         };
     }
+    let connect = e.is_connect();
     let e = e.without_url();
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -587,6 +626,13 @@ fn transport_error(e: reqwest::Error, what: &str, deadline: Duration) -> SfError
         detail.push_str(": ");
         detail.push_str(&s.to_string());
         source = s.source();
+    }
+    if connect {
+        // Refused connections and unknown hosts are nearly always a mistyped domain or
+        // login URL, or a network that does not reach Salesforce.
+        detail.push_str(
+            "; check the domain (or login URL) and that this machine can reach that host",
+        );
     }
     SfError::Unavailable {
         what: what.to_string(),
@@ -626,14 +672,7 @@ pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError 
             from_api_error(code, error_code, message, what)
         }
         Ok(Value::Object(obj)) if obj.contains_key("error") => {
-            let error = obj
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
-            let description = obj
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let (error, description) = oauth_error_fields(&obj);
             from_api_error(code, error, description, what)
         }
         _ if code >= 500 => SfError::Unavailable {
@@ -652,13 +691,25 @@ pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError 
     }
 }
 
+/// `error` and `error_description` of an OAuth-style error body.
+fn oauth_error_fields(obj: &serde_json::Map<String, Value>) -> (&str, &str) {
+    let field = |key: &str| obj.get(key).and_then(Value::as_str);
+    (
+        field("error").unwrap_or("unknown"),
+        field("error_description").unwrap_or(""),
+    )
+}
+
 fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, String), SfError> {
     let what = "the OAuth token request";
     let parsed: Result<Value, _> = serde_json::from_slice(body);
     if status.is_success() {
+        // The body is never quoted here: a cut-off token response would show the token.
         let value = parsed.map_err(|e| SfError::Malformed {
             what: what.into(),
-            detail: format!("the body is not valid JSON ({e})"),
+            detail: format!(
+                "the body is not valid JSON ({e}); check that the domain or login URL names your org's My Domain"
+            ),
         })?;
         let token = value.get("access_token").and_then(Value::as_str);
         let instance = value.get("instance_url").and_then(Value::as_str);
@@ -676,15 +727,21 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, Stri
     }
     match parsed {
         Ok(Value::Object(obj)) if obj.contains_key("error") => {
-            let error = obj
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
-            let description = obj
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let (error, description) = oauth_error_fields(&obj);
             Err(from_oauth_error(error, description))
+        }
+        // A host that is not a Salesforce login host has no token endpoint.
+        _ if matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ) =>
+        {
+            Err(SfError::Auth {
+                message: format!(
+                    "the login host has no OAuth token endpoint (HTTP {}); check that the domain or login URL names your org's My Domain (e.g. mycompany.my.salesforce.com)",
+                    status.as_u16()
+                ),
+            })
         }
         _ => Err(api_error(status, body, what)),
     }

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::client::{api_error, Call, Meter, SalesforceClient};
 use super::error::SfError;
-use super::soql::encode_query_value;
+use super::soql::{encode_query_value, MAX_URI_BYTES};
 use super::Record;
 
 /// Salesforce's cap on queries in one composite request (the other subrequests may be up to
@@ -132,7 +132,22 @@ impl Pager {
             PagerState::First {
                 soql,
                 include_deleted,
-            } => query_path(client, &soql, include_deleted),
+            } => {
+                let path = query_path(client, &soql, include_deleted);
+                // Salesforce would answer 414 (sometimes as an HTML page): refuse before
+                // spending a call, and say what to change.
+                if path.len() > MAX_URI_BYTES {
+                    return Err(SfError::Query {
+                        code: "URI_TOO_LONG".into(),
+                        message: format!(
+                            "the {} is {} bytes once percent-encoded, over Salesforce's {MAX_URI_BYTES}-byte limit on request URIs; select fewer fields or filter on fewer values",
+                            self.what,
+                            path.len()
+                        ),
+                    });
+                }
+                path
+            }
             PagerState::More(url) => {
                 check_next_url(&url, &self.what)?;
                 url
@@ -345,9 +360,24 @@ impl SalesforceClient {
                     let status = reqwest::StatusCode::from_u16(status)
                         .unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
                     let bytes = serde_json::to_vec(&sub_body).unwrap_or_default();
-                    Err(api_error(status, &bytes, &sub_what))
+                    match api_error(status, &bytes, &sub_what) {
+                        // The composite call succeeded, so the pipeline saw no failure to
+                        // retry: repeat this one query on its own, with the pipeline's
+                        // retries and deadline, rather than lose its rows.
+                        error if error.is_transient() => {
+                            tracing::warn!(what = %sub_what, error = %error, "a query of a composite batch failed; repeating it alone");
+                            Pager::new(soql.clone(), include_deleted, sub_what.clone())
+                                .next_page(self, meter)
+                                .await
+                                .and_then(|page| page.ok_or(error))
+                        }
+                        error => Err(error),
+                    }
                 };
                 if let Err(SfError::LimitExceeded { message }) = &result {
+                    // The composite call itself succeeded, so the pipeline did not see the
+                    // refusal: start the cool-down here, or the next caller spends a request.
+                    self.latch_limit(message);
                     return Err(SfError::LimitExceeded {
                         message: message.clone(),
                     });
