@@ -387,3 +387,35 @@ fn the_root_status_file_lists_every_folder() {
     assert_eq!(status["objects"][1]["state"], "unlisted");
     assert!(f.fs.open(attr.ino, true).is_err(), "read-only");
 }
+
+#[test]
+fn stopping_the_refresher_does_not_wait_for_a_slow_org() {
+    let f = fixture(3, |_| {});
+    f.source.set_latency(Duration::from_secs(30));
+    let refresher = sfmount::index::refresh::Refresher::start(
+        f.index.clone(),
+        RefreshConfig::new(Duration::from_secs(3600)),
+        None,
+    )
+    .unwrap();
+    let ticks = f.index.refresh_overview().ticks;
+    refresher.refresh_now();
+    let started = std::time::Instant::now();
+    while f.index.refresh_overview().ticks == ticks {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the tick started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The tick now waits on a 30 s answer; stopping must not.
+    let stopping = std::time::Instant::now();
+    refresher.stop();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        stopping.elapsed()
+    );
+    // The folder is untouched.
+    assert_eq!(f.names().len(), 3);
+}

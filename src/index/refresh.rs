@@ -19,6 +19,7 @@
 //! watermark only moves after a folder's changes were applied.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -116,6 +117,17 @@ pub struct RefreshEngine {
     needs_full: HashMap<usize, bool>,
     condition: Condition,
     last_paused_probe: Option<Instant>,
+    /// Set when the refresher is stopping: network work in progress is abandoned.
+    stop: Arc<AtomicBool>,
+}
+
+/// How often a tick waiting on the network checks whether the refresher is stopping.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+async fn wait_for_stop(stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(STOP_POLL).await;
+    }
 }
 
 impl RefreshEngine {
@@ -134,7 +146,13 @@ impl RefreshEngine {
             needs_full: HashMap::new(),
             condition: Condition::Healthy,
             last_paused_probe: None,
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The flag that, once set, cuts the current and later ticks short.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     pub fn config(&self) -> &RefreshConfig {
@@ -189,11 +207,8 @@ impl RefreshEngine {
             .collect();
         let source = self.index.source().clone();
         let deadline = self.config.tick_deadline;
-        let answers = self.index.runtime().block_on(async {
-            match tokio::time::timeout(deadline, source.changes(&requests)).await {
-                Ok(result) => result,
-                Err(_) => Err(SourceError::Timeout),
-            }
+        let answers = self.run(deadline, async {
+            source.changes(&requests).await.map_err(IndexError::Source)
         });
         let answers: Vec<Result<ObjectChanges, IndexError>> = match answers {
             Ok(answers) if answers.len() == listed.len() => answers
@@ -213,10 +228,7 @@ impl RefreshEngine {
                     })
                 })
                 .collect(),
-            Err(error) => listed
-                .iter()
-                .map(|_| Err(IndexError::Source(error.clone())))
-                .collect(),
+            Err(error) => listed.iter().map(|_| Err(error.clone())).collect(),
         };
         let mut changes = 0usize;
         let mut first_error: Option<IndexError> = None;
@@ -459,13 +471,34 @@ impl RefreshEngine {
     fn fetch_by_ids(&self, object: &str, ids: &[String]) -> Result<Vec<Record>, IndexError> {
         let source = self.index.source().clone();
         let deadline = self.config.tick_deadline;
-        self.index.runtime().block_on(async {
+        self.run(deadline, async {
             let mut records = Vec::new();
             let mut sink = |page: Vec<Record>| records.extend(page);
-            match tokio::time::timeout(deadline, source.fetch(object, Some(ids), &mut sink)).await {
-                Ok(Ok(())) => Ok(records),
-                Ok(Err(error)) => Err(IndexError::Source(error)),
-                Err(_) => Err(IndexError::Source(SourceError::Timeout)),
+            source
+                .fetch(object, Some(ids), &mut sink)
+                .await
+                .map_err(IndexError::Source)?;
+            Ok(records)
+        })
+    }
+
+    /// Runs `work` on the index's runtime, bounded by `deadline` and cut short when the
+    /// refresher is asked to stop (unmount must not wait for a long re-read).
+    fn run<T>(
+        &self,
+        deadline: Duration,
+        work: impl std::future::Future<Output = Result<T, IndexError>>,
+    ) -> Result<T, IndexError> {
+        let stop = self.stop.clone();
+        self.index.runtime().block_on(async move {
+            tokio::select! {
+                result = tokio::time::timeout(deadline, work) => {
+                    result.unwrap_or(Err(IndexError::Source(SourceError::Timeout)))
+                }
+                () = wait_for_stop(stop) => Err(IndexError::Internal {
+                    object: "refresh".into(),
+                    message: "stopped".into(),
+                }),
             }
         })
     }
@@ -487,10 +520,12 @@ impl RefreshEngine {
         }
         let object = self.object(folder);
         let source = self.index.source().clone();
-        let needs = self
-            .index
-            .runtime()
-            .block_on(async { source.needs_full_refresh(&object).await });
+        let needs = self.run(self.config.tick_deadline, async {
+            source
+                .needs_full_refresh(&object)
+                .await
+                .map_err(IndexError::Source)
+        });
         match needs {
             Ok(needs) => {
                 self.needs_full.insert(folder, needs);
@@ -511,7 +546,7 @@ impl RefreshEngine {
         let mut seen_ids: HashSet<String> = HashSet::new();
         let mut total = ChangeSummary::default();
         let mut apply_error: Option<IndexError> = None;
-        let fetched = self.index.runtime().block_on(async {
+        let fetched = self.run(deadline, async {
             let mut sink = |page: Vec<Record>| {
                 seen_ids.extend(
                     page.iter()
@@ -524,10 +559,10 @@ impl RefreshEngine {
                     }
                 }
             };
-            match tokio::time::timeout(deadline, source.fetch(&object, None, &mut sink)).await {
-                Ok(result) => result.map_err(IndexError::Source),
-                Err(_) => Err(IndexError::Source(SourceError::Timeout)),
-            }
+            source
+                .fetch(&object, None, &mut sink)
+                .await
+                .map_err(IndexError::Source)
         });
         fetched?;
         if let Some(error) = apply_error {
@@ -587,10 +622,12 @@ struct ControlState {
 struct Control {
     state: Mutex<ControlState>,
     wake: Condvar,
+    /// The engine's stop flag, so `stop` also ends a tick waiting on the network.
+    engine_stop: Mutex<Option<Arc<AtomicBool>>>,
 }
 
 /// The refresher's thread. `refresh_now` (SIGHUP) runs a tick at once; dropping or
-/// `stop` ends the thread after the tick in progress.
+/// `stop` ends the thread promptly.
 pub struct Refresher {
     control: Arc<Control>,
     thread: Option<JoinHandle<()>>,
@@ -607,12 +644,15 @@ impl Refresher {
         let control = Arc::new(Control {
             state: Mutex::new(ControlState::default()),
             wake: Condvar::new(),
+            engine_stop: Mutex::new(None),
         });
+        let engine = RefreshEngine::new(index, config, listener);
+        *super::lock(&control.engine_stop) = Some(engine.stop_flag());
         let thread_control = control.clone();
         let thread = std::thread::Builder::new()
             .name("sfmount-refresh".to_string())
             .spawn(move || {
-                let mut engine = RefreshEngine::new(index, config, listener);
+                let mut engine = engine;
                 let mut delay = engine.config().interval;
                 loop {
                     let wake_at = Instant::now() + delay;
@@ -653,13 +693,17 @@ impl Refresher {
         self.control.wake.notify_all();
     }
 
-    /// Ends the thread (after the tick in progress, bounded by the tick deadline).
+    /// Ends the thread; a tick waiting on the network is abandoned (within 100 ms), its
+    /// folders left as they were.
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         super::lock(&self.control.state).stop = true;
+        if let Some(flag) = super::lock(&self.control.engine_stop).as_ref() {
+            flag.store(true, Ordering::Relaxed);
+        }
         self.control.wake.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
