@@ -419,3 +419,45 @@ fn stopping_the_refresher_does_not_wait_for_a_slow_org() {
     // The folder is untouched.
     assert_eq!(f.names().len(), 3);
 }
+
+#[test]
+fn a_file_open_during_a_change_keeps_reading_its_version() {
+    let mut f = fixture(3, |_| {});
+    let ino = f.index.peek_listing(0).unwrap().by_id(&id(2)).unwrap().ino;
+    let opened = f.fs.open(ino, false).unwrap();
+    let before =
+        f.fs.read(opened.fh, 0, 1 << 20)
+            .unwrap()
+            .as_slice()
+            .to_vec();
+    f.source.upsert_record(
+        "Account",
+        account(2, "Company 2", "a much longer description than before", 500),
+    );
+    f.engine.tick();
+    // The open handle still reads the version it opened, whole.
+    let during =
+        f.fs.read(opened.fh, 0, 1 << 20)
+            .unwrap()
+            .as_slice()
+            .to_vec();
+    assert_eq!(during, before);
+    assert_eq!(f.fs.handle_size(opened.fh), Some(before.len() as u64));
+    f.fs.release(opened.fh);
+    // A new open gets the new version, read past any size the kernel may still hold.
+    let reopened = f.fs.open(ino, false).unwrap();
+    assert!(
+        reopened.direct_io,
+        "just changed: bypass the kernel's cached size"
+    );
+    f.fs.release(reopened.fh);
+    assert_eq!(
+        f.body_of(&id(2))["Description"],
+        "a much longer description than before"
+    );
+    // Inode numbers survive the change.
+    assert_eq!(
+        f.index.peek_listing(0).unwrap().by_id(&id(2)).unwrap().ino,
+        ino
+    );
+}

@@ -360,7 +360,7 @@ fn updates_renames_creates_deletes_undeletes_and_feed_changes_show_up() {
             .is_some_and(|b| String::from_utf8_lossy(&b).contains("fresh post 5d0e"))
     });
     println!("feed item visible after {took:?}");
-    m.rest(|r| {
+    let comment_id = m.rest(|r| {
         r.create(
             "FeedComment",
             json!({"FeedItemId": item_id, "CommentBody": "fresh comment 81c2"}),
@@ -373,6 +373,17 @@ fn updates_renames_creates_deletes_undeletes_and_feed_changes_show_up() {
     });
     println!("feed comment visible after {took:?}");
     assert_size_matches(&file_of(&cases, &case_id).unwrap());
+    // A deleted comment leaves the case's file too (queryAll sees the deletion).
+    m.rest(|r| r.delete("FeedComment", &comment_id));
+    let took = wait_until("a deleted feed comment", VISIBLE_WITHIN, || {
+        file_of(&cases, &case_id)
+            .and_then(|p| std::fs::read(p).ok())
+            .is_some_and(|b| {
+                let text = String::from_utf8_lossy(&b);
+                text.contains("fresh post 5d0e") && !text.contains("fresh comment 81c2")
+            })
+    });
+    println!("feed comment deletion visible after {took:?}");
 
     // Status: .sobject.json and the root status file say how fresh the folder is.
     let sobject: Value =
