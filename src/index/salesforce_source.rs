@@ -17,11 +17,17 @@ use super::source::{
 /// describe cache, so after the first listing of an object they cost no call.
 pub struct ClientSource {
     client: SalesforceClient,
+    /// Feed objects whose activity query the org refused, already warned about (a warning
+    /// per tick would flood the log).
+    feed_warned: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl ClientSource {
     pub fn new(client: SalesforceClient) -> ClientSource {
-        ClientSource { client }
+        ClientSource {
+            client,
+            feed_warned: std::sync::Mutex::default(),
+        }
     }
 
     pub fn client(&self) -> &SalesforceClient {
@@ -206,11 +212,20 @@ impl ObjectSource for ClientSource {
                         }
                         // Orgs may refuse unfiltered feed queries to users without View All
                         // Data; the record changes themselves still apply.
-                        Some(Err(error)) => tracing::debug!(
-                            object = %request.object,
-                            error = %error,
-                            "cannot list recent feed activity"
-                        ),
+                        Some(Err(error)) => {
+                            let first = self
+                                .feed_warned
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .insert(request.object.clone());
+                            if first {
+                                tracing::warn!(
+                                    object = %request.object,
+                                    error = %error,
+                                    "cannot list recent feed activity: new feed items and comments show only when their record changes or is re-read whole"
+                                );
+                            }
+                        }
                         None => {}
                     }
                 }
