@@ -405,7 +405,13 @@ impl RefreshEngine {
         for (id, row) in &latest {
             let known = listing.by_id(id);
             if row.deleted {
-                if known.is_some() {
+                // A deletion older than the version held (it was undeleted and fetched since)
+                // is history, not news.
+                let newer_held = matches!(
+                    (known.and_then(|f| f.modstamp), row.modstamp),
+                    (Some(have), Some(seen)) if have > seen
+                );
+                if known.is_some() && !newer_held {
                     deleted.push(id.to_string());
                 }
                 continue;
