@@ -31,7 +31,7 @@ pub use composite::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS};
 pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
 pub use dispatch::MAX_URI_BYTES;
 pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
-pub use state::{FakeStats, Faults, RequestCounts};
+pub use state::{FakeStats, Faults, RequestCounts, MAX_LATENCY_MS};
 
 use crate::fake_org::store::{GenerateOptions, Store};
 use state::{lock, Shared};
@@ -110,6 +110,15 @@ impl FakeOrg {
     /// Generates the org's data, binds the listener and starts serving on a background
     /// thread with its own tokio runtime. Returns once the server is listening.
     pub fn start(config: FakeOrgConfig) -> std::io::Result<FakeOrg> {
+        if config.latency_ms > MAX_LATENCY_MS {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "latency {} ms is over the {MAX_LATENCY_MS} ms (ten minutes) the fake org accepts",
+                    config.latency_ms
+                ),
+            ));
+        }
         let listener = std::net::TcpListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
@@ -177,7 +186,8 @@ impl FakeOrg {
         self.shared.reset_stats();
     }
 
-    /// The same knobs as `POST /_fake/faults`; fields left `None` keep their setting.
+    /// The same knobs as `POST /_fake/faults`; fields left `None` keep their setting. Values
+    /// out of range are clamped here ([`Faults::invalid_setting`]; the endpoint refuses them).
     pub fn set_faults(&self, faults: Faults) {
         self.shared.apply_faults(&faults);
     }

@@ -665,8 +665,16 @@ fn delete_and_undelete_use_the_recycle_bin() {
         .unwrap()
         .to_string();
     let live = store.record_count("Opportunity");
+    let stamp_of = |store: &Store| {
+        let (_, record) = store.record_by_id(&id).unwrap();
+        assert_eq!(record["LastModifiedDate"], record["SystemModstamp"]);
+        record["SystemModstamp"].as_str().unwrap().to_string()
+    };
+    let before = stamp_of(&store);
     store.delete("Opportunity", &id).unwrap();
     assert_eq!(store.record_count("Opportunity"), live - 1);
+    let deleted_at = stamp_of(&store);
+    assert!(deleted_at > before, "{deleted_at} after {before}");
     let (_, record) = store.record_by_id(&id).unwrap();
     assert_eq!(record["IsDeleted"], json!(true));
     assert_eq!(store.records("Opportunity").count(), live);
@@ -689,6 +697,10 @@ fn delete_and_undelete_use_the_recycle_bin() {
     );
     store.undelete(&id).unwrap();
     assert_eq!(store.record_count("Opportunity"), live);
+    assert!(
+        stamp_of(&store) > deleted_at,
+        "undelete is a modification too"
+    );
     assert!(store.get_record("Opportunity", &id, None, "59.0").is_ok());
     let err = store.undelete(&id).unwrap_err();
     assert_eq!(err.error_code(), "UNDELETE_FAILED");
