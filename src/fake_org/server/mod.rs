@@ -49,7 +49,8 @@ pub struct FakeOrgConfig {
     pub client_id: String,
     /// Consumer secret the token endpoint accepts.
     pub client_secret: String,
-    /// Delay added to every request, in milliseconds (changeable later through faults).
+    /// Delay added to every `/services` and identity request (not the `/_fake` controls), in
+    /// milliseconds, at most [`MAX_LATENCY_MS`]; changeable later through faults.
     pub latency_ms: u64,
     /// Daily API request limit.
     pub api_limit: u64,
