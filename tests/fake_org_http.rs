@@ -431,6 +431,24 @@ async fn describe_global_and_describe_match_the_captured_key_sets() {
     }
     let slash = api.get("sobjects/").await;
     assert_eq!(slash.body, global.body);
+    // Every listed object describes at the URL its entry names (clients walk the list),
+    // with the keys of the other describes and its flags as listed.
+    let account_keys = keys(&api.get("sobjects/Account/describe").await.body);
+    for entry in entries {
+        let url = entry["urls"]["describe"].as_str().unwrap();
+        let described = api.get(url).await;
+        assert_eq!(described.status, 200, "{url}: {:?}", described.body);
+        assert_eq!(keys(&described.body), account_keys, "{url}");
+        for flag in [
+            "name",
+            "queryable",
+            "createable",
+            "keyPrefix",
+            "associateEntityType",
+        ] {
+            assert_eq!(described.body[flag], entry[flag], "{url} {flag}");
+        }
+    }
 
     // Keys newer captures have that the v48 ones lack.
     let newer: BTreeSet<String> = [

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{GlobalOnlyEntry, Store, Table};
+use super::{GlobalOnlyEntry, ObjectMeta, Storage, Store, Table};
 use crate::fake_org::model::{FieldDef, FieldType, ObjectDef};
 
 /// Master record type Id every object has (reference §9.2).
@@ -166,7 +166,7 @@ fn global_only_entry(entry: &GlobalOnlyEntry, version: &str) -> Value {
         key_prefix: None,
         custom: entry.custom,
         queryable: entry.queryable,
-        createable: entry.name.ends_with("__e"),
+        createable: global_only_createable(entry),
         updateable: false,
         deletable: false,
         feed_enabled: false,
@@ -175,9 +175,48 @@ fn global_only_entry(entry: &GlobalOnlyEntry, version: &str) -> Value {
     global_entry_from(&t, version)
 }
 
+/// The describe body of an object that only describeGlobal lists: the same keys as every
+/// other describe, its own fields, no child relationships and no key prefix.
+pub(super) fn describe_global_only(
+    entry: &GlobalOnlyEntry,
+    version: &str,
+    instance_url: &str,
+) -> Value {
+    let table = Table {
+        def: ObjectDef {
+            name: entry.name.to_string(),
+            label: entry.label.to_string(),
+            label_plural: entry.label.to_string(),
+            key_prefix: String::new(),
+            custom: entry.custom,
+            queryable: entry.queryable,
+            fields: entry.fields.clone(),
+            child_relationships: Vec::new(),
+            required_filter_fields: Vec::new(),
+        },
+        meta: ObjectMeta {
+            createable: global_only_createable(entry),
+            ..ObjectMeta::default()
+        },
+        storage: Storage::Own(Vec::new()),
+    };
+    let mut t = traits(&table);
+    t.key_prefix = None;
+    t.associate = entry.associate;
+    describe_body(&table, t, version, instance_url)
+}
+
+/// Platform events are published by creating them; nothing else here takes rows.
+fn global_only_createable(entry: &GlobalOnlyEntry) -> bool {
+    entry.name.ends_with("__e")
+}
+
 /// The body of `GET .../sobjects/{name}/describe`, keys in the v59 Lead capture's order.
 pub(super) fn describe_object(table: &Table, version: &str, instance_url: &str) -> Value {
-    let t = traits(table);
+    describe_body(table, traits(table), version, instance_url)
+}
+
+fn describe_body(table: &Table, t: Traits, version: &str, instance_url: &str) -> Value {
     let def = &table.def;
     let global = global_entry_from(&t, version);
     let top = |key: &str| global.get(key).cloned().unwrap_or(Value::Null);

@@ -207,8 +207,9 @@ struct Table {
     storage: Storage,
 }
 
-/// A describeGlobal entry for an object that exists only in the global list
-/// (change events, platform events, custom metadata): clients must filter them out.
+/// An object that holds no rows here (change events, platform events, custom metadata):
+/// describeGlobal lists it and describe answers for it, as on a real org, and clients must
+/// filter it out of what they mount.
 #[derive(Debug, Clone)]
 struct GlobalOnlyEntry {
     name: &'static str,
@@ -216,6 +217,8 @@ struct GlobalOnlyEntry {
     custom: bool,
     queryable: bool,
     associate: Option<(&'static str, &'static str)>,
+    /// Its describe's fields: the system fields of its kind and a custom one or two.
+    fields: Vec<FieldDef>,
 }
 
 /// Index key for child lookups: (storage table, field position in its def, parent Id).
@@ -321,12 +324,21 @@ impl Store {
 
     /// The whole body of `GET .../sobjects/{object}/describe`, or `None` for an unknown object.
     pub fn describe(&self, object: &str, api_version: &str, instance_url: &str) -> Option<Value> {
-        let table = self.table(object)?;
-        Some(describe::describe_object(
-            &self.tables[table],
+        let (version, instance_url) = (
             bare_version(api_version),
             instance_url.trim_end_matches('/'),
-        ))
+        );
+        if let Some(table) = self.table(object) {
+            return Some(describe::describe_object(
+                &self.tables[table],
+                version,
+                instance_url,
+            ));
+        }
+        self.global_only
+            .iter()
+            .find(|entry| entry.name.eq_ignore_ascii_case(object))
+            .map(|entry| describe::describe_global_only(entry, version, instance_url))
     }
 
     /// One record as GET /sobjects/{object}/{id} returns it: attributes + all visible fields

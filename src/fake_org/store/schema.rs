@@ -164,6 +164,59 @@ fn audit_fields() -> Vec<FieldDef> {
     ]
 }
 
+/// A change event's fields: its replay position and who made the change. Real ones also
+/// carry a `ChangeEventHeader` compound and the changed object's fields; no fake type
+/// models the header, and nothing here subscribes to events.
+fn change_event_fields(label: &str) -> Vec<FieldDef> {
+    vec![
+        id_field(label),
+        field("ReplayId", "Replay ID", FieldType::String),
+        field("CreatedDate", "Created Date", FieldType::DateTime).required(),
+        field("CreatedById", "Created By ID", FieldType::Reference)
+            .refs(&["User"], "CreatedBy")
+            .required(),
+    ]
+}
+
+/// A platform event's system fields (events have no `Id`), then its own fields.
+fn platform_event_fields(custom: Vec<FieldDef>) -> Vec<FieldDef> {
+    let mut fields = vec![
+        field("ReplayId", "Replay ID", FieldType::String),
+        field("CreatedDate", "Created Date", FieldType::DateTime).required(),
+        field("CreatedById", "Created By ID", FieldType::Reference)
+            .refs(&["User"], "CreatedBy")
+            .required(),
+        // A UUID's 36 characters.
+        field("EventUuid", "Event UUID", FieldType::String).len(36),
+    ];
+    fields.extend(custom);
+    fields
+}
+
+/// A custom metadata type's standard fields, then its own fields.
+fn custom_metadata_fields(label: &str, custom: Vec<FieldDef>) -> Vec<FieldDef> {
+    let mut fields = vec![
+        id_field(label),
+        field(
+            "DeveloperName",
+            "Custom Metadata Record Name",
+            FieldType::String,
+        )
+        .len(40)
+        .required(),
+        field("MasterLabel", "Label", FieldType::String)
+            .len(40)
+            .required()
+            .name_field(),
+        field("Language", "Master Language", FieldType::Picklist),
+        field("NamespacePrefix", "Namespace Prefix", FieldType::String).len(15),
+        field("Label", "Label", FieldType::String).len(40),
+        field("QualifiedApiName", "Qualified API Name", FieldType::String).len(70),
+    ];
+    fields.extend(custom);
+    fields
+}
+
 const GEOCODE_ACCURACY: &[&str] = &[
     "Address",
     "NearAddress",
@@ -968,6 +1021,7 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
             custom: false,
             queryable: false,
             associate: Some(("ChangeEvent", "Account")),
+            fields: change_event_fields("Account Change Event"),
         },
         GlobalOnlyEntry {
             name: "CaseChangeEvent",
@@ -975,6 +1029,7 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
             custom: false,
             queryable: false,
             associate: Some(("ChangeEvent", "Case")),
+            fields: change_event_fields("Case Change Event"),
         },
         GlobalOnlyEntry {
             name: "Invoice_Paid__e",
@@ -982,6 +1037,10 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
             custom: true,
             queryable: false,
             associate: None,
+            fields: platform_event_fields(vec![
+                field("Invoice_Number__c", "Invoice Number", FieldType::String).len(80),
+                field("Amount__c", "Amount", FieldType::Currency),
+            ]),
         },
         GlobalOnlyEntry {
             name: "Region_Setting__mdt",
@@ -989,6 +1048,10 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
             custom: true,
             queryable: true,
             associate: None,
+            fields: custom_metadata_fields(
+                "Region Setting",
+                vec![field("Region_Code__c", "Region Code", FieldType::String).len(10)],
+            ),
         },
     ];
     (tables, global_only)

@@ -397,6 +397,37 @@ fn describe_global_matches_the_capture_and_lists_filterable_extras() {
         find("Account")["urls"]["sobject"],
         json!("/services/data/v52.0/sobjects/Account")
     );
+
+    // Objects with no rows here still describe, with the captures' field keys.
+    let field_keys = keys(&capture("describe-Lead.json")["fields"][0]);
+    for name in [
+        "AccountChangeEvent",
+        "Invoice_Paid__e",
+        "region_setting__MDT",
+    ] {
+        let described = store
+            .describe(name, "v52.0", "http://127.0.0.1:1")
+            .unwrap_or_else(|| panic!("{name} describes"));
+        let listed = find(described["name"].as_str().unwrap());
+        assert_eq!(described["queryable"], listed["queryable"], "{name}");
+        assert_eq!(described["childRelationships"], json!([]), "{name}");
+        let fields = described["fields"].as_array().unwrap();
+        assert!(fields.len() >= 4, "{name}");
+        for field in fields {
+            assert_eq!(keys(field), field_keys, "{name}.{}", field["name"]);
+        }
+    }
+    let change_event = store
+        .describe("AccountChangeEvent", "v52.0", "http://127.0.0.1:1")
+        .unwrap();
+    assert_eq!(change_event["associateParentEntity"], json!("Account"));
+    assert_eq!(
+        change_event["urls"]["eventSchema"],
+        json!("/services/data/v52.0/sobjects/AccountChangeEvent/eventSchema")
+    );
+    assert!(store
+        .describe("NoSuch__e", "v52.0", "http://127.0.0.1:1")
+        .is_none());
 }
 
 #[test]
