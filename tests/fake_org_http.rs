@@ -520,6 +520,17 @@ async fn describe_global_and_describe_match_the_captured_key_sets() {
         assert!(children.contains(name), "Case lacks {name}");
     }
 
+    // The row-less objects answer queries as their flags say: the custom metadata type with
+    // no rows, a change event with INVALID_TYPE.
+    let metadata = api
+        .query("SELECT Id, DeveloperName FROM Region_Setting__mdt")
+        .await;
+    assert_eq!(metadata.status, 200, "{:?}", metadata.body);
+    assert_eq!(metadata.body["totalSize"], 0);
+    let events = api.query("SELECT Id FROM AccountChangeEvent").await;
+    assert_eq!(events.status, 400);
+    assert_eq!(events.error_code(), "INVALID_TYPE");
+
     let missing = api.get("sobjects/NoSuchThing__c/describe").await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.error_code(), "NOT_FOUND");

@@ -19,7 +19,7 @@ pub(super) fn describe_global(store: &Store, version: &str) -> Value {
             store
                 .global_only
                 .iter()
-                .map(|g| (g.name.to_string(), global_only_entry(g, version))),
+                .map(|g| (g.def.name.clone(), global_only_entry(g, version))),
         )
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -159,20 +159,26 @@ fn global_entry(table: &Table, version: &str) -> Value {
 }
 
 fn global_only_entry(entry: &GlobalOnlyEntry, version: &str) -> Value {
-    let t = Traits {
-        name: entry.name,
-        label: entry.label,
-        label_plural: entry.label,
+    global_entry_from(&global_only_traits(entry), version)
+}
+
+/// The listed facts of a row-less object: its [`ObjectDef`] with no key prefix, and only
+/// platform events createable (publishing one is creating it).
+fn global_only_traits(entry: &GlobalOnlyEntry) -> Traits<'_> {
+    let def = &entry.def;
+    Traits {
+        name: &def.name,
+        label: &def.label,
+        label_plural: &def.label_plural,
         key_prefix: None,
-        custom: entry.custom,
-        queryable: entry.queryable,
-        createable: global_only_createable(entry),
+        custom: def.custom,
+        queryable: def.queryable,
+        createable: def.name.ends_with("__e"),
         updateable: false,
         deletable: false,
         feed_enabled: false,
         associate: entry.associate,
-    };
-    global_entry_from(&t, version)
+    }
 }
 
 /// The describe body of an object that only describeGlobal lists: the same keys as every
@@ -183,32 +189,11 @@ pub(super) fn describe_global_only(
     instance_url: &str,
 ) -> Value {
     let table = Table {
-        def: ObjectDef {
-            name: entry.name.to_string(),
-            label: entry.label.to_string(),
-            label_plural: entry.label.to_string(),
-            key_prefix: String::new(),
-            custom: entry.custom,
-            queryable: entry.queryable,
-            fields: entry.fields.clone(),
-            child_relationships: Vec::new(),
-            required_filter_fields: Vec::new(),
-        },
-        meta: ObjectMeta {
-            createable: global_only_createable(entry),
-            ..ObjectMeta::default()
-        },
+        def: entry.def.clone(),
+        meta: ObjectMeta::default(),
         storage: Storage::Own(Vec::new()),
     };
-    let mut t = traits(&table);
-    t.key_prefix = None;
-    t.associate = entry.associate;
-    describe_body(&table, t, version, instance_url)
-}
-
-/// Platform events are published by creating them; nothing else here takes rows.
-fn global_only_createable(entry: &GlobalOnlyEntry) -> bool {
-    entry.name.ends_with("__e")
+    describe_body(&table, global_only_traits(entry), version, instance_url)
 }
 
 /// The body of `GET .../sobjects/{name}/describe`, keys in the v59 Lead capture's order.

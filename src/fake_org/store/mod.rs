@@ -212,13 +212,10 @@ struct Table {
 /// filter it out of what they mount.
 #[derive(Debug, Clone)]
 struct GlobalOnlyEntry {
-    name: &'static str,
-    label: &'static str,
-    custom: bool,
-    queryable: bool,
+    /// Name, labels, flags and fields (the system fields of its kind and a custom one or
+    /// two); no key prefix and no child relationships.
+    def: ObjectDef,
     associate: Option<(&'static str, &'static str)>,
-    /// Its describe's fields: the system fields of its kind and a custom one or two.
-    fields: Vec<FieldDef>,
 }
 
 /// Index key for child lookups: (storage table, field position in its def, parent Id).
@@ -337,8 +334,16 @@ impl Store {
         }
         self.global_only
             .iter()
-            .find(|entry| entry.name.eq_ignore_ascii_case(object))
+            .find(|entry| entry.def.name.eq_ignore_ascii_case(object))
             .map(|entry| describe::describe_global_only(entry, version, instance_url))
+    }
+
+    /// The schema of an object that holds no rows here (see [`GlobalOnlyEntry`]).
+    fn global_only_def(&self, object: &str) -> Option<&ObjectDef> {
+        self.global_only
+            .iter()
+            .map(|entry| &entry.def)
+            .find(|def| def.name.eq_ignore_ascii_case(object))
     }
 
     /// One record as GET /sobjects/{object}/{id} returns it: attributes + all visible fields
@@ -1232,7 +1237,12 @@ impl Store {
 
 impl DataSource for Store {
     fn object(&self, name: &str) -> Option<&ObjectDef> {
-        self.table(name).map(|t| &self.tables[t].def)
+        // Row-less objects are known too, so a query meets the same check as on a real org:
+        // the custom metadata type answers (with no rows), the events are not queryable.
+        match self.table(name) {
+            Some(t) => Some(&self.tables[t].def),
+            None => self.global_only_def(name),
+        }
     }
 
     fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a> {

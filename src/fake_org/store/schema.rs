@@ -164,6 +164,21 @@ fn audit_fields() -> Vec<FieldDef> {
     ]
 }
 
+/// The schema of an object listed in describeGlobal that holds no rows here.
+fn row_less_object(name: &str, label: &str, queryable: bool, fields: Vec<FieldDef>) -> ObjectDef {
+    ObjectDef {
+        name: name.to_string(),
+        label: label.to_string(),
+        label_plural: label.to_string(),
+        key_prefix: String::new(),
+        custom: name.contains("__"),
+        queryable,
+        fields,
+        child_relationships: Vec::new(),
+        required_filter_fields: Vec::new(),
+    }
+}
+
 /// A change event's fields: its replay position and who made the change. Real ones also
 /// carry a `ChangeEventHeader` compound and the changed object's fields; no fake type
 /// models the header, and nothing here subscribes to events.
@@ -1016,42 +1031,46 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
 
     let global_only = vec![
         GlobalOnlyEntry {
-            name: "AccountChangeEvent",
-            label: "Account Change Event",
-            custom: false,
-            queryable: false,
-            associate: Some(("ChangeEvent", "Account")),
-            fields: change_event_fields("Account Change Event"),
-        },
-        GlobalOnlyEntry {
-            name: "CaseChangeEvent",
-            label: "Case Change Event",
-            custom: false,
-            queryable: false,
-            associate: Some(("ChangeEvent", "Case")),
-            fields: change_event_fields("Case Change Event"),
-        },
-        GlobalOnlyEntry {
-            name: "Invoice_Paid__e",
-            label: "Invoice Paid",
-            custom: true,
-            queryable: false,
-            associate: None,
-            fields: platform_event_fields(vec![
-                field("Invoice_Number__c", "Invoice Number", FieldType::String).len(80),
-                field("Amount__c", "Amount", FieldType::Currency),
-            ]),
-        },
-        GlobalOnlyEntry {
-            name: "Region_Setting__mdt",
-            label: "Region Setting",
-            custom: true,
-            queryable: true,
-            associate: None,
-            fields: custom_metadata_fields(
-                "Region Setting",
-                vec![field("Region_Code__c", "Region Code", FieldType::String).len(10)],
+            def: row_less_object(
+                "AccountChangeEvent",
+                "Account Change Event",
+                false,
+                change_event_fields("Account Change Event"),
             ),
+            associate: Some(("ChangeEvent", "Account")),
+        },
+        GlobalOnlyEntry {
+            def: row_less_object(
+                "CaseChangeEvent",
+                "Case Change Event",
+                false,
+                change_event_fields("Case Change Event"),
+            ),
+            associate: Some(("ChangeEvent", "Case")),
+        },
+        GlobalOnlyEntry {
+            def: row_less_object(
+                "Invoice_Paid__e",
+                "Invoice Paid",
+                false,
+                platform_event_fields(vec![
+                    field("Invoice_Number__c", "Invoice Number", FieldType::String).len(80),
+                    field("Amount__c", "Amount", FieldType::Currency),
+                ]),
+            ),
+            associate: None,
+        },
+        GlobalOnlyEntry {
+            def: row_less_object(
+                "Region_Setting__mdt",
+                "Region Setting",
+                true,
+                custom_metadata_fields(
+                    "Region Setting",
+                    vec![field("Region_Code__c", "Region Code", FieldType::String).len(10)],
+                ),
+            ),
+            associate: None,
         },
     ];
     (tables, global_only)
