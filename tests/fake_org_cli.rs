@@ -73,3 +73,38 @@ fn prints_its_url_and_credentials_then_stops_cleanly_on_sigterm() {
 fn stops_cleanly_on_sigint() {
     stop_with(libc::SIGINT);
 }
+
+/// Runs `sfmount fake-org ARGS` expecting it to refuse to start; returns its stderr.
+fn refused_start(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sfmount"))
+        .arg("fake-org")
+        .args(args)
+        .stdin(Stdio::null())
+        // Only the error line: no log lines from a RUST_LOG the caller may have set.
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("sfmount runs");
+    assert_eq!(output.status.code(), Some(1), "{args:?}");
+    assert!(output.stdout.is_empty(), "no URL line when nothing listens");
+    String::from_utf8(output.stderr).expect("utf-8 stderr")
+}
+
+#[test]
+fn a_busy_port_or_an_absurd_latency_is_a_one_line_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let stderr = refused_start(&["--listen", &address, "--records", "1"]);
+    assert!(
+        stderr.contains(&format!("cannot start the fake org on {address}"))
+            && stderr.contains("in use"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+
+    let too_slow = (sfmount::fake_org::server::MAX_LATENCY_MS + 1).to_string();
+    let stderr = refused_start(&["--latency-ms", &too_slow, "--records", "1"]);
+    assert!(
+        stderr.contains("latency") && stderr.contains(&too_slow),
+        "{stderr}"
+    );
+}
