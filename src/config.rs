@@ -383,13 +383,7 @@ impl Settings {
             None => file.interval,
         };
         let interval = match interval_value {
-            Some(value) => {
-                let interval = value.to_duration()?;
-                if interval < MIN_INTERVAL {
-                    return Err(ConfigError::IntervalTooShort { text: value.text() });
-                }
-                interval
-            }
+            Some(value) => check_interval(value.to_duration()?, &value.text())?,
             None => DEFAULT_INTERVAL,
         };
 
@@ -570,6 +564,21 @@ fn validate_login_url(text: &str) -> Result<String, ConfigError> {
         return Err(bad("credentials do not belong in the URL".into()));
     }
     Ok(trimmed.trim_end_matches('/').to_string())
+}
+
+/// A refresh interval as written by the user (`30s`, `5m`, or seconds), at least
+/// [`MIN_INTERVAL`]: what `--interval` of `mount` and `demo` accept.
+pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
+    check_interval(parse_duration(text)?, text)
+}
+
+fn check_interval(interval: Duration, text: &str) -> Result<Duration, ConfigError> {
+    if interval < MIN_INTERVAL {
+        return Err(ConfigError::IntervalTooShort {
+            text: text.to_string(),
+        });
+    }
+    Ok(interval)
 }
 
 /// Parses `30s`, `5m`, `1h30m`, `500ms`, `2d`, or a bare number of seconds (`45`).
@@ -1010,6 +1019,23 @@ request_timeout = 10
         );
         let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
         assert!(matches!(err, ConfigError::BadFormat(_)), "{err}");
+    }
+
+    #[test]
+    fn parse_interval_applies_the_minimum() {
+        assert_eq!(parse_interval("30s").unwrap(), DEFAULT_INTERVAL);
+        assert_eq!(parse_interval("5").unwrap(), MIN_INTERVAL);
+        for short in ["4s", "0", "500ms"] {
+            let err = parse_interval(short).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::IntervalTooShort { text } if text == short),
+                "{short}: {err}"
+            );
+        }
+        assert!(matches!(
+            parse_interval("soon"),
+            Err(ConfigError::BadDuration { .. })
+        ));
     }
 
     #[test]
