@@ -209,6 +209,14 @@ fn listing_once_then_everything_is_served_from_memory() {
     assert_eq!(summary["recordCount"], 50);
     assert_eq!(summary["fields"][1], "Name");
     assert_eq!(summary["keyPrefix"], "001");
+    assert_eq!(summary["object"], "Account");
+    assert_eq!(summary["label"], "Account");
+    assert_eq!(summary["custom"], false);
+    let refreshed = summary["lastRefresh"].as_str().expect("lastRefresh");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(refreshed).is_ok(),
+        "{refreshed}"
+    );
     // The latest LastModifiedDate of the 50 records (day 1 + 50 % 28 at most = March 28).
     assert_eq!(summary["watermark"], "2024-03-28T08:00:00Z");
 }
@@ -465,6 +473,28 @@ fn a_slow_org_ends_in_eio_at_the_deadline_not_a_hang() {
     let error = f.fs.opendir(folder).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(errno(&error), libc::EIO);
+}
+
+#[test]
+fn an_evicted_body_on_a_stuck_org_ends_in_eio_at_the_deadline() {
+    let f = fixture(accounts(3), vec![FileFormat::Json], |config| {
+        config.operation_deadline = Duration::from_millis(300);
+    });
+    let folder = lookup_path(&f.fs, &["Standard Objects", "Account"]).unwrap();
+    let entries = list_all(&f.fs, folder, 100);
+    f.fs.index().clear_body_cache();
+    f.source.set_latency(Duration::from_secs(30));
+    let started = Instant::now();
+    let error = f.fs.open(entries[3].ino, false).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(errno(&error), libc::EIO, "{error:?}");
+    // The listing is still served from memory meanwhile.
+    let attr = f.fs.lookup(folder, OsStr::new(&entries[3].name)).unwrap();
+    assert_eq!(attr, entries[3].attr);
 }
 
 #[test]
