@@ -6,7 +6,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 use sfmount::catalog::{
-    file_name, id_from_file_name, record_title, select_objects, Group, OrgObject,
+    content_fields, content_rules, file_name, id_from_file_name, record_title, select_objects,
+    ContentRule, Group, OrgObject, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
 };
 use sfmount::config::{CustomObjects, Login, Settings};
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
@@ -126,6 +127,77 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
     assert!(saw_feed, "some seeded Case shows its feed");
     assert!(saw_address, "some seeded Account shows a billing address");
     assert!(saw_files, "some seeded record lists attached files");
+    tokio::task::spawn_blocking(move || org.shutdown())
+        .await
+        .unwrap();
+}
+
+/// The text view can only show what the listing query selected: every field the content
+/// rules read (header, per-object fields, feed items and comments) must be in the client's
+/// plan for that object, or the text files would silently lose a line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_plans_select_every_field_the_text_view_reads() {
+    let org = tokio::task::spawn_blocking(|| {
+        FakeOrg::start(FakeOrgConfig {
+            records: 5,
+            ..FakeOrgConfig::default()
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let settings = Settings::new(
+        Login::Url(org.base_url()),
+        org.client_id(),
+        Secret::new(org.client_secret()),
+    );
+    let client = SalesforceClient::connect(settings.client_settings())
+        .await
+        .unwrap();
+
+    for object in sfmount::config::DEFAULT_STANDARD_OBJECTS {
+        let plan = client.plan(object).await.unwrap();
+        let selected: HashSet<&str> = plan
+            .fields
+            .iter()
+            .chain(&plan.relationship_fields)
+            .map(String::as_str)
+            .collect();
+        for field in content_fields(object) {
+            // A compound address is read part by part when the compound is not selected.
+            let parts_of_address = content_rules(object).iter().find_map(|rule| match rule {
+                ContentRule::Address {
+                    compound, parts, ..
+                } if *compound == field => Some(parts),
+                _ => None,
+            });
+            let covered = selected.contains(field)
+                || parts_of_address.is_some_and(|parts| parts.iter().all(|p| selected.contains(p)));
+            assert!(covered, "{object}: {field} is not selected: {selected:?}");
+        }
+    }
+
+    let case = client.plan("Case").await.unwrap();
+    let feeds = case
+        .subquery_plans
+        .iter()
+        .find(|s| s.relationship == "Feeds")
+        .expect("Case selects its feed");
+    for field in CASE_FEED_FIELDS {
+        assert!(
+            feeds.fields.iter().any(|f| f == field),
+            "feed item {field}: {:?}",
+            feeds.fields
+        );
+    }
+    let comments = case.feed_comments.as_ref().expect("feed comments planned");
+    for field in FEED_COMMENT_FIELDS {
+        assert!(
+            comments.fields.iter().any(|f| f == field),
+            "feed comment {field}: {:?}",
+            comments.fields
+        );
+    }
     tokio::task::spawn_blocking(move || org.shutdown())
         .await
         .unwrap();

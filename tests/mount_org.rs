@@ -390,6 +390,32 @@ fn bad_settings_are_refused_in_one_line_before_mounting() {
 }
 
 #[test]
+fn an_absent_custom_object_is_a_logged_skip_and_the_rest_is_mounted() {
+    if !fuse_available("an_absent_custom_object_is_a_logged_skip") {
+        return;
+    }
+    let org = start_org(5);
+    let mut m = mount(
+        &org,
+        &[
+            "--standard-objects",
+            "Account",
+            "--custom-objects",
+            "Absent__c,Invoice__c",
+        ],
+    );
+    assert_eq!(names(&m.path().join("Custom Objects")), ["Invoice__c"]);
+    assert!(names(&folder(&m, "Custom Objects", "Invoice__c")).len() > 1);
+    let (status, stderr) = m.stop_with_stderr();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let warning = stderr
+        .lines()
+        .find(|line| line.contains("Absent__c"))
+        .unwrap_or_else(|| panic!("no warning about Absent__c in: {stderr}"));
+    assert!(warning.contains("not in this org"), "{warning}");
+}
+
+#[test]
 fn unusable_mountpoints_are_refused_in_one_line() {
     let org = start_org(5);
     let args = [
