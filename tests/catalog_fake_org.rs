@@ -74,6 +74,8 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
     let mut saw_feed = false;
     let mut saw_files = false;
     let mut saw_address = false;
+    let mut saw_json_document = false;
+    let mut saw_json_feed = false;
     for object in &selection.objects {
         let plan = client.plan(&object.name).await.unwrap();
         let mut records: Vec<Map<String, Value>> = Vec::new();
@@ -98,8 +100,14 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
             }
 
             let json = render_json(record);
+            assert_eq!(json, render_json(record), "deterministic");
+            assert!(json.starts_with(b"{\n  \""), "pretty-printed");
             let parsed: Map<String, Value> = serde_json::from_slice(&json).unwrap();
             assert_eq!(&parsed, record);
+            saw_json_document |= json_documents_are_complete(&parsed);
+            if object.name == "Case" {
+                saw_json_feed |= json_feed_is_in_time_order(&parsed);
+            }
 
             let ctx = TextContext {
                 instance_url: &instance_url,
@@ -127,9 +135,66 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
     assert!(saw_feed, "some seeded Case shows its feed");
     assert!(saw_address, "some seeded Account shows a billing address");
     assert!(saw_files, "some seeded record lists attached files");
+    assert!(
+        saw_json_document,
+        "some JSON file lists an attached document"
+    );
+    assert!(
+        saw_json_feed,
+        "some Case JSON file carries feed items with comments"
+    );
     tokio::task::spawn_blocking(move || org.shutdown())
         .await
         .unwrap();
+}
+
+/// Every attached document in a record's JSON carries its title, extension, size and latest
+/// version; true when there was at least one.
+fn json_documents_are_complete(record: &Map<String, Value>) -> bool {
+    let Some(Value::Array(links)) = record.get("ContentDocumentLinks") else {
+        panic!("ContentDocumentLinks missing: {record:?}");
+    };
+    for link in links {
+        let document = &link["ContentDocument"];
+        for key in [
+            "Title",
+            "FileExtension",
+            "ContentSize",
+            "LatestPublishedVersionId",
+        ] {
+            assert!(
+                document.get(key).is_some_and(|v| !v.is_null()),
+                "{key} missing from {link}"
+            );
+        }
+    }
+    !links.is_empty()
+}
+
+/// A Case's JSON `Feeds` are oldest first, each with a `FeedComments` array (oldest first);
+/// true when the case has a feed item with at least one comment.
+fn json_feed_is_in_time_order(case: &Map<String, Value>) -> bool {
+    let Some(Value::Array(items)) = case.get("Feeds") else {
+        panic!("Feeds missing from a Case: {case:?}");
+    };
+    let created = |row: &Value| row["CreatedDate"].as_str().unwrap_or("").to_string();
+    let mut commented = false;
+    for pair in items.windows(2) {
+        assert!(created(&pair[0]) <= created(&pair[1]), "feed out of order");
+    }
+    for item in items {
+        let comments = item["FeedComments"]
+            .as_array()
+            .unwrap_or_else(|| panic!("FeedComments missing from {item}"));
+        for pair in comments.windows(2) {
+            assert!(
+                created(&pair[0]) <= created(&pair[1]),
+                "comments out of order"
+            );
+        }
+        commented |= !comments.is_empty();
+    }
+    commented
 }
 
 /// The text view can only show what the listing query selected: every field the content
