@@ -14,29 +14,34 @@ use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
 use sfmount::render::{render_json, render_text, TextContext};
 use sfmount::salesforce::{FetchFilter, SalesforceClient, Secret};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_seeded_record_gets_a_safe_name_and_renders() {
-    let org = tokio::task::spawn_blocking(|| {
+/// A fake org with about `records` records per standard object, default settings for it,
+/// and a client connected with them.
+async fn connect_to_fake_org(records: usize) -> (FakeOrg, Settings, SalesforceClient) {
+    let org = tokio::task::spawn_blocking(move || {
         FakeOrg::start(FakeOrgConfig {
-            records: 40,
+            records,
             ..FakeOrgConfig::default()
         })
     })
     .await
     .unwrap()
     .unwrap();
-
-    let mut settings = Settings::new(
+    let settings = Settings::new(
         Login::Url(org.base_url()),
         org.client_id(),
         Secret::new(org.client_secret()),
     );
-    settings.sync_custom_objects = true;
-    settings.custom_objects = CustomObjects::All;
-
     let client = SalesforceClient::connect(settings.client_settings())
         .await
         .unwrap();
+    (org, settings, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_seeded_record_gets_a_safe_name_and_renders() {
+    let (org, mut settings, client) = connect_to_fake_org(40).await;
+    settings.sync_custom_objects = true;
+    settings.custom_objects = CustomObjects::All;
     let global = client.describe_global().await.unwrap();
     let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
     let selection = select_objects(&settings, &org_objects).unwrap();
@@ -202,23 +207,7 @@ fn json_feed_is_in_time_order(case: &Map<String, Value>) -> bool {
 /// plan for that object, or the text files would silently lose a line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_plans_select_every_field_the_text_view_reads() {
-    let org = tokio::task::spawn_blocking(|| {
-        FakeOrg::start(FakeOrgConfig {
-            records: 5,
-            ..FakeOrgConfig::default()
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let settings = Settings::new(
-        Login::Url(org.base_url()),
-        org.client_id(),
-        Secret::new(org.client_secret()),
-    );
-    let client = SalesforceClient::connect(settings.client_settings())
-        .await
-        .unwrap();
+    let (org, _, client) = connect_to_fake_org(5).await;
 
     for object in sfmount::config::DEFAULT_STANDARD_OBJECTS {
         let plan = client.plan(object).await.unwrap();
