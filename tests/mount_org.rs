@@ -447,6 +447,35 @@ fn unusable_mountpoints_are_refused_in_one_line() {
 }
 
 #[test]
+fn a_missing_dev_fuse_is_a_one_line_error() {
+    // A private mount namespace whose /dev is an empty tmpfs: the machine's FUSE device is
+    // hidden from sfmount and from nobody else. Needs the right to unshare (root, as in CI).
+    let can_unshare = Command::new("unshare")
+        .args(["--mount", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !can_unshare {
+        println!("SKIP a_missing_dev_fuse_is_a_one_line_error: cannot unshare a mount namespace");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs none /dev && exec \"$0\" mount \"$1\" --login-url http://127.0.0.1:9 --client-id x")
+        .arg(BINARY)
+        .arg(dir.path())
+        .env("SFMOUNT_CLIENT_SECRET", "y")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("/dev/fuse is missing"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
 fn demo_mounts_prints_hints_and_stops_cleanly() {
     if !fuse_available("demo_mounts_prints_hints_and_stops_cleanly") {
         return;
