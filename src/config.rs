@@ -189,6 +189,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("client secret file {} is empty: write the Connected App's Consumer Secret in it", path.display())]
+    EmptySecretFile { path: PathBuf },
     #[error("bad duration {text:?}: {reason} (expected e.g. `30s`, `5m`, `1h30m` or a number of seconds)")]
     BadDuration { text: String, reason: String },
     #[error("interval {text:?} is too short: the minimum is {}s, because each refresh spends API calls from the org's daily limit", MIN_INTERVAL.as_secs())]
@@ -501,13 +503,16 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     }
 }
 
-/// The secret is the file's content without the trailing newline editors add.
+/// The secret is the file's content without the trailing newline editors add. An empty file
+/// is an error of its own: the user did name a secret, so "no client secret" would mislead.
 fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadSecretFile {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(text.trim().to_string())
+    non_empty(Some(text)).ok_or_else(|| ConfigError::EmptySecretFile {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Accepts the My Domain forms the client understands; a pasted `https://` prefix or trailing
@@ -863,6 +868,26 @@ request_timeout = 10
         let err = Settings::resolve(&connection, None, &env).unwrap_err();
         assert!(matches!(err, ConfigError::ReadSecretFile { .. }));
         assert!(err.to_string().contains("/nonexistent/secret.txt"));
+    }
+
+    #[test]
+    fn an_empty_secret_file_is_named_in_the_error() {
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "from-env"),
+        ]);
+        let file = settings_file(" \n");
+        let connection = ConnectionArgs {
+            client_secret_file: Some(file.path().to_path_buf()),
+            ..ConnectionArgs::default()
+        };
+        let err = Settings::resolve(&connection, None, &env).unwrap_err();
+        assert!(matches!(err, ConfigError::EmptySecretFile { .. }), "{err}");
+        assert!(
+            err.to_string().contains(&file.path().display().to_string()),
+            "{err}"
+        );
     }
 
     #[test]
