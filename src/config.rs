@@ -213,7 +213,7 @@ struct FileSettings {
     client_id: Option<String>,
     client_secret: Option<String>,
     interval: Option<DurationValue>,
-    standard_objects_to_sync: Option<Vec<String>>,
+    standard_objects_to_sync: Option<NameList>,
     sync_custom_objects: Option<bool>,
     custom_objects_to_sync: Option<NameList>,
     format: Option<String>,
@@ -266,7 +266,8 @@ impl DurationValue {
     }
 }
 
-/// `custom_objects_to_sync = "*"` or `custom_objects_to_sync = ["Invoice__c", ...]`.
+/// An object list: `["Invoice__c", ...]`, or one string: `"*"` or comma-separated names
+/// (`"Account, Case"`, as the command-line flags take them).
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "toml::Value")]
 enum NameList {
@@ -278,7 +279,8 @@ impl TryFrom<toml::Value> for NameList {
     type Error = String;
 
     fn try_from(value: toml::Value) -> Result<Self, String> {
-        let expected = "expected \"*\" or a list of object names such as [\"Invoice__c\"]";
+        let expected = "expected a list of object names such as [\"Account\", \"Case\"], \
+                        names separated by commas in one string, or \"*\" (custom objects only)";
         match value {
             toml::Value::String(name) => Ok(NameList::One(name)),
             toml::Value::Array(items) => items
@@ -300,7 +302,7 @@ impl TryFrom<toml::Value> for NameList {
 impl NameList {
     fn into_vec(self) -> Vec<String> {
         match self {
-            NameList::One(name) => vec![name],
+            NameList::One(names) => names.split(',').map(str::to_string).collect(),
             NameList::Many(names) => names,
         }
     }
@@ -403,7 +405,7 @@ impl Settings {
         let standard_objects = match mount.and_then(|m| m.standard_objects.clone()) {
             Some(names) => names,
             None => match file.standard_objects_to_sync {
-                Some(names) => names,
+                Some(names) => names.into_vec(),
                 None => DEFAULT_STANDARD_OBJECTS
                     .iter()
                     .map(|name| name.to_string())
@@ -818,6 +820,29 @@ request_timeout = 10
     }
 
     #[test]
+    fn object_lists_may_be_one_comma_separated_string() {
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n\
+             standard_objects_to_sync = \"Account, Case\"\n\
+             custom_objects_to_sync = \"Invoice__c,Project__c\"\n",
+        );
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert_eq!(s.standard_objects, vec!["Account", "Case"]);
+        assert_eq!(
+            s.custom_objects,
+            CustomObjects::Names(vec!["Invoice__c".into(), "Project__c".into()])
+        );
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nstandard_objects_to_sync = \"\"\n",
+        );
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert!(
+            s.standard_objects.is_empty(),
+            "an empty string is no object"
+        );
+    }
+
+    #[test]
     fn empty_standard_list_means_none_and_star_there_is_an_error() {
         let file = settings_file(
             "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nstandard_objects_to_sync = []\n",
@@ -1010,6 +1035,7 @@ request_timeout = 10
             ("interval = 1.5", "whole number of seconds"),
             ("request_timeout = true", "whole number of seconds"),
             ("custom_objects_to_sync = 5", "list of object names"),
+            ("standard_objects_to_sync = true", "list of object names"),
             (
                 "custom_objects_to_sync = [\"A__c\", 3]",
                 "list of object names",
