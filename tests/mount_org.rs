@@ -447,6 +447,51 @@ fn unusable_mountpoints_are_refused_in_one_line() {
 }
 
 #[test]
+fn an_org_failing_after_mount_gives_eio_then_recovers() {
+    if !fuse_available("an_org_failing_after_mount_gives_eio_then_recovers") {
+        return;
+    }
+    let org = start_org(10);
+    let m = mount(&org, ACCOUNT_ONLY);
+    let account = folder(&m, "Standard Objects", "Account");
+    org.set_faults(sfmount::fake_org::Faults {
+        error_rate: Some(1.0),
+        ..Default::default()
+    });
+    let started = Instant::now();
+    assert_eq!(errno_of(std::fs::read_dir(&account)), Some(libc::EIO));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(account.join(".sobject.json")).unwrap()).unwrap();
+    assert_eq!(status["state"], "unlisted");
+    assert!(
+        status["lastError"].as_str().is_some_and(|e| !e.is_empty()),
+        "{status}"
+    );
+
+    // Once the org answers again, a later listing succeeds in the same mount.
+    org.set_faults(sfmount::fake_org::Faults {
+        error_rate: Some(0.0),
+        ..Default::default()
+    });
+    let recovered = Instant::now();
+    let files = loop {
+        match std::fs::read_dir(&account) {
+            Ok(_) => break names(&account),
+            Err(_) if recovered.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(250))
+            }
+            Err(error) => panic!("still failing after 30 s: {error}"),
+        }
+    };
+    assert!(files.len() > 10, "{files:?}");
+}
+
+#[test]
 fn a_missing_dev_fuse_is_a_one_line_error() {
     // A private mount namespace whose /dev is an empty tmpfs: the machine's FUSE device is
     // hidden from sfmount and from nobody else. Needs the right to unshare (root, as in CI).
