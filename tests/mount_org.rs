@@ -43,9 +43,15 @@ impl MountProcess {
 
     /// Sends `signal`, then returns the exit status (killed after 20 s: None).
     fn stop_with(&mut self, signal: libc::c_int) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
+        let child = self.child.as_ref()?;
         // SAFETY: kill(2) on the pid of a child we own and have not reaped.
         unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        self.wait_for_exit()
+    }
+
+    /// The exit status once the process ends (killed after 20 s: None).
+    fn wait_for_exit(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(20) {
             if let Ok(Some(status)) = child.try_wait() {
@@ -295,6 +301,26 @@ fn sigint_unmounts_and_exits_zero() {
         .expect("sfmount stopped within 20 s after SIGINT");
     assert!(status.success(), "exit status {status:?}");
     assert!(!is_mounted(&path), "no mount left in /proc/mounts");
+}
+
+#[test]
+fn an_external_unmount_ends_the_process_with_status_zero() {
+    if !fuse_available("an_external_unmount_ends_the_process_with_status_zero") {
+        return;
+    }
+    let org = start_org(5);
+    let mut m = mount(&org, ACCOUNT_ONLY);
+    let unmounted = Command::new("fusermount3")
+        .arg("-u")
+        .arg(m.path())
+        .status()
+        .expect("run fusermount3");
+    assert!(unmounted.success());
+    let status = m
+        .wait_for_exit()
+        .expect("sfmount ended within 20 s of the unmount");
+    assert!(status.success(), "{status:?}");
+    assert!(!is_mounted(m.path()));
 }
 
 /// Runs `sfmount mount` expecting it to refuse: returns its stderr after checking that it
