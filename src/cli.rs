@@ -43,9 +43,9 @@ source wins key by key. Everything is checked before mounting.";
 /// environment (SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET), then flags.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
-    /// TOML settings file (keys: domain, login_url, client_id, client_secret, interval,
-    /// standard_objects_to_sync, sync_custom_objects, custom_objects_to_sync, format,
-    /// request_timeout).
+    /// TOML settings file: the connector's keys (domain, client_id, client_secret, interval,
+    /// standard_objects_to_sync, sync_custom_objects, custom_objects_to_sync) and sfmount's
+    /// own (login_url, format, ...); every key is in docs/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// My Domain: `mycompany`, `mycompany.my.salesforce.com` or `mycompany--dev.sandbox`
@@ -221,8 +221,8 @@ mod tests {
             "SFMOUNT_DOMAIN",
             "SFMOUNT_CLIENT_ID",
             "SFMOUNT_CLIENT_SECRET",
-            "request_timeout",
-            "login_url",
+            "custom_objects_to_sync",
+            "docs/configuration.md",
             "[default: 30s]",
             "[default: json]",
             "at least 5s",
