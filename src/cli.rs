@@ -210,6 +210,13 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_standard_objects_value_is_accepted() {
+        let names = parse_mount(&["--standard-objects", ""]).standard_objects;
+        let names = names.expect("given");
+        assert!(names.iter().all(|name| name.trim().is_empty()), "{names:?}");
+    }
+
+    #[test]
     fn mount_help_names_every_settings_source_and_default() {
         let mut command = Cli::command();
         let help = command
