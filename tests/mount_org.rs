@@ -546,6 +546,28 @@ fn a_missing_dev_fuse_is_a_one_line_error() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
 
+/// Known gap (audit of issue 4): `serve` in src/commands/mount.rs gives up when the plain
+/// unmount fails with EBUSY, exits 1 and leaves a dead mount. Remove the `ignore` once it
+/// falls back to a lazy unmount (`fusermount3 -u -z`).
+#[test]
+#[ignore = "known bug: SIGTERM while a file is open leaves a dead mount (see the comment)"]
+fn sigterm_while_a_file_is_open_still_unmounts_and_exits_zero() {
+    if !fuse_available("sigterm_while_a_file_is_open_still_unmounts_and_exits_zero") {
+        return;
+    }
+    let org = start_org(5);
+    let mut m = mount(&org, ACCOUNT_ONLY);
+    let path = m.path().to_path_buf();
+    let account = folder(&m, "Standard Objects", "Account");
+    // A reader (or a shell whose working directory is inside) keeps the mount busy.
+    let held_open = std::fs::File::open(account.join(&names(&account)[1])).unwrap();
+    let status = m.terminate().expect("sfmount stopped within 20 s");
+    let mounted = is_mounted(&path);
+    drop(held_open);
+    assert!(status.success(), "exit status {status:?}");
+    assert!(!mounted, "no mount left in /proc/mounts");
+}
+
 #[test]
 fn demo_mounts_prints_hints_and_stops_cleanly() {
     if !fuse_available("demo_mounts_prints_hints_and_stops_cleanly") {
