@@ -469,7 +469,7 @@ fn unusable_mountpoints_are_refused_in_one_line() {
     let stderr = refused_mount(m.path(), &args, secret);
     assert!(stderr.contains("already mounted"), "{stderr}");
     assert!(is_mounted(m.path()), "the first mount is untouched");
-    assert_eq!(names(m.path()), ["Standard Objects"]);
+    assert!(names(m.path()).contains(&"Standard Objects".to_string()));
 }
 
 #[test]
