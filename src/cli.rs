@@ -146,9 +146,21 @@ pub struct FakeOrgArgs {
     /// Consumer secret the token endpoint accepts.
     #[arg(long, default_value = "sfmount-demo-secret")]
     pub client_secret: String,
-    /// Added delay for every request, in milliseconds.
+    /// Added delay for every API request (`/services/...`), in milliseconds (at most 600000).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Fraction (0 to 1) of API requests that fail with 503 SERVER_UNAVAILABLE.
+    #[arg(long, value_name = "FRACTION")]
+    pub error_rate: Option<f64>,
+    /// The first N API requests fail with 503 SERVER_UNAVAILABLE.
+    #[arg(long, value_name = "N")]
+    pub fail_next: Option<u64>,
+    /// Start with only this many API calls left today (then 403 REQUEST_LIMIT_EXCEEDED).
+    #[arg(long, value_name = "N")]
+    pub api_remaining: Option<u64>,
+    /// Simulate a Connected App without a Run As user (the token endpoint refuses logins).
+    #[arg(long)]
+    pub no_run_as_user: bool,
     /// Daily API request limit.
     #[arg(long, default_value_t = 100_000)]
     pub api_limit: u64,
