@@ -23,36 +23,45 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Mount an org at MOUNTPOINT and serve in the foreground until SIGINT/SIGTERM.
+    #[command(after_help = SETTINGS_ORDER_HELP)]
     Mount(MountArgs),
     /// Start the built-in fake org on loopback and mount it at MOUNTPOINT.
     Demo(DemoArgs),
     /// Authenticate, list what would be mounted with record counts, print API usage.
+    #[command(after_help = SETTINGS_ORDER_HELP)]
     Check(CheckArgs),
     /// Run the fake Salesforce org (REST API on loopback) until SIGINT/SIGTERM.
     FakeOrg(FakeOrgArgs),
 }
 
+/// Where settings come from, shown under the options of `mount` and `check`.
+const SETTINGS_ORDER_HELP: &str = "Settings are read from the --config file, then the \
+environment (SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET), then the flags; a later \
+source wins key by key. Everything is checked before mounting.";
+
 /// How to reach and authenticate to an org. Later sources win: config file, then
 /// environment (SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET), then flags.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
-    /// TOML settings file (keys: domain, client_id, client_secret, interval,
-    /// standard_objects_to_sync, sync_custom_objects, custom_objects_to_sync).
+    /// TOML settings file: the connector's keys (domain, client_id, client_secret, interval,
+    /// standard_objects_to_sync, sync_custom_objects, custom_objects_to_sync) and sfmount's
+    /// own (login_url, format, ...); every key is in docs/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// My Domain: `mycompany`, `mycompany.my.salesforce.com` or `mycompany--dev.sandbox`.
+    /// My Domain: `mycompany`, `mycompany.my.salesforce.com` or `mycompany--dev.sandbox`
+    /// (or set SFMOUNT_DOMAIN).
     #[arg(long, value_name = "DOMAIN", conflicts_with = "login_url")]
     pub domain: Option<String>,
-    /// Base URL of the login host, overriding --domain (e.g. a fake org's http://127.0.0.1:PORT).
+    /// Base URL of the login host, instead of a domain (e.g. a fake org's http://127.0.0.1:PORT).
     #[arg(long, value_name = "URL")]
     pub login_url: Option<String>,
-    /// Connected App consumer key.
+    /// Connected App consumer key (or set SFMOUNT_CLIENT_ID).
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// File holding the consumer secret (or set SFMOUNT_CLIENT_SECRET).
     #[arg(long, value_name = "FILE")]
     pub client_secret_file: Option<PathBuf>,
-    /// Deadline for each API request, in seconds.
+    /// Deadline for each API request, in seconds [default: 30].
     #[arg(long, value_name = "SECS")]
     pub request_timeout: Option<u64>,
 }
@@ -71,19 +80,27 @@ pub struct MountArgs {
     pub mountpoint: PathBuf,
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Background refresh interval, e.g. `30s`, `5m`.
+    /// Background refresh interval: `30s`, `5m`, `1h30m` or seconds; at least 5s [default: 30s].
     #[arg(long, value_name = "DURATION")]
     pub interval: Option<String>,
-    /// Comma-separated standard objects (default: Account,Opportunity,Contact,Lead,Campaign,Case).
+    /// Comma-separated standard objects; an empty value mounts none
+    /// [default: Account,Opportunity,Contact,Lead,Campaign,Case].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub standard_objects: Option<Vec<String>>,
-    /// Also mount custom objects.
-    #[arg(long)]
+    /// Also mount custom objects (`--sync-custom-objects` alone means true; --custom-objects
+    /// turns it on unless this says false) [default: false].
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
     pub sync_custom_objects: Option<bool>,
-    /// Comma-separated custom objects (names ending in __c), or `*` for all.
+    /// Comma-separated custom objects (names ending in __c), or `*` for every custom object.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub custom_objects: Option<Vec<String>>,
-    /// Record file format.
+    /// Record file format: `json` (the record as the API returns it), `text` (for reading and
+    /// grep) or `both` (two files per record) [default: json].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 }
@@ -129,13 +146,108 @@ pub struct FakeOrgArgs {
     /// Consumer secret the token endpoint accepts.
     #[arg(long, default_value = "sfmount-demo-secret")]
     pub client_secret: String,
-    /// Added delay for every request, in milliseconds.
+    /// Added delay for every API request (`/services/...`), in milliseconds (at most 600000).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Fraction (0 to 1) of API requests that fail with 503 SERVER_UNAVAILABLE.
+    #[arg(long, value_name = "FRACTION")]
+    pub error_rate: Option<f64>,
+    /// The first N API requests fail with 503 SERVER_UNAVAILABLE.
+    #[arg(long, value_name = "N")]
+    pub fail_next: Option<u64>,
+    /// Start with only this many API calls left today (then 403 REQUEST_LIMIT_EXCEEDED).
+    #[arg(long, value_name = "N")]
+    pub api_remaining: Option<u64>,
+    /// Simulate a Connected App without a Run As user (the token endpoint refuses logins).
+    #[arg(long)]
+    pub no_run_as_user: bool,
     /// Daily API request limit.
     #[arg(long, default_value_t = 100_000)]
     pub api_limit: u64,
     /// Access tokens expire after this many seconds (0: never).
     #[arg(long, default_value_t = 0)]
     pub token_ttl: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse_mount(args: &[&str]) -> MountArgs {
+        let argv = ["sfmount", "mount", "/mnt/sf"].iter().chain(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Mount(mount) => mount,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_table_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sync_custom_objects_takes_an_optional_value() {
+        assert_eq!(parse_mount(&[]).sync_custom_objects, None);
+        assert_eq!(
+            parse_mount(&["--sync-custom-objects"]).sync_custom_objects,
+            Some(true)
+        );
+        assert_eq!(
+            parse_mount(&["--sync-custom-objects", "false"]).sync_custom_objects,
+            Some(false)
+        );
+        assert_eq!(
+            parse_mount(&["--sync-custom-objects=true"]).sync_custom_objects,
+            Some(true)
+        );
+        // A bare flag followed by another flag does not swallow it.
+        let mount = parse_mount(&["--sync-custom-objects", "--custom-objects", "A__c,B__c"]);
+        assert_eq!(mount.sync_custom_objects, Some(true));
+        assert_eq!(
+            mount.custom_objects,
+            Some(vec!["A__c".to_string(), "B__c".to_string()])
+        );
+        let error = Cli::try_parse_from([
+            "sfmount",
+            "mount",
+            "/mnt/sf",
+            "--sync-custom-objects",
+            "maybe",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("maybe"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_standard_objects_value_is_accepted() {
+        let names = parse_mount(&["--standard-objects", ""]).standard_objects;
+        let names = names.expect("given");
+        assert!(names.iter().all(|name| name.trim().is_empty()), "{names:?}");
+    }
+
+    #[test]
+    fn mount_help_names_every_settings_source_and_default() {
+        let mut command = Cli::command();
+        let help = command
+            .find_subcommand_mut("mount")
+            .expect("mount command")
+            .render_long_help()
+            .to_string();
+        for needle in [
+            "SFMOUNT_DOMAIN",
+            "SFMOUNT_CLIENT_ID",
+            "SFMOUNT_CLIENT_SECRET",
+            "custom_objects_to_sync",
+            "docs/configuration.md",
+            "[default: 30s]",
+            "[default: json]",
+            "at least 5s",
+            &crate::config::DEFAULT_STANDARD_OBJECTS.join(","),
+        ] {
+            assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
+        }
+    }
 }

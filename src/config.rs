@@ -203,6 +203,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("client secret file {} is empty: write the Connected App's Consumer Secret in it", path.display())]
+    EmptySecretFile { path: PathBuf },
     #[error("bad duration {text:?}: {reason} (expected e.g. `30s`, `5m`, `1h30m` or a number of seconds)")]
     BadDuration { text: String, reason: String },
     #[error("interval {text:?} is too short: the minimum is {}s, because each refresh spends API calls from the org's daily limit", MIN_INTERVAL.as_secs())]
@@ -227,7 +229,7 @@ struct FileSettings {
     client_id: Option<String>,
     client_secret: Option<String>,
     interval: Option<DurationValue>,
-    standard_objects_to_sync: Option<Vec<String>>,
+    standard_objects_to_sync: Option<NameList>,
     sync_custom_objects: Option<bool>,
     custom_objects_to_sync: Option<NameList>,
     format: Option<String>,
@@ -282,7 +284,8 @@ impl DurationValue {
     }
 }
 
-/// `custom_objects_to_sync = "*"` or `custom_objects_to_sync = ["Invoice__c", ...]`.
+/// An object list: `["Invoice__c", ...]`, or one string: `"*"` or comma-separated names
+/// (`"Account, Case"`, as the command-line flags take them).
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "toml::Value")]
 enum NameList {
@@ -294,7 +297,8 @@ impl TryFrom<toml::Value> for NameList {
     type Error = String;
 
     fn try_from(value: toml::Value) -> Result<Self, String> {
-        let expected = "expected \"*\" or a list of object names such as [\"Invoice__c\"]";
+        let expected = "expected a list of object names such as [\"Account\", \"Case\"], \
+                        names separated by commas in one string, or \"*\" (custom objects only)";
         match value {
             toml::Value::String(name) => Ok(NameList::One(name)),
             toml::Value::Array(items) => items
@@ -316,7 +320,7 @@ impl TryFrom<toml::Value> for NameList {
 impl NameList {
     fn into_vec(self) -> Vec<String> {
         match self {
-            NameList::One(name) => vec![name],
+            NameList::One(names) => names.split(',').map(str::to_string).collect(),
             NameList::Many(names) => names,
         }
     }
@@ -403,13 +407,7 @@ impl Settings {
             None => file.interval,
         };
         let interval = match interval_value {
-            Some(value) => {
-                let interval = value.to_duration()?;
-                if interval < MIN_INTERVAL {
-                    return Err(ConfigError::IntervalTooShort { text: value.text() });
-                }
-                interval
-            }
+            Some(value) => check_interval(value.to_duration()?, &value.text())?,
             None => DEFAULT_INTERVAL,
         };
 
@@ -427,7 +425,7 @@ impl Settings {
         let standard_objects = match mount.and_then(|m| m.standard_objects.clone()) {
             Some(names) => names,
             None => match file.standard_objects_to_sync {
-                Some(names) => names,
+                Some(names) => names.into_vec(),
                 None => DEFAULT_STANDARD_OBJECTS
                     .iter()
                     .map(|name| name.to_string())
@@ -547,13 +545,16 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     }
 }
 
-/// The secret is the file's content without the trailing newline editors add.
+/// The secret is the file's content without the trailing newline editors add. An empty file
+/// is an error of its own: the user did name a secret, so "no client secret" would mislead.
 fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadSecretFile {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(text.trim().to_string())
+    non_empty(Some(text)).ok_or_else(|| ConfigError::EmptySecretFile {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Accepts the My Domain forms the client understands; a pasted `https://` prefix or trailing
@@ -610,6 +611,21 @@ fn validate_login_url(text: &str) -> Result<String, ConfigError> {
         return Err(bad("credentials do not belong in the URL".into()));
     }
     Ok(trimmed.trim_end_matches('/').to_string())
+}
+
+/// A refresh interval as written by the user (`30s`, `5m`, or seconds), at least
+/// [`MIN_INTERVAL`]: what `--interval` of `mount` and `demo` accept.
+pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
+    check_interval(parse_duration(text)?, text)
+}
+
+fn check_interval(interval: Duration, text: &str) -> Result<Duration, ConfigError> {
+    if interval < MIN_INTERVAL {
+        return Err(ConfigError::IntervalTooShort {
+            text: text.to_string(),
+        });
+    }
+    Ok(interval)
 }
 
 /// Parses `30s`, `5m`, `1h30m`, `500ms`, `2d`, or a bare number of seconds (`45`).
@@ -844,6 +860,29 @@ request_timeout = 10
     }
 
     #[test]
+    fn object_lists_may_be_one_comma_separated_string() {
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n\
+             standard_objects_to_sync = \"Account, Case\"\n\
+             custom_objects_to_sync = \"Invoice__c,Project__c\"\n",
+        );
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert_eq!(s.standard_objects, vec!["Account", "Case"]);
+        assert_eq!(
+            s.custom_objects,
+            CustomObjects::Names(vec!["Invoice__c".into(), "Project__c".into()])
+        );
+        let file = settings_file(
+            "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nstandard_objects_to_sync = \"\"\n",
+        );
+        let s = Settings::resolve(&with_file(&file), None, &no_env).unwrap();
+        assert!(
+            s.standard_objects.is_empty(),
+            "an empty string is no object"
+        );
+    }
+
+    #[test]
     fn empty_standard_list_means_none_and_star_there_is_an_error() {
         let file = settings_file(
             "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\nstandard_objects_to_sync = []\n",
@@ -894,6 +933,26 @@ request_timeout = 10
         let err = Settings::resolve(&connection, None, &env).unwrap_err();
         assert!(matches!(err, ConfigError::ReadSecretFile { .. }));
         assert!(err.to_string().contains("/nonexistent/secret.txt"));
+    }
+
+    #[test]
+    fn an_empty_secret_file_is_named_in_the_error() {
+        let env = env_of(&[
+            (ENV_DOMAIN, "acme"),
+            (ENV_CLIENT_ID, "id"),
+            (ENV_CLIENT_SECRET, "from-env"),
+        ]);
+        let file = settings_file(" \n");
+        let connection = ConnectionArgs {
+            client_secret_file: Some(file.path().to_path_buf()),
+            ..ConnectionArgs::default()
+        };
+        let err = Settings::resolve(&connection, None, &env).unwrap_err();
+        assert!(matches!(err, ConfigError::EmptySecretFile { .. }), "{err}");
+        assert!(
+            err.to_string().contains(&file.path().display().to_string()),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1016,6 +1075,7 @@ request_timeout = 10
             ("interval = 1.5", "whole number of seconds"),
             ("request_timeout = true", "whole number of seconds"),
             ("custom_objects_to_sync = 5", "list of object names"),
+            ("standard_objects_to_sync = true", "list of object names"),
             (
                 "custom_objects_to_sync = [\"A__c\", 3]",
                 "list of object names",
@@ -1050,6 +1110,23 @@ request_timeout = 10
         );
         let err = Settings::resolve(&with_file(&file), None, &no_env).unwrap_err();
         assert!(matches!(err, ConfigError::BadFormat(_)), "{err}");
+    }
+
+    #[test]
+    fn parse_interval_applies_the_minimum() {
+        assert_eq!(parse_interval("30s").unwrap(), DEFAULT_INTERVAL);
+        assert_eq!(parse_interval("5").unwrap(), MIN_INTERVAL);
+        for short in ["4s", "0", "500ms"] {
+            let err = parse_interval(short).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::IntervalTooShort { text } if text == short),
+                "{short}: {err}"
+            );
+        }
+        assert!(matches!(
+            parse_interval("soon"),
+            Err(ConfigError::BadDuration { .. })
+        ));
     }
 
     #[test]

@@ -6,36 +6,42 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 use sfmount::catalog::{
-    file_name, id_from_file_name, record_title, select_objects, Group, OrgObject,
+    content_fields, content_rules, file_name, id_from_file_name, record_title, select_objects,
+    ContentRule, Group, OrgObject, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
 };
 use sfmount::config::{CustomObjects, Login, Settings};
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
 use sfmount::render::{render_json, render_text, TextContext};
 use sfmount::salesforce::{FetchFilter, SalesforceClient, Secret};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_seeded_record_gets_a_safe_name_and_renders() {
-    let org = tokio::task::spawn_blocking(|| {
+/// A fake org with about `records` records per standard object, default settings for it,
+/// and a client connected with them.
+async fn connect_to_fake_org(records: usize) -> (FakeOrg, Settings, SalesforceClient) {
+    let org = tokio::task::spawn_blocking(move || {
         FakeOrg::start(FakeOrgConfig {
-            records: 40,
+            records,
             ..FakeOrgConfig::default()
         })
     })
     .await
     .unwrap()
     .unwrap();
-
-    let mut settings = Settings::new(
+    let settings = Settings::new(
         Login::Url(org.base_url()),
         org.client_id(),
         Secret::new(org.client_secret()),
     );
-    settings.sync_custom_objects = true;
-    settings.custom_objects = CustomObjects::All;
-
     let client = SalesforceClient::connect(settings.client_settings())
         .await
         .unwrap();
+    (org, settings, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_seeded_record_gets_a_safe_name_and_renders() {
+    let (org, mut settings, client) = connect_to_fake_org(40).await;
+    settings.sync_custom_objects = true;
+    settings.custom_objects = CustomObjects::All;
     let global = client.describe_global().await.unwrap();
     let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
     let selection = select_objects(&settings, &org_objects).unwrap();
@@ -73,6 +79,8 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
     let mut saw_feed = false;
     let mut saw_files = false;
     let mut saw_address = false;
+    let mut saw_json_document = false;
+    let mut saw_json_feed = false;
     for object in &selection.objects {
         let plan = client.plan(&object.name).await.unwrap();
         let mut records: Vec<Map<String, Value>> = Vec::new();
@@ -97,8 +105,14 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
             }
 
             let json = render_json(record);
+            assert_eq!(json, render_json(record), "deterministic");
+            assert!(json.starts_with(b"{\n  \""), "pretty-printed");
             let parsed: Map<String, Value> = serde_json::from_slice(&json).unwrap();
             assert_eq!(&parsed, record);
+            saw_json_document |= json_documents_are_complete(&parsed);
+            if object.name == "Case" {
+                saw_json_feed |= json_feed_is_in_time_order(&parsed);
+            }
 
             let ctx = TextContext {
                 instance_url: &instance_url,
@@ -126,6 +140,118 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
     assert!(saw_feed, "some seeded Case shows its feed");
     assert!(saw_address, "some seeded Account shows a billing address");
     assert!(saw_files, "some seeded record lists attached files");
+    assert!(
+        saw_json_document,
+        "some JSON file lists an attached document"
+    );
+    assert!(
+        saw_json_feed,
+        "some Case JSON file carries feed items with comments"
+    );
+    tokio::task::spawn_blocking(move || org.shutdown())
+        .await
+        .unwrap();
+}
+
+/// Every attached document in a record's JSON carries its title, extension, size and latest
+/// version; true when there was at least one.
+fn json_documents_are_complete(record: &Map<String, Value>) -> bool {
+    let Some(Value::Array(links)) = record.get("ContentDocumentLinks") else {
+        panic!("ContentDocumentLinks missing: {record:?}");
+    };
+    for link in links {
+        let document = &link["ContentDocument"];
+        for key in [
+            "Title",
+            "FileExtension",
+            "ContentSize",
+            "LatestPublishedVersionId",
+        ] {
+            assert!(
+                document.get(key).is_some_and(|v| !v.is_null()),
+                "{key} missing from {link}"
+            );
+        }
+    }
+    !links.is_empty()
+}
+
+/// A Case's JSON `Feeds` are oldest first, each with a `FeedComments` array (oldest first);
+/// true when the case has a feed item with at least one comment.
+fn json_feed_is_in_time_order(case: &Map<String, Value>) -> bool {
+    let Some(Value::Array(items)) = case.get("Feeds") else {
+        panic!("Feeds missing from a Case: {case:?}");
+    };
+    let created = |row: &Value| row["CreatedDate"].as_str().unwrap_or("").to_string();
+    let mut commented = false;
+    for pair in items.windows(2) {
+        assert!(created(&pair[0]) <= created(&pair[1]), "feed out of order");
+    }
+    for item in items {
+        let comments = item["FeedComments"]
+            .as_array()
+            .unwrap_or_else(|| panic!("FeedComments missing from {item}"));
+        for pair in comments.windows(2) {
+            assert!(
+                created(&pair[0]) <= created(&pair[1]),
+                "comments out of order"
+            );
+        }
+        commented |= !comments.is_empty();
+    }
+    commented
+}
+
+/// The text view can only show what the listing query selected: every field the content
+/// rules read (header, per-object fields, feed items and comments) must be in the client's
+/// plan for that object, or the text files would silently lose a line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_plans_select_every_field_the_text_view_reads() {
+    let (org, _, client) = connect_to_fake_org(5).await;
+
+    for object in sfmount::config::DEFAULT_STANDARD_OBJECTS {
+        let plan = client.plan(object).await.unwrap();
+        let selected: HashSet<&str> = plan
+            .fields
+            .iter()
+            .chain(&plan.relationship_fields)
+            .map(String::as_str)
+            .collect();
+        for field in content_fields(object) {
+            // A compound address is read part by part when the compound is not selected.
+            let parts_of_address = content_rules(object).iter().find_map(|rule| match rule {
+                ContentRule::Address {
+                    compound, parts, ..
+                } if *compound == field => Some(parts),
+                _ => None,
+            });
+            let covered = selected.contains(field)
+                || parts_of_address.is_some_and(|parts| parts.iter().all(|p| selected.contains(p)));
+            assert!(covered, "{object}: {field} is not selected: {selected:?}");
+        }
+    }
+
+    let case = client.plan("Case").await.unwrap();
+    let feeds = case
+        .subquery_plans
+        .iter()
+        .find(|s| s.relationship == "Feeds")
+        .expect("Case selects its feed");
+    for field in CASE_FEED_FIELDS {
+        assert!(
+            feeds.fields.iter().any(|f| f == field),
+            "feed item {field}: {:?}",
+            feeds.fields
+        );
+    }
+    let comments = case.feed_comments.as_ref().expect("feed comments planned");
+    for field in FEED_COMMENT_FIELDS {
+        assert!(
+            comments.fields.iter().any(|f| f == field),
+            "feed comment {field}: {:?}",
+            comments.fields
+        );
+    }
     tokio::task::spawn_blocking(move || org.shutdown())
         .await
         .unwrap();

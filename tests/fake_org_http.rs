@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use sfmount::fake_org::server::MAX_URI_BYTES;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
 
 const V: &str = "59.0";
@@ -430,6 +431,24 @@ async fn describe_global_and_describe_match_the_captured_key_sets() {
     }
     let slash = api.get("sobjects/").await;
     assert_eq!(slash.body, global.body);
+    // Every listed object describes at the URL its entry names (clients walk the list),
+    // with the keys of the other describes and its flags as listed.
+    let account_keys = keys(&api.get("sobjects/Account/describe").await.body);
+    for entry in entries {
+        let url = entry["urls"]["describe"].as_str().unwrap();
+        let described = api.get(url).await;
+        assert_eq!(described.status, 200, "{url}: {:?}", described.body);
+        assert_eq!(keys(&described.body), account_keys, "{url}");
+        for flag in [
+            "name",
+            "queryable",
+            "createable",
+            "keyPrefix",
+            "associateEntityType",
+        ] {
+            assert_eq!(described.body[flag], entry[flag], "{url} {flag}");
+        }
+    }
 
     // Keys newer captures have that the v48 ones lack.
     let newer: BTreeSet<String> = [
@@ -500,6 +519,17 @@ async fn describe_global_and_describe_match_the_captured_key_sets() {
     ] {
         assert!(children.contains(name), "Case lacks {name}");
     }
+
+    // The row-less objects answer queries as their flags say: the custom metadata type with
+    // no rows, a change event with INVALID_TYPE.
+    let metadata = api
+        .query("SELECT Id, DeveloperName FROM Region_Setting__mdt")
+        .await;
+    assert_eq!(metadata.status, 200, "{:?}", metadata.body);
+    assert_eq!(metadata.body["totalSize"], 0);
+    let events = api.query("SELECT Id FROM AccountChangeEvent").await;
+    assert_eq!(events.status, 400);
+    assert_eq!(events.error_code(), "INVALID_TYPE");
 
     let missing = api.get("sobjects/NoSuchThing__c/describe").await;
     assert_eq!(missing.status, 404);
@@ -676,19 +706,55 @@ async fn query_errors_are_salesforce_shaped_and_the_server_keeps_serving() {
     assert_eq!(missing_q.status, 400);
     assert_eq!(missing_q.error_code(), "MALFORMED_QUERY");
 
-    // A long IN list just under the URI limit is answered; over it the URI is refused.
-    let ids: Vec<String> = (0..400)
-        .map(|i| format!("'001000000000{i:03}AAA'"))
+    // A long IN list of Ids whose URI (plus headers) stays under the limit is answered with
+    // exactly the rows it names; a URI one byte over the limit is refused with 414.
+    let known = api
+        .query("SELECT Id FROM Account ORDER BY Id LIMIT 5")
+        .await;
+    let known: Vec<String> = known.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
         .collect();
-    let soql = format!("SELECT Id FROM Account WHERE Id IN ({})", ids.join(","));
+    assert_eq!(known.len(), 5);
+    // Well-formed Account Ids on a pod the fake never uses, so they match nothing.
+    let unknown = |n: u64| sfmount::sfid::make_id("001", "ZZ9", n);
+    let in_list = |fillers: u64, tail: &str| {
+        let quoted: Vec<String> = known
+            .iter()
+            .cloned()
+            .chain((1..=fillers).map(unknown))
+            .map(|id| format!("'{id}'"))
+            .collect();
+        let soql = format!(
+            "SELECT Id FROM Account WHERE Id IN ({}){tail}",
+            quoted.join(",")
+        );
+        let url = url::Url::parse_with_params(&api.url("query"), &[("q", &soql)]).unwrap();
+        let uri_len = url.path().len() + 1 + url.query().unwrap().len();
+        (soql, uri_len)
+    };
+    let (soql, uri_len) = in_list(540, "");
+    assert!((14_000..16_000).contains(&uri_len), "{uri_len}");
     let fits = api.query(&soql).await;
-    assert!(fits.status == 200 || fits.status == 400, "{}", fits.status);
-    let huge: Vec<String> = (0..2000)
-        .map(|i| format!("'001000000000{i:03}AAA'"))
-        .collect();
-    let soql = format!("SELECT Id FROM Account WHERE Id IN ({})", huge.join(","));
+    assert_eq!(fits.status, 200, "{:?}", fits.body);
+    assert_eq!(fits.body["totalSize"], 5, "only the real Ids match");
+
+    // Pad with spaces before the closing clause so the URI is exactly one byte too long
+    // (a space is one byte, `+`, once form-encoded).
+    let (_, base_len) = in_list(590, "");
+    assert!(base_len < MAX_URI_BYTES, "{base_len}");
+    let padding = " ".repeat(MAX_URI_BYTES + 1 - base_len);
+    let (soql, uri_len) = in_list(590, &padding);
+    assert_eq!(uri_len, MAX_URI_BYTES + 1);
     let too_long = api.query(&soql).await;
     assert_eq!(too_long.status, 414);
+    assert_eq!(too_long.error_code(), "URI_TOO_LONG");
+    assert_eq!(
+        too_long.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
 
     let ok = api.query("SELECT Id FROM Account LIMIT 1").await;
     assert_eq!(ok.status, 200);
@@ -909,6 +975,43 @@ async fn fault_injection_latency_and_token_expiry() {
     }
     assert_eq!(api.get("sobjects").await.status, 200);
 
+    // Settings out of range are refused whole: nothing changes.
+    for (bad, named) in [
+        (json!({"error_rate": 1.5, "fail_next": 3}), "error_rate"),
+        (json!({"error_rate": -0.1}), "error_rate"),
+        (
+            json!({"latency_ms": sfmount::fake_org::server::MAX_LATENCY_MS + 1}),
+            "latency_ms",
+        ),
+    ] {
+        let r = send(
+            http.post(format!("{}/_fake/faults", org.base_url()))
+                .json(&bad),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.error_code(), "INVALID_INPUT");
+        assert!(
+            r.body[0]["message"].as_str().unwrap().contains(named),
+            "{:?}",
+            r.body
+        );
+    }
+    assert_eq!(
+        api.get("sobjects").await.status,
+        200,
+        "fail_next not applied"
+    );
+    let too_slow = FakeOrg::start(FakeOrgConfig {
+        records: 1,
+        latency_ms: sfmount::fake_org::server::MAX_LATENCY_MS + 1,
+        ..FakeOrgConfig::default()
+    });
+    assert_eq!(
+        too_slow.unwrap_err().kind(),
+        std::io::ErrorKind::InvalidInput
+    );
+
     org.set_faults(Faults {
         error_rate: Some(1.0),
         ..Faults::default()
@@ -988,6 +1091,8 @@ async fn record_crud_recycle_bin_and_undelete() {
     assert_eq!(record.body["Name"], "Zeta / \"Quoted\" 🚀");
     assert_eq!(record.body["attributes"]["type"], "Account");
     let modstamp = record.body["SystemModstamp"].as_str().unwrap().to_string();
+    assert_eq!(record.body["CreatedDate"], modstamp.as_str());
+    assert_eq!(record.body["LastModifiedDate"], modstamp.as_str());
     let narrow = api.get(&format!("sobjects/Account/{id}?fields=Name")).await;
     assert!(narrow.body.get("Name").is_some());
 
@@ -1001,7 +1106,9 @@ async fn record_crud_recycle_bin_and_undelete() {
     assert_eq!(patched.status, 204);
     let record = api.get(&format!("sobjects/Account/{id}")).await;
     assert_eq!(record.body["Industry"], "Energy");
-    assert!(record.body["SystemModstamp"].as_str().unwrap() > modstamp.as_str());
+    let updated_stamp = record.body["SystemModstamp"].as_str().unwrap().to_string();
+    assert!(updated_stamp > modstamp, "{updated_stamp} after {modstamp}");
+    assert_eq!(record.body["LastModifiedDate"], updated_stamp.as_str());
 
     let bad_json = send(
         api.http
@@ -1031,7 +1138,9 @@ async fn record_crud_recycle_bin_and_undelete() {
         )
         .await;
     assert_eq!(deleted.status, 204);
-    let soql = format!("SELECT Id, IsDeleted FROM Account WHERE Id = '{id}'");
+    let soql = format!(
+        "SELECT Id, IsDeleted, LastModifiedDate, SystemModstamp FROM Account WHERE Id = '{id}'"
+    );
     assert_eq!(api.query(&soql).await.body["totalSize"], 0);
     let all = send(
         api.http
@@ -1041,7 +1150,12 @@ async fn record_crud_recycle_bin_and_undelete() {
     )
     .await;
     assert_eq!(all.body["totalSize"], 1, "{:?}", all.body);
-    assert_eq!(all.body["records"][0]["IsDeleted"], true);
+    let in_bin = &all.body["records"][0];
+    assert_eq!(in_bin["IsDeleted"], true);
+    // Deleting is a modification too: both stamps move past the update's.
+    let deleted_stamp = in_bin["SystemModstamp"].as_str().unwrap();
+    assert!(deleted_stamp > updated_stamp.as_str(), "{deleted_stamp}");
+    assert_eq!(in_bin["LastModifiedDate"], deleted_stamp);
 
     let undeleted =
         send(reqwest::Client::new().post(format!("{}/_fake/undelete/{id}", org.base_url()))).await;

@@ -3,6 +3,7 @@
 
 mod mount_support;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -162,12 +163,22 @@ fn the_tree_sizes_and_contents_through_the_kernel() {
             assert!(name.contains(parsed["Id"].as_str().unwrap()));
         }
     }
-    let modified = std::fs::metadata(account.join(&files[1]))
-        .unwrap()
-        .modified()
-        .unwrap();
+    let metadata = std::fs::metadata(account.join(&files[1])).unwrap();
     let expected = sfmount::index::parse_salesforce_datetime("2024-03-01T08:00:00.000+0000");
-    assert_eq!(Some(modified), expected, "mtime is LastModifiedDate");
+    assert_eq!(
+        Some(metadata.modified().unwrap()),
+        expected,
+        "mtime is LastModifiedDate"
+    );
+    let created = sfmount::index::parse_salesforce_datetime("2024-01-15T10:30:00.000+0000")
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    assert_eq!(
+        (metadata.ctime(), metadata.ctime_nsec()),
+        (created.as_secs() as i64, i64::from(created.subsec_nanos())),
+        "ctime is CreatedDate"
+    );
 
     // A second `ls -l` and stats make no call.
     let calls = m.source.calls();
@@ -217,24 +228,9 @@ fn every_mutation_fails_with_erofs() {
     let m = mount(3);
     let account = m.path().join("Standard Objects/Account");
     let existing = account.join(&names(&account)[1]);
-    assert_eq!(
-        errno_of(std::fs::write(account.join("new.json"), b"x")),
-        Some(libc::EROFS)
-    );
-    assert_eq!(
-        errno_of(std::fs::OpenOptions::new().write(true).open(&existing)),
-        Some(libc::EROFS)
-    );
-    assert_eq!(
-        errno_of(std::fs::create_dir(account.join("d"))),
-        Some(libc::EROFS)
-    );
-    assert_eq!(errno_of(std::fs::remove_file(&existing)), Some(libc::EROFS));
-    assert_eq!(
-        errno_of(std::fs::rename(&existing, account.join("renamed.json"))),
-        Some(libc::EROFS)
-    );
-    assert!(existing.exists(), "nothing changed");
+    let calls = m.source.calls();
+    assert_every_mutation_fails_with_erofs(&account, &existing);
+    assert_eq!(m.source.calls(), calls, "no mutation reached the source");
     assert_eq!(
         errno_of(std::fs::metadata(
             account.join("missing [001000000000000AAA].json")
@@ -279,6 +275,7 @@ fn a_record_changed_to_the_same_size_is_read_anew_despite_cached_pages() {
     let account = m.path().join("Standard Objects/Account");
     let name = names(&account)[1].clone();
     let path = account.join(&name);
+    let ino = std::fs::metadata(&path).unwrap().ino();
     let old = std::fs::read(&path).unwrap();
     std::fs::read(&path).unwrap(); // the pages are in the kernel's cache now
 
@@ -298,7 +295,36 @@ fn a_record_changed_to_the_same_size_is_read_anew_despite_cached_pages() {
     assert_ne!(new, old);
     assert_eq!(new.len(), old.len());
     assert!(String::from_utf8_lossy(&new).contains("Account NUMBER 1"));
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), new.len() as u64);
+    let metadata = std::fs::metadata(&path).unwrap();
+    assert_eq!(metadata.len(), new.len() as u64);
+    assert_eq!(metadata.ino(), ino, "the inode number outlives the change");
+}
+
+#[test]
+fn statfs_answers_through_the_kernel() {
+    if !fuse_available("statfs_answers_through_the_kernel") {
+        return;
+    }
+    let m = mount(50);
+    let statvfs = |path: &Path| -> libc::statvfs {
+        use std::os::unix::ffi::OsStrExt;
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        let mut stats = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
+        // SAFETY: a valid NUL-terminated path and a buffer of the right type to fill.
+        let rc = unsafe { libc::statvfs(c_path.as_ptr(), stats.as_mut_ptr()) };
+        assert_eq!(rc, 0, "statvfs: {}", std::io::Error::last_os_error());
+        // SAFETY: statvfs returned 0, so it filled the buffer.
+        unsafe { stats.assume_init() }
+    };
+    let before = statvfs(m.path());
+    assert_eq!(before.f_namemax, 255);
+    assert_ne!(before.f_flag & libc::ST_RDONLY, 0, "mounted read-only");
+    assert_eq!(m.source.calls().listings, 0, "statfs lists nothing");
+    let account = m.path().join("Standard Objects/Account");
+    assert_eq!(names(&account).len(), 51);
+    let after = statvfs(m.path());
+    assert_eq!(after.f_files, before.f_files + 50, "listed records count");
+    assert!(after.f_blocks > before.f_blocks);
 }
 
 #[test]

@@ -142,7 +142,7 @@ fn find<'a>(org: &'a [OrgObject], name: &str) -> Option<&'a OrgObject> {
 /// reason returned): a selected object that is not queryable, one of the six default standard
 /// objects or a `__c` name that the org lacks (with no close existing name), custom objects
 /// named while `sync_custom_objects` is off. `"*"` selects every queryable `__c` object,
-/// sorted by name. An object selected twice is mounted once.
+/// sorted by name (the unqueryable ones are skips). An object selected twice is mounted once.
 pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selection, CatalogError> {
     let mut selection = Selection::default();
     let mut seen: HashSet<String> = HashSet::new();
@@ -222,9 +222,11 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
         }
         CustomObjects::All => {
             if settings.sync_custom_objects {
+                // Unqueryable ones go through `admit` too, so the log says why they are
+                // missing instead of leaving the user to guess.
                 let mut all: Vec<&OrgObject> = org
                     .iter()
-                    .filter(|object| is_custom_name(&object.name) && object.queryable)
+                    .filter(|object| is_custom_name(&object.name))
                     .collect();
                 all.sort_by(|a, b| a.name.cmp(&b.name));
                 for object in all {
@@ -410,7 +412,7 @@ mod tests {
     }
 
     #[test]
-    fn star_selects_only_queryable_objects_ending_in_c() {
+    fn star_selects_queryable_objects_ending_in_c_and_says_why_others_are_missing() {
         let mut s = settings();
         s.standard_objects = vec![];
         s.sync_custom_objects = true;
@@ -423,7 +425,9 @@ mod tests {
                 ("Shipment__c", Group::Custom)
             ]
         );
-        assert!(selection.skipped.is_empty());
+        assert_eq!(selection.skipped.len(), 1, "{:?}", selection.skipped);
+        assert_eq!(selection.skipped[0].0, "Secret__c");
+        assert!(selection.skipped[0].1.contains("not queryable"));
     }
 
     #[test]

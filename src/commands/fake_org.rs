@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::FakeOrgArgs;
-use crate::fake_org::{FakeOrg, FakeOrgConfig};
+use crate::fake_org::{FakeOrg, FakeOrgConfig, Faults};
 
 pub fn run(args: FakeOrgArgs) -> anyhow::Result<()> {
     let config = FakeOrgConfig {
@@ -19,9 +19,21 @@ pub fn run(args: FakeOrgArgs) -> anyhow::Result<()> {
         api_limit: args.api_limit,
         token_ttl: (args.token_ttl > 0).then(|| Duration::from_secs(args.token_ttl)),
     };
+    // The fault flags are the same knobs as `POST /_fake/faults`, checked the same way.
+    let faults = Faults {
+        error_rate: args.error_rate,
+        fail_next: args.fail_next,
+        api_remaining: args.api_remaining,
+        no_run_as_user: args.no_run_as_user.then_some(true),
+        ..Faults::default()
+    };
+    if let Some(problem) = faults.invalid_setting() {
+        anyhow::bail!("{problem}");
+    }
     let listen = config.listen;
     let org =
         FakeOrg::start(config).with_context(|| format!("cannot start the fake org on {listen}"))?;
+    org.set_faults(faults);
     // The first line is for scripts (they read the URL from it) and for people. Printing the
     // secret is intended: it is the fake org's own demo credential, not a real one.
     let mut stdout = std::io::stdout().lock();

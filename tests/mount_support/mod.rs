@@ -89,3 +89,71 @@ pub fn names(dir: &Path) -> Vec<String> {
 pub fn errno_of(result: std::io::Result<impl Sized>) -> Option<i32> {
     result.err().and_then(|e| e.raw_os_error())
 }
+
+/// Every kind of change a user or tool can attempt on `existing` (a record file of `folder`)
+/// and in `folder` itself must fail with EROFS, and leave the file as it was.
+pub fn assert_every_mutation_fails_with_erofs(folder: &Path, existing: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+
+    let before = std::fs::read(existing).expect("read before");
+    let c_path = std::ffi::CString::new(existing.as_os_str().as_bytes()).expect("no NUL");
+    let attempts: Vec<(&str, Option<i32>)> = vec![
+        (
+            "create",
+            errno_of(std::fs::write(folder.join("new.json"), b"x")),
+        ),
+        (
+            "open for writing",
+            errno_of(std::fs::OpenOptions::new().write(true).open(existing)),
+        ),
+        (
+            "open for appending",
+            errno_of(std::fs::OpenOptions::new().append(true).open(existing)),
+        ),
+        ("mkdir", errno_of(std::fs::create_dir(folder.join("d")))),
+        ("unlink", errno_of(std::fs::remove_file(existing))),
+        (
+            "rename",
+            errno_of(std::fs::rename(existing, folder.join("renamed.json"))),
+        ),
+        ("rmdir", errno_of(std::fs::remove_dir(folder))),
+        (
+            "link",
+            errno_of(std::fs::hard_link(existing, folder.join("link.json"))),
+        ),
+        (
+            "symlink",
+            errno_of(std::os::unix::fs::symlink(
+                existing,
+                folder.join("symlink.json"),
+            )),
+        ),
+        (
+            "setattr: chmod",
+            errno_of(std::fs::set_permissions(
+                existing,
+                std::fs::Permissions::from_mode(0o644),
+            )),
+        ),
+        ("setattr: truncate", {
+            // SAFETY: a valid NUL-terminated path; truncate(2) touches no other memory.
+            let rc = unsafe { libc::truncate(c_path.as_ptr(), 0) };
+            (rc != 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        }),
+        ("setattr: utimes", {
+            // SAFETY: as above; a null `times` means "now" for both timestamps.
+            let rc =
+                unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), std::ptr::null(), 0) };
+            (rc != 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        }),
+    ];
+    for (what, errno) in attempts {
+        assert_eq!(errno, Some(libc::EROFS), "{what}");
+    }
+    assert_eq!(
+        std::fs::read(existing).expect("read after"),
+        before,
+        "nothing changed"
+    );
+}

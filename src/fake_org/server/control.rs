@@ -16,10 +16,14 @@ pub(super) fn control(shared: &Shared, req: &Incoming, rest: &[&str]) -> Reply {
             Ok(Reply::no_content())
         }
         ("POST", ["faults"]) => match serde_json::from_slice::<Faults>(&req.body) {
-            Ok(faults) => {
-                shared.apply_faults(&faults);
-                Ok(Reply::no_content())
-            }
+            Ok(faults) => match faults.invalid_setting() {
+                // Nothing is applied when one setting is wrong, so a typo changes nothing.
+                Some(problem) => Err(ApiError::new(400, "INVALID_INPUT", problem)),
+                None => {
+                    shared.apply_faults(&faults);
+                    Ok(Reply::no_content())
+                }
+            },
             Err(err) => Err(ApiError::malformed_json(&err.to_string())),
         },
         ("POST", ["undelete", id]) => {

@@ -31,7 +31,7 @@ pub use composite::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS};
 pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
 pub use dispatch::MAX_URI_BYTES;
 pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
-pub use state::{FakeStats, Faults, RequestCounts};
+pub use state::{FakeStats, Faults, RequestCounts, MAX_LATENCY_MS};
 
 use crate::fake_org::store::{GenerateOptions, Store};
 use state::{lock, Shared};
@@ -49,7 +49,8 @@ pub struct FakeOrgConfig {
     pub client_id: String,
     /// Consumer secret the token endpoint accepts.
     pub client_secret: String,
-    /// Delay added to every request, in milliseconds (changeable later through faults).
+    /// Delay added to every `/services` and identity request (not the `/_fake` controls), in
+    /// milliseconds, at most [`MAX_LATENCY_MS`]; changeable later through faults.
     pub latency_ms: u64,
     /// Daily API request limit.
     pub api_limit: u64,
@@ -110,6 +111,15 @@ impl FakeOrg {
     /// Generates the org's data, binds the listener and starts serving on a background
     /// thread with its own tokio runtime. Returns once the server is listening.
     pub fn start(config: FakeOrgConfig) -> std::io::Result<FakeOrg> {
+        if config.latency_ms > MAX_LATENCY_MS {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "latency {} ms is over the {MAX_LATENCY_MS} ms (ten minutes) the fake org accepts",
+                    config.latency_ms
+                ),
+            ));
+        }
         let listener = std::net::TcpListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
@@ -177,7 +187,8 @@ impl FakeOrg {
         self.shared.reset_stats();
     }
 
-    /// The same knobs as `POST /_fake/faults`; fields left `None` keep their setting.
+    /// The same knobs as `POST /_fake/faults`; fields left `None` keep their setting. Values
+    /// out of range are clamped here ([`Faults::invalid_setting`]; the endpoint refuses them).
     pub fn set_faults(&self, faults: Faults) {
         self.shared.apply_faults(&faults);
     }

@@ -65,6 +65,29 @@ pub struct Faults {
     pub no_run_as_user: Option<bool>,
 }
 
+/// The longest delay `latency_ms` may ask for: past ten minutes a delay is a hang to any
+/// client deadline, and a test that wants a dead server can stop it instead.
+pub const MAX_LATENCY_MS: u64 = 10 * 60 * 1000;
+
+impl Faults {
+    /// Why these settings cannot be applied, or `None` when they can.
+    pub fn invalid_setting(&self) -> Option<String> {
+        if let Some(rate) = self.error_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                return Some(format!(
+                    "error_rate must be a probability between 0.0 and 1.0, not {rate}"
+                ));
+            }
+        }
+        match self.latency_ms {
+            Some(ms) if ms > MAX_LATENCY_MS => Some(format!(
+                "latency_ms must be at most {MAX_LATENCY_MS} (ten minutes), not {ms}"
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// Current fault settings.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FaultState {
@@ -270,7 +293,7 @@ impl Shared {
         {
             let mut faults = lock(&self.faults);
             if let Some(ms) = update.latency_ms {
-                faults.latency_ms = ms;
+                faults.latency_ms = ms.min(MAX_LATENCY_MS);
             }
             if let Some(rate) = update.error_rate {
                 faults.error_rate = if rate.is_finite() {

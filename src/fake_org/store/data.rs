@@ -572,9 +572,11 @@ fn seed_org_and_users(s: &mut Seeder) {
         }
         s.users.push(id);
     }
-    // Users created before anyone existed point at the integration user.
+    // Users, and the Organization, were created before anyone existed: they point at the
+    // integration user.
     let integration = s.store.integration_user_id.clone();
-    for id in s.users.clone() {
+    let made_before_users = s.users.iter().chain([&s.store.org_id]).cloned();
+    for id in made_before_users.collect::<Vec<_>>() {
         let &(table, row) = s.store.by_id.get(&id).expect("just stored");
         for field in ["CreatedById", "LastModifiedById"] {
             s.store.set_field(
@@ -584,16 +586,6 @@ fn seed_org_and_users(s: &mut Seeder) {
                 Value::String(integration.clone()),
             );
         }
-    }
-    let org = s.store.org_id.clone();
-    let &(table, row) = s.store.by_id.get(&org).expect("just stored");
-    for field in ["CreatedById", "LastModifiedById"] {
-        s.store.set_field(
-            usize::from(table),
-            row as usize,
-            field,
-            Value::String(integration.clone()),
-        );
     }
 
     for (name, developer) in [

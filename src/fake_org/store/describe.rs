@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{GlobalOnlyEntry, Store, Table};
+use super::{GlobalOnlyEntry, ObjectMeta, Storage, Store, Table};
 use crate::fake_org::model::{FieldDef, FieldType, ObjectDef};
 
 /// Master record type Id every object has (reference §9.2).
@@ -19,7 +19,7 @@ pub(super) fn describe_global(store: &Store, version: &str) -> Value {
             store
                 .global_only
                 .iter()
-                .map(|g| (g.name.to_string(), global_only_entry(g, version))),
+                .map(|g| (g.def.name.clone(), global_only_entry(g, version))),
         )
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -159,25 +159,49 @@ fn global_entry(table: &Table, version: &str) -> Value {
 }
 
 fn global_only_entry(entry: &GlobalOnlyEntry, version: &str) -> Value {
-    let t = Traits {
-        name: entry.name,
-        label: entry.label,
-        label_plural: entry.label,
+    global_entry_from(&global_only_traits(entry), version)
+}
+
+/// The listed facts of a row-less object: its [`ObjectDef`] with no key prefix, and only
+/// platform events createable (publishing one is creating it).
+fn global_only_traits(entry: &GlobalOnlyEntry) -> Traits<'_> {
+    let def = &entry.def;
+    Traits {
+        name: &def.name,
+        label: &def.label,
+        label_plural: &def.label_plural,
         key_prefix: None,
-        custom: entry.custom,
-        queryable: entry.queryable,
-        createable: entry.name.ends_with("__e"),
+        custom: def.custom,
+        queryable: def.queryable,
+        createable: def.name.ends_with("__e"),
         updateable: false,
         deletable: false,
         feed_enabled: false,
         associate: entry.associate,
+    }
+}
+
+/// The describe body of an object that only describeGlobal lists: the same keys as every
+/// other describe, its own fields, no child relationships and no key prefix.
+pub(super) fn describe_global_only(
+    entry: &GlobalOnlyEntry,
+    version: &str,
+    instance_url: &str,
+) -> Value {
+    let table = Table {
+        def: entry.def.clone(),
+        meta: ObjectMeta::default(),
+        storage: Storage::Own(Vec::new()),
     };
-    global_entry_from(&t, version)
+    describe_body(&table, global_only_traits(entry), version, instance_url)
 }
 
 /// The body of `GET .../sobjects/{name}/describe`, keys in the v59 Lead capture's order.
 pub(super) fn describe_object(table: &Table, version: &str, instance_url: &str) -> Value {
-    let t = traits(table);
+    describe_body(table, traits(table), version, instance_url)
+}
+
+fn describe_body(table: &Table, t: Traits, version: &str, instance_url: &str) -> Value {
     let def = &table.def;
     let global = global_entry_from(&t, version);
     let top = |key: &str| global.get(key).cloned().unwrap_or(Value::Null);

@@ -207,14 +207,14 @@ struct Table {
     storage: Storage,
 }
 
-/// A describeGlobal entry for an object that exists only in the global list
-/// (change events, platform events, custom metadata): clients must filter them out.
+/// An object that holds no rows here (change events, platform events, custom metadata):
+/// describeGlobal lists it and describe answers for it, as on a real org, and clients must
+/// filter it out of what they mount.
 #[derive(Debug, Clone)]
 struct GlobalOnlyEntry {
-    name: &'static str,
-    label: &'static str,
-    custom: bool,
-    queryable: bool,
+    /// Name, labels, flags and fields (the system fields of its kind and a custom one or
+    /// two); no key prefix and no child relationships.
+    def: ObjectDef,
     associate: Option<(&'static str, &'static str)>,
 }
 
@@ -321,12 +321,29 @@ impl Store {
 
     /// The whole body of `GET .../sobjects/{object}/describe`, or `None` for an unknown object.
     pub fn describe(&self, object: &str, api_version: &str, instance_url: &str) -> Option<Value> {
-        let table = self.table(object)?;
-        Some(describe::describe_object(
-            &self.tables[table],
+        let (version, instance_url) = (
             bare_version(api_version),
             instance_url.trim_end_matches('/'),
-        ))
+        );
+        if let Some(table) = self.table(object) {
+            return Some(describe::describe_object(
+                &self.tables[table],
+                version,
+                instance_url,
+            ));
+        }
+        self.global_only
+            .iter()
+            .find(|entry| entry.def.name.eq_ignore_ascii_case(object))
+            .map(|entry| describe::describe_global_only(entry, version, instance_url))
+    }
+
+    /// The schema of an object that holds no rows here (see [`GlobalOnlyEntry`]).
+    fn global_only_def(&self, object: &str) -> Option<&ObjectDef> {
+        self.global_only
+            .iter()
+            .map(|entry| &entry.def)
+            .find(|def| def.name.eq_ignore_ascii_case(object))
     }
 
     /// One record as GET /sobjects/{object}/{id} returns it: attributes + all visible fields
@@ -1220,7 +1237,12 @@ impl Store {
 
 impl DataSource for Store {
     fn object(&self, name: &str) -> Option<&ObjectDef> {
-        self.table(name).map(|t| &self.tables[t].def)
+        // Row-less objects are known too, so a query meets the same check as on a real org:
+        // the custom metadata type answers (with no rows), the events are not queryable.
+        match self.table(name) {
+            Some(t) => Some(&self.tables[t].def),
+            None => self.global_only_def(name),
+        }
     }
 
     fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a> {

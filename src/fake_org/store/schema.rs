@@ -164,6 +164,74 @@ fn audit_fields() -> Vec<FieldDef> {
     ]
 }
 
+/// The schema of an object listed in describeGlobal that holds no rows here.
+fn row_less_object(name: &str, label: &str, queryable: bool, fields: Vec<FieldDef>) -> ObjectDef {
+    ObjectDef {
+        name: name.to_string(),
+        label: label.to_string(),
+        label_plural: label.to_string(),
+        key_prefix: String::new(),
+        custom: name.contains("__"),
+        queryable,
+        fields,
+        child_relationships: Vec::new(),
+        required_filter_fields: Vec::new(),
+    }
+}
+
+/// A change event's fields: its replay position and who made the change. Real ones also
+/// carry a `ChangeEventHeader` compound and the changed object's fields; no fake type
+/// models the header, and nothing here subscribes to events.
+fn change_event_fields(label: &str) -> Vec<FieldDef> {
+    vec![
+        id_field(label),
+        field("ReplayId", "Replay ID", FieldType::String),
+        field("CreatedDate", "Created Date", FieldType::DateTime).required(),
+        field("CreatedById", "Created By ID", FieldType::Reference)
+            .refs(&["User"], "CreatedBy")
+            .required(),
+    ]
+}
+
+/// A platform event's system fields (events have no `Id`), then its own fields.
+fn platform_event_fields(custom: Vec<FieldDef>) -> Vec<FieldDef> {
+    let mut fields = vec![
+        field("ReplayId", "Replay ID", FieldType::String),
+        field("CreatedDate", "Created Date", FieldType::DateTime).required(),
+        field("CreatedById", "Created By ID", FieldType::Reference)
+            .refs(&["User"], "CreatedBy")
+            .required(),
+        // A UUID's 36 characters.
+        field("EventUuid", "Event UUID", FieldType::String).len(36),
+    ];
+    fields.extend(custom);
+    fields
+}
+
+/// A custom metadata type's standard fields, then its own fields.
+fn custom_metadata_fields(label: &str, custom: Vec<FieldDef>) -> Vec<FieldDef> {
+    let mut fields = vec![
+        id_field(label),
+        field(
+            "DeveloperName",
+            "Custom Metadata Record Name",
+            FieldType::String,
+        )
+        .len(40)
+        .required(),
+        field("MasterLabel", "Label", FieldType::String)
+            .len(40)
+            .required()
+            .name_field(),
+        field("Language", "Master Language", FieldType::Picklist),
+        field("NamespacePrefix", "Namespace Prefix", FieldType::String).len(15),
+        field("Label", "Label", FieldType::String).len(40),
+        field("QualifiedApiName", "Qualified API Name", FieldType::String).len(70),
+    ];
+    fields.extend(custom);
+    fields
+}
+
 const GEOCODE_ACCURACY: &[&str] = &[
     "Address",
     "NearAddress",
@@ -963,31 +1031,45 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
 
     let global_only = vec![
         GlobalOnlyEntry {
-            name: "AccountChangeEvent",
-            label: "Account Change Event",
-            custom: false,
-            queryable: false,
+            def: row_less_object(
+                "AccountChangeEvent",
+                "Account Change Event",
+                false,
+                change_event_fields("Account Change Event"),
+            ),
             associate: Some(("ChangeEvent", "Account")),
         },
         GlobalOnlyEntry {
-            name: "CaseChangeEvent",
-            label: "Case Change Event",
-            custom: false,
-            queryable: false,
+            def: row_less_object(
+                "CaseChangeEvent",
+                "Case Change Event",
+                false,
+                change_event_fields("Case Change Event"),
+            ),
             associate: Some(("ChangeEvent", "Case")),
         },
         GlobalOnlyEntry {
-            name: "Invoice_Paid__e",
-            label: "Invoice Paid",
-            custom: true,
-            queryable: false,
+            def: row_less_object(
+                "Invoice_Paid__e",
+                "Invoice Paid",
+                false,
+                platform_event_fields(vec![
+                    field("Invoice_Number__c", "Invoice Number", FieldType::String).len(80),
+                    field("Amount__c", "Amount", FieldType::Currency),
+                ]),
+            ),
             associate: None,
         },
         GlobalOnlyEntry {
-            name: "Region_Setting__mdt",
-            label: "Region Setting",
-            custom: true,
-            queryable: true,
+            def: row_less_object(
+                "Region_Setting__mdt",
+                "Region Setting",
+                true,
+                custom_metadata_fields(
+                    "Region Setting",
+                    vec![field("Region_Code__c", "Region Code", FieldType::String).len(10)],
+                ),
+            ),
             associate: None,
         },
     ];

@@ -397,6 +397,37 @@ fn describe_global_matches_the_capture_and_lists_filterable_extras() {
         find("Account")["urls"]["sobject"],
         json!("/services/data/v52.0/sobjects/Account")
     );
+
+    // Objects with no rows here still describe, with the captures' field keys.
+    let field_keys = keys(&capture("describe-Lead.json")["fields"][0]);
+    for name in [
+        "AccountChangeEvent",
+        "Invoice_Paid__e",
+        "region_setting__MDT",
+    ] {
+        let described = store
+            .describe(name, "v52.0", "http://127.0.0.1:1")
+            .unwrap_or_else(|| panic!("{name} describes"));
+        let listed = find(described["name"].as_str().unwrap());
+        assert_eq!(described["queryable"], listed["queryable"], "{name}");
+        assert_eq!(described["childRelationships"], json!([]), "{name}");
+        let fields = described["fields"].as_array().unwrap();
+        assert!(fields.len() >= 4, "{name}");
+        for field in fields {
+            assert_eq!(keys(field), field_keys, "{name}.{}", field["name"]);
+        }
+    }
+    let change_event = store
+        .describe("AccountChangeEvent", "v52.0", "http://127.0.0.1:1")
+        .unwrap();
+    assert_eq!(change_event["associateParentEntity"], json!("Account"));
+    assert_eq!(
+        change_event["urls"]["eventSchema"],
+        json!("/services/data/v52.0/sobjects/AccountChangeEvent/eventSchema")
+    );
+    assert!(store
+        .describe("NoSuch__e", "v52.0", "http://127.0.0.1:1")
+        .is_none());
 }
 
 #[test]
@@ -665,8 +696,16 @@ fn delete_and_undelete_use_the_recycle_bin() {
         .unwrap()
         .to_string();
     let live = store.record_count("Opportunity");
+    let stamp_of = |store: &Store| {
+        let (_, record) = store.record_by_id(&id).unwrap();
+        assert_eq!(record["LastModifiedDate"], record["SystemModstamp"]);
+        record["SystemModstamp"].as_str().unwrap().to_string()
+    };
+    let before = stamp_of(&store);
     store.delete("Opportunity", &id).unwrap();
     assert_eq!(store.record_count("Opportunity"), live - 1);
+    let deleted_at = stamp_of(&store);
+    assert!(deleted_at > before, "{deleted_at} after {before}");
     let (_, record) = store.record_by_id(&id).unwrap();
     assert_eq!(record["IsDeleted"], json!(true));
     assert_eq!(store.records("Opportunity").count(), live);
@@ -689,6 +728,10 @@ fn delete_and_undelete_use_the_recycle_bin() {
     );
     store.undelete(&id).unwrap();
     assert_eq!(store.record_count("Opportunity"), live);
+    assert!(
+        stamp_of(&store) > deleted_at,
+        "undelete is a modification too"
+    );
     assert!(store.get_record("Opportunity", &id, None, "59.0").is_ok());
     let err = store.undelete(&id).unwrap_err();
     assert_eq!(err.error_code(), "UNDELETE_FAILED");
