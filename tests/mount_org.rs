@@ -549,11 +549,9 @@ fn a_missing_dev_fuse_is_a_one_line_error() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
 
-/// Known gap (audit of issue 4): `serve` in src/commands/mount.rs gives up when the plain
-/// unmount fails with EBUSY, exits 1 and leaves a dead mount. Remove the `ignore` once it
-/// falls back to a lazy unmount (`fusermount3 -u -z`).
+/// Found by the audit of issue 4: `serve` used to give up when the plain unmount failed with
+/// EBUSY, exit 1 and leave a dead mount; it now detaches lazily.
 #[test]
-#[ignore = "known bug: SIGTERM while a file is open leaves a dead mount (see the comment)"]
 fn sigterm_while_a_file_is_open_still_unmounts_and_exits_zero() {
     if !fuse_available("sigterm_while_a_file_is_open_still_unmounts_and_exits_zero") {
         return;

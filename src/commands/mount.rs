@@ -92,6 +92,31 @@ pub(crate) fn check_mountpoint(path: &Path, create: bool) -> anyhow::Result<Path
     Ok(absolute)
 }
 
+/// Detaches a busy mount: umount2(MNT_DETACH) as root, else `fusermount3 -u -z`.
+fn lazy_unmount(mountpoint: &Path) -> anyhow::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(mountpoint.as_os_str().as_bytes())
+        .context("the mountpoint path holds a NUL byte")?;
+    // SAFETY: umount2 reads a NUL-terminated path that outlives the call.
+    if unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) } == 0 {
+        return Ok(());
+    }
+    let status = std::process::Command::new("fusermount3")
+        .arg("-u")
+        .arg("-z")
+        .arg(mountpoint)
+        .status()
+        .with_context(|| format!("cannot run fusermount3 to detach {}", mountpoint.display()))?;
+    if !status.success() || is_mount_point(mountpoint) {
+        bail!(
+            "cannot unmount {}: it is busy and could not be detached (fusermount3 -u -z {})",
+            mountpoint.display(),
+            mountpoint.display()
+        );
+    }
+    Ok(())
+}
+
 /// True when `path` is listed as a mount point in /proc/mounts (as the kernel escapes it).
 fn is_mount_point(path: &Path) -> bool {
     let wanted = escape_mount_path(&path.to_string_lossy());
@@ -251,9 +276,20 @@ pub(crate) fn serve(
     }
     if stopped_by_signal {
         tracing::info!("stopping: unmounting {}", mountpoint.display());
-        session
-            .umount_and_join()
-            .with_context(|| format!("cannot unmount {}", mountpoint.display()))?;
+        if let Err(error) = session.umount_and_join() {
+            if !is_mount_point(mountpoint) {
+                return Err(error)
+                    .with_context(|| format!("cannot unmount {}", mountpoint.display()));
+            }
+            // Busy: a file is open or a shell sits inside. Detach it now (the kernel ends
+            // the connection when this process exits, so nothing waits on the holders).
+            tracing::warn!(
+                error = %error,
+                "{} is busy; detaching it lazily",
+                mountpoint.display()
+            );
+            lazy_unmount(mountpoint)?;
+        }
     } else {
         tracing::info!("{} was unmounted from outside", mountpoint.display());
         session
