@@ -446,7 +446,10 @@ impl SalesforceClient {
             if Instant::now() + wait >= deadline {
                 return Err(error);
             }
-            tracing::warn!(what = %call.what, error = %error, retry = retries + 1, "transient failure; retrying");
+            // Debug, not warn: a retry that works needs no attention, and one that fails
+            // comes back as an error that the caller reports once (the background refresh
+            // logs per state change, not per attempt, so an outage does not flood the log).
+            tracing::debug!(what = %call.what, error = %error, retry = retries + 1, "transient failure; retrying");
             tokio::time::sleep(wait).await;
             retries += 1;
         }
