@@ -2,8 +2,8 @@
 
 use std::process::{Command, Output};
 
+use sfmount::config::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
-use sfmount::salesforce::STANDARD_OBJECTS;
 
 /// `sfmount check ARGS` with no connection settings from the environment, logging at every
 /// level: nothing secret may appear even in trace output.

@@ -4,11 +4,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::Value;
+use sfmount::config::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::store::FEED_COMMENT_MARKER;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, FakeStats, Faults};
 use sfmount::salesforce::{
-    ClientSettings, FetchFilter, LoginTarget, ObjectPlan, Record, SalesforceClient, Secret,
-    SfError, STANDARD_OBJECTS,
+    ClientSettings, FetchFilter, LoginTarget, ObjectPlan, Record, SalesforceClient, Secret, SfError,
 };
 
 fn start(records: usize) -> FakeOrg {

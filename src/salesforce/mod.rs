@@ -35,13 +35,3 @@ pub type Record = serde_json::Map<String, serde_json::Value>;
 /// leaving the rest to the other integrations that share the quota (other products commonly
 /// keep 10 % back too).
 pub const DEFAULT_MIN_REMAINING_FRACTION: f64 = 0.1;
-
-/// The six standard objects a mount shows by default.
-pub const STANDARD_OBJECTS: [&str; 6] = [
-    "Account",
-    "Campaign",
-    "Case",
-    "Contact",
-    "Lead",
-    "Opportunity",
-];
