@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
-use sfmount::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
+use sfmount::fs::fuse::{spawn_mount, start_invalidator, MountConfig, KERNEL_TTL};
 use sfmount::fs::Filesystem;
 use sfmount::index::refresh::{RefreshConfig, Refresher};
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
@@ -305,7 +305,14 @@ fn updates_renames_creates_deletes_undeletes_and_feed_changes_show_up() {
             .is_some_and(|p| p.to_string_lossy().contains("Renamed Holdings 9c2d"))
     });
     println!("rename visible after {took:?}");
-    assert!(!accounts.join(victim).exists(), "the old name is gone");
+    // The listing shows the new name as soon as the index has it; the old name's kernel
+    // dentry goes when the invalidation thread delivers its notice, or at the latest when
+    // the kernel TTL runs out, so it is awaited rather than checked in the same instant.
+    wait_until(
+        "the old name is gone",
+        KERNEL_TTL + Duration::from_secs(2),
+        || !accounts.join(victim).exists(),
+    );
     let renamed = file_of(&accounts, &id).unwrap();
     assert_size_matches(&renamed);
 
