@@ -14,3 +14,4 @@ pub mod render;
 pub mod salesforce;
 pub mod secret;
 pub mod sfid;
+pub mod sync;

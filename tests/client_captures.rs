@@ -7,13 +7,10 @@ use sfmount::salesforce::{
     error_from_response, DescribeGlobal, QueryPage, Record, SObjectDescribe, SfError,
 };
 
+/// Captured real-org responses, copied into the repository with their licence notice
+/// (BSD-3 from CumulusCI, see the folder's NOTICE.md).
 fn captures_dir() -> PathBuf {
-    let beside =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/salesforce-captures");
-    if beside.is_dir() {
-        return beside;
-    }
-    PathBuf::from("/work/shared/fixtures/salesforce-captures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/salesforce-captures")
 }
 
 fn read_json(name: &str) -> Value {

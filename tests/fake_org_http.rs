@@ -164,14 +164,10 @@ fn assert_json_and_limit_headers(resp: &Resp) {
     );
 }
 
+/// Captured real-org responses, copied into the repository with their licence notice
+/// (BSD-3 from CumulusCI, see the folder's NOTICE.md).
 fn captures_dir() -> PathBuf {
-    let local =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/salesforce-captures");
-    if local.exists() {
-        local
-    } else {
-        PathBuf::from("/work/shared/fixtures/salesforce-captures")
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/salesforce-captures")
 }
 
 fn load_capture(name: &str) -> Value {

@@ -4,6 +4,7 @@
 //! Threads: the session runs [`MountConfig::threads`] event loops, so one operation waiting
 //! on Salesforce (bounded by the index's operation deadline) does not stall the others.
 
+use crate::sync::lock;
 use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::Arc;
@@ -508,7 +509,7 @@ pub fn start_invalidator(
                 inodes: summary.stale_inodes.clone(),
                 membership_changed: summary.membership_changed(),
             };
-            let sender = sender.lock().unwrap_or_else(|p| p.into_inner());
+            let sender = lock(&sender);
             // The thread ends only with the mount; a failed send means there is no kernel
             // left to tell.
             let _ = sender.send(change);

@@ -16,10 +16,11 @@
 pub mod errno;
 pub mod fuse;
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::index::{FileEntry, Index, IndexError, Listing, RECORD_INO_SHIFT};
@@ -156,12 +157,6 @@ pub struct Filesystem {
     group_members: Vec<Vec<(String, usize)>>,
     handles: Mutex<HashMap<u64, Handle>>,
     next_handle: AtomicU64,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Filesystem {

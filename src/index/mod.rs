@@ -20,9 +20,10 @@ pub mod refresh;
 pub mod salesforce_source;
 pub mod source;
 
+use crate::sync::{self, lock};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use body_cache::BodyCache;
@@ -366,14 +367,6 @@ pub struct Index {
     shared: Arc<Shared>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must not take the whole mount down with poisoned locks; the data
-    // under these locks is replaced whole, never left half-written.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl Index {
     /// `runtime` runs the source's futures; the index must be used from threads outside it
     /// (FUSE workers, test threads), since callers block waiting for results.
@@ -482,11 +475,7 @@ impl Index {
                     seconds: self.shared.config.operation_deadline.as_secs(),
                 });
             }
-            status = f
-                .load_done
-                .wait_timeout(status, deadline - now)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
+            status = sync::wait_timeout(&f.load_done, status, deadline - now);
             if status.loads_finished != loads_before && status.listing.is_none() {
                 if let Some(failure) = &status.last_failure {
                     return Err(failure.error.clone());
@@ -566,11 +555,7 @@ impl Index {
                     seconds: self.shared.config.operation_deadline.as_secs(),
                 });
             }
-            in_flight = f
-                .refetch_done
-                .wait_timeout(in_flight, deadline - now)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
+            in_flight = sync::wait_timeout(&f.refetch_done, in_flight, deadline - now);
         }
         // Someone else's fetch may have brought it while we waited.
         if let Some(body) = lock(&self.shared.bodies).get(ino) {

@@ -18,6 +18,7 @@
 //! (interval doubling up to `max_backoff`); the next good tick converges because the
 //! watermark only moves after a folder's changes were applied.
 
+use crate::sync;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -676,11 +677,7 @@ impl Refresher {
                             if now >= wake_at {
                                 break;
                             }
-                            state = thread_control
-                                .wake
-                                .wait_timeout(state, wake_at - now)
-                                .unwrap_or_else(|p| p.into_inner())
-                                .0;
+                            state = sync::wait_timeout(&thread_control.wake, state, wake_at - now);
                         }
                     }
                     engine.tick();

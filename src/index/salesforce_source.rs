@@ -1,5 +1,6 @@
 //! The index's source in production: the Salesforce REST client.
 
+use crate::sync::lock;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -213,11 +214,7 @@ impl ObjectSource for ClientSource {
                         // Orgs may refuse unfiltered feed queries to users without View All
                         // Data; the record changes themselves still apply.
                         Some(Err(error)) => {
-                            let first = self
-                                .feed_warned
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .insert(request.object.clone());
+                            let first = lock(&self.feed_warned).insert(request.object.clone());
                             if first {
                                 tracing::warn!(
                                     object = %request.object,

@@ -2,6 +2,7 @@
 //! can be tested against an in-memory source that counts calls, and run against the
 //! Salesforce client in production.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -188,15 +189,12 @@ impl MemorySource {
     }
 
     pub fn insert_object(&self, object: &str, plan: ListingPlan, records: Vec<Record>) {
-        self.objects
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(object.to_string(), (plan, records));
+        lock(&self.objects).insert(object.to_string(), (plan, records));
     }
 
     /// Replaces or adds one record (matched by `Id`), as a change in the org would.
     pub fn upsert_record(&self, object: &str, record: Record) {
-        let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        let mut objects = lock(&self.objects);
         let Some((_, records)) = objects.get_mut(object) else {
             return;
         };
@@ -208,7 +206,7 @@ impl MemorySource {
     }
 
     pub fn remove_record(&self, object: &str, id: &str) {
-        let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        let mut objects = lock(&self.objects);
         if let Some((_, records)) = objects.get_mut(object) {
             records.retain(|r| r.get("Id").and_then(|v| v.as_str()) != Some(id));
         }
@@ -218,17 +216,12 @@ impl MemorySource {
     /// that change requests report (queryAll's `IsDeleted` rows).
     pub fn delete_record(&self, object: &str, id: &str, at: SystemTime) {
         self.remove_record(object, id);
-        self.tombstones
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((object.to_string(), id.to_string(), at));
+        lock(&self.tombstones).push((object.to_string(), id.to_string(), at));
     }
 
     /// Records feed activity (a new feed item or comment) on a parent record of `object`.
     pub fn add_feed_activity(&self, object: &str, activity: FeedActivity) {
-        self.feed_activity
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.feed_activity)
             .entry(object.to_string())
             .or_default()
             .push(activity);
@@ -236,25 +229,22 @@ impl MemorySource {
 
     /// What `api_usage` reports from now on.
     pub fn set_api_usage(&self, usage: Option<ApiUsageFigure>) {
-        *self.usage.lock().unwrap_or_else(|e| e.into_inner()) = usage;
+        *lock(&self.usage) = usage;
     }
 
     /// Objects that `needs_full_refresh` answers true for.
     pub fn set_full_refresh_objects(&self, objects: &[&str]) {
-        *self
-            .full_refresh_objects
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = objects.iter().map(|o| o.to_string()).collect();
+        *lock(&self.full_refresh_objects) = objects.iter().map(|o| o.to_string()).collect();
     }
 
     /// Every later call fails with `error` (None: calls succeed again).
     pub fn set_failure(&self, error: Option<SourceError>) {
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = error;
+        *lock(&self.failure) = error;
     }
 
     /// Every later call waits this long before answering, like a slow org.
     pub fn set_latency(&self, latency: Duration) {
-        *self.latency.lock().unwrap_or_else(|e| e.into_inner()) = latency;
+        *lock(&self.latency) = latency;
     }
 
     pub fn calls(&self) -> SourceCalls {
@@ -267,16 +257,11 @@ impl MemorySource {
     }
 
     async fn before_call(&self) -> Result<(), SourceError> {
-        let latency = *self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let latency = *lock(&self.latency);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        match self
-            .failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-        {
+        match lock(&self.failure).clone() {
             Some(error) => Err(error),
             None => Ok(()),
         }
@@ -288,7 +273,7 @@ impl ObjectSource for MemorySource {
         Box::pin(async move {
             self.plans.fetch_add(1, Ordering::SeqCst);
             self.before_call().await?;
-            let objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+            let objects = lock(&self.objects);
             objects
                 .get(object)
                 .map(|(plan, _)| plan.clone())
@@ -309,7 +294,7 @@ impl ObjectSource for MemorySource {
             };
             self.before_call().await?;
             let selected: Vec<Record> = {
-                let objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+                let objects = lock(&self.objects);
                 let (_, records) = objects
                     .get(object)
                     .ok_or_else(|| SourceError::NotFound(object.to_string()))?;
@@ -344,9 +329,9 @@ impl ObjectSource for MemorySource {
         Box::pin(async move {
             self.change_batches.fetch_add(1, Ordering::SeqCst);
             self.before_call().await?;
-            let objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
-            let tombstones = self.tombstones.lock().unwrap_or_else(|e| e.into_inner());
-            let feeds = self.feed_activity.lock().unwrap_or_else(|e| e.into_inner());
+            let objects = lock(&self.objects);
+            let tombstones = lock(&self.tombstones);
+            let feeds = lock(&self.feed_activity);
             Ok(requests
                 .iter()
                 .map(|request| {
@@ -400,17 +385,10 @@ impl ObjectSource for MemorySource {
     }
 
     fn needs_full_refresh<'a>(&'a self, object: &'a str) -> SourceFuture<'a, bool> {
-        Box::pin(async move {
-            Ok(self
-                .full_refresh_objects
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .any(|o| o == object))
-        })
+        Box::pin(async move { Ok(lock(&self.full_refresh_objects).iter().any(|o| o == object)) })
     }
 
     fn api_usage(&self) -> Option<ApiUsageFigure> {
-        *self.usage.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.usage)
     }
 }

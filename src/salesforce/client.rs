@@ -1,6 +1,7 @@
 //! The transport: authentication, the per-request pipeline (deadline, retries, re-auth,
 //! limit tracking) and the describe caches.
 
+use crate::sync::{self, lock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -209,7 +210,7 @@ impl SalesforceClient {
 
     /// The last `Sforce-Limit-Info` the org sent.
     pub fn api_usage(&self) -> Option<ApiUsage> {
-        *self.inner.usage.lock().unwrap_or_else(|p| p.into_inner())
+        *lock(&self.inner.usage)
     }
 
     /// Whether less than `min_remaining_fraction` (e.g. 0.1 for 10 %) of the org's daily API
@@ -243,12 +244,7 @@ impl SalesforceClient {
 
     /// describeGlobal, fetched once per process.
     pub async fn describe_global(&self) -> Result<Arc<DescribeGlobal>, SfError> {
-        let cell = self
-            .inner
-            .global
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let cell = lock(&self.inner.global).clone();
         cell.get_or_try_init(|| async {
             let path = format!("{}/sobjects", self.data_path());
             let value = self
@@ -270,17 +266,9 @@ impl SalesforceClient {
     /// stopped being queryable): the schema changed under us.
     pub fn forget_schema(&self) {
         tracing::info!("the org's schema changed: describes will be fetched again");
-        *self.inner.global.lock().unwrap_or_else(|p| p.into_inner()) = CacheCell::default();
-        self.inner
-            .describes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-        self.inner
-            .plans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        *lock(&self.inner.global) = CacheCell::default();
+        lock(&self.inner.describes).clear();
+        lock(&self.inner.plans).clear();
     }
 
     /// One object's describe, fetched once per process and object (concurrent callers share
@@ -318,11 +306,7 @@ impl SalesforceClient {
     }
 
     fn session(&self) -> Arc<Session> {
-        self.inner
-            .session
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        sync::read(&self.inner.session).clone()
     }
 
     /// GET `path` and parse the JSON body.
@@ -411,7 +395,7 @@ impl SalesforceClient {
                     self.inner.api_calls.fetch_add(1, Ordering::Relaxed);
                     meter.0.fetch_add(1, Ordering::Relaxed);
                     if let Some(usage) = limit_info.as_deref().and_then(parse_limit_info) {
-                        *self.inner.usage.lock().unwrap_or_else(|p| p.into_inner()) = Some(usage);
+                        *lock(&self.inner.usage) = Some(usage);
                     }
                     if status.is_success() {
                         return Ok(body);
@@ -457,11 +441,7 @@ impl SalesforceClient {
 
     /// The refusal message while the REQUEST_LIMIT_EXCEEDED cool-down runs.
     fn limit_latched(&self) -> Option<String> {
-        let mut latch = self
-            .inner
-            .limited_until
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut latch = lock(&self.inner.limited_until);
         match latch.as_ref() {
             Some((until, message)) if Instant::now() < *until => Some(message.clone()),
             Some(_) => {
@@ -477,11 +457,7 @@ impl SalesforceClient {
             "the org's API request limit is exhausted; pausing API calls for {}s",
             LIMIT_COOLDOWN.as_secs()
         );
-        *self
-            .inner
-            .limited_until
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) =
+        *lock(&self.inner.limited_until) =
             Some((Instant::now() + LIMIT_COOLDOWN, message.to_string()));
     }
 
@@ -493,11 +469,7 @@ impl SalesforceClient {
             return Ok(());
         }
         let (access_token, instance_url) = self.request_token().await?;
-        let mut session = self
-            .inner
-            .session
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut session = sync::write(&self.inner.session);
         *session = Arc::new(Session {
             access_token,
             instance_url,
@@ -573,7 +545,7 @@ impl SalesforceClient {
 }
 
 fn cache_cell<T>(map: &Mutex<HashMap<String, CacheCell<T>>>, key: &str) -> CacheCell<T> {
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    let mut map = lock(map);
     map.entry(key.to_ascii_lowercase()).or_default().clone()
 }
 

@@ -1,6 +1,7 @@
 //! `fetch_records`: a listing of one object, page by page, with wide-object field splitting,
 //! child subqueries flattened to arrays, and Case feed items with their comments.
 
+use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -98,7 +99,7 @@ impl SalesforceClient {
         let mut counting_sink = |records: Vec<Record>| {
             delivered += records.len() as u64;
             if feed_activity.is_some() {
-                let mut ids = delivered_ids.lock().unwrap_or_else(|p| p.into_inner());
+                let mut ids = lock(&delivered_ids);
                 ids.extend(
                     records
                         .iter()
@@ -149,7 +150,7 @@ impl SalesforceClient {
                 .parents_with_feed_activity(comments, since, &meter)
                 .await?;
             {
-                let seen = delivered_ids.lock().unwrap_or_else(|p| p.into_inner());
+                let seen = lock(&delivered_ids);
                 active.retain(|id| !seen.contains(id));
             }
             if !active.is_empty() {

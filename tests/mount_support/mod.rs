@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Real mounts need /dev/fuse and the right to mount (root here and in CI). Without them the
-/// test prints why it is skipped and passes, so `cargo test` works on any machine.
+/// test prints why it is skipped and passes, so `cargo test` works on any machine; it also
+/// records its name in [`SKIPPED_LIST`], which `scripts/test` prints as a summary after the
+/// run, so a skip is never a silent pass.
 pub fn fuse_available(test: &str) -> bool {
     let device = std::fs::OpenOptions::new()
         .read(true)
@@ -18,8 +20,24 @@ pub fn fuse_available(test: &str) -> bool {
         Ok(_) => true,
         Err(error) => {
             println!("SKIP {test}: /dev/fuse is not usable ({error})");
+            record_skip(test, &error.to_string());
             false
         }
+    }
+}
+
+/// Where skipped real-mount tests are listed, one per line; `scripts/test` empties it
+/// before the run and prints it after.
+pub const SKIPPED_LIST: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/skipped-real-mount-tests");
+
+fn record_skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(SKIPPED_LIST);
+    if let Ok(mut file) = file {
+        let _ = writeln!(file, "{test}: /dev/fuse is not usable ({reason})");
     }
 }
 

@@ -1,6 +1,7 @@
 //! Routing: every request, as plain data, to a [`Reply`]. Kept apart from HTTP so composite
 //! subrequests run through exactly the same code.
 
+use crate::sync;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
@@ -288,10 +289,7 @@ pub(super) fn route(
 pub(super) fn write_store(
     shared: &Shared,
 ) -> std::sync::RwLockWriteGuard<'_, crate::fake_org::store::Store> {
-    shared
-        .store
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    sync::write(&shared.store)
 }
 
 pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {

@@ -22,6 +22,7 @@ mod query;
 mod reply;
 mod state;
 
+use crate::sync::{self, lock};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -34,7 +35,7 @@ pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
 pub use state::{FakeStats, Faults, RequestCounts, MAX_LATENCY_MS};
 
 use crate::fake_org::store::{GenerateOptions, Store};
-use state::{lock, Shared};
+use state::Shared;
 
 /// How to start a fake org.
 #[derive(Clone)]
@@ -195,11 +196,7 @@ impl FakeOrg {
 
     /// Runs `f` with the store locked for writing (mutate data, hide fields, undelete...).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        let mut store = self
-            .shared
-            .store
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut store = sync::write(&self.shared.store);
         f(&mut store)
     }
 

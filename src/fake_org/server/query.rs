@@ -1,12 +1,13 @@
 //! Query, queryAll and locator pages, with child subquery lists cut into batches.
 
+use crate::sync::{self, lock};
 use std::sync::{Arc, RwLockReadGuard};
 
 use serde_json::{Map, Value};
 
 use super::cursor::{CursorRows, Locator};
 use super::reply::ApiError;
-use super::state::{lock, Shared};
+use super::state::Shared;
 use crate::fake_org::soql::{self, ExecOptions};
 use crate::fake_org::store::Store;
 
@@ -20,10 +21,7 @@ pub const MIN_BATCH_SIZE: usize = 200;
 pub const CHILD_BATCH_SIZE: usize = 200;
 
 pub(crate) fn read_store(shared: &Shared) -> RwLockReadGuard<'_, Store> {
-    shared
-        .store
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    sync::read(&shared.store)
 }
 
 /// The batch size from a `Sforce-Query-Options` header (`batchSize=1000`), clamped to what

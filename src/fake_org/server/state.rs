@@ -1,8 +1,9 @@
 //! Shared server state: configuration, the store, issued tokens, counters, faults, cursors.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -179,12 +180,6 @@ pub(crate) struct Shared {
     rng: Mutex<ChaCha8Rng>,
     /// Added to the real clock, so tests can age tokens and cursors without waiting.
     clock_offset: Mutex<Duration>,
-}
-
-/// Locks a mutex, recovering the data if a panicking thread poisoned it: every value kept
-/// under these locks stays consistent between statements, so it is safe to keep serving.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Characters of the opaque part of an access token, as real tokens use.
