@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use sfmount::catalog::Group;
 use sfmount::fs::errno::errno;
 use sfmount::fs::{DirEntry, Filesystem, FsError, NodeKind, ROOT_INO, SOBJECT_JSON};
 use sfmount::index::{
@@ -46,7 +47,7 @@ fn folder(object: &str, group: &str) -> FolderSpec {
     FolderSpec {
         object: object.into(),
         label: object.into(),
-        group_folder: group.into(),
+        group: Group::from_folder_name(group).expect("a group folder name"),
         key_prefix: Some("001".into()),
         custom: object.ends_with("__c"),
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use sfmount::catalog::Group;
 use sfmount::fs::fuse::{spawn_mount, MountConfig};
 use sfmount::fs::Filesystem;
 use sfmount::index::{
@@ -88,14 +89,14 @@ fn mount_with(records: u64, tune: impl FnOnce(&mut IndexConfig)) -> Mounted {
         FolderSpec {
             object: "Account".into(),
             label: "Account".into(),
-            group_folder: "Standard Objects".into(),
+            group: Group::Standard,
             key_prefix: Some("001".into()),
             custom: false,
         },
         FolderSpec {
             object: "Invoice__c".into(),
             label: "Invoice".into(),
-            group_folder: "Custom Objects".into(),
+            group: Group::Custom,
             key_prefix: Some("a01".into()),
             custom: true,
         },

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
+use sfmount::catalog::Group;
 use sfmount::fs::{Filesystem, FsError, ROOT_INO, STATUS_FILE};
 use sfmount::index::refresh::{RefreshConfig, RefreshEngine, TickOutcome};
 use sfmount::index::{
@@ -96,7 +97,7 @@ fn fixture(count: u64, tune: impl FnOnce(&mut RefreshConfig)) -> Fixture {
         .map(|object| FolderSpec {
             object: object.to_string(),
             label: object.to_string(),
-            group_folder: "Standard Objects".into(),
+            group: Group::Standard,
             key_prefix: None,
             custom: false,
         })

@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use sfmount::catalog::Group;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
 use sfmount::fs::fuse::{spawn_mount, start_invalidator, MountConfig, KERNEL_TTL};
 use sfmount::fs::Filesystem;
 use sfmount::index::refresh::{RefreshConfig, Refresher};
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
-use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig};
+use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig, RefreshState};
 use sfmount::salesforce::{ClientSettings, LoginTarget, SalesforceClient, Secret};
 
 use mount_support::*;
@@ -57,7 +58,7 @@ impl Mounted {
         overview.ticks > before
             && (overview.last_success >= overview.last_tick
                 || overview.consecutive_failures > 0
-                || overview.state.starts_with("paused"))
+                || matches!(overview.state, RefreshState::Paused { .. }))
     }
 
     fn rest<T>(&self, f: impl FnOnce(&Rest) -> T) -> T {
@@ -200,7 +201,7 @@ fn mount_org(records: usize, objects: &[&str], interval: Duration) -> Option<Mou
         .map(|object| FolderSpec {
             object: object.to_string(),
             label: object.to_string(),
-            group_folder: "Standard Objects".to_string(),
+            group: Group::Standard,
             key_prefix: key_prefix(&global, object),
             custom: false,
         })

@@ -179,7 +179,7 @@ pub(crate) fn mount_org(
         .map(|object| FolderSpec {
             object: object.name.clone(),
             label: object.label.clone(),
-            group_folder: object.group.folder_name().to_string(),
+            group: object.group,
             key_prefix: crate::index::salesforce_source::key_prefix(&global, &object.name),
             custom: object.name.ends_with("__c"),
         })

@@ -14,6 +14,7 @@
 //! | authentication failed                   | EIO     | EACCES would send users to chmod; the log says to check the Connected App |
 //! | object or record gone in the org        | ENOENT  | the org says it does not exist |
 //! | other request failure, internal error   | EIO     | logged with the details |
+//! | background refresh stopping             | EIO     | only the refresher sees it; EIO like any abandoned request |
 
 use crate::index::{IndexError, SourceError};
 
@@ -34,7 +35,9 @@ pub fn errno(error: &FsError) -> i32 {
 fn index_errno(error: &IndexError) -> i32 {
     match error {
         IndexError::NoSuchFolder | IndexError::NoSuchFile => libc::ENOENT,
-        IndexError::Deadline { .. } | IndexError::Internal { .. } => libc::EIO,
+        IndexError::Deadline { .. } | IndexError::Internal { .. } | IndexError::Stopped => {
+            libc::EIO
+        }
         IndexError::Source(source) => match source {
             SourceError::NotFound(_) => libc::ENOENT,
             SourceError::Timeout

@@ -21,8 +21,9 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use crate::catalog::Group;
 use crate::index::{FileEntry, Index, IndexError, Listing, RECORD_INO_SHIFT};
 
 /// The root directory's inode number, fixed by FUSE.
@@ -43,6 +44,10 @@ pub const STATUS_INO: u64 = FOLDER_INO_BASE - 1;
 const DIR_PERM: u16 = 0o555;
 /// File permissions: read for everyone, never write.
 const FILE_PERM: u16 = 0o444;
+
+/// How long after a change an open bypasses the kernel's cached size: well over the kernel
+/// TTL (1 s) plus the time an invalidation takes to reach the kernel on a loaded machine.
+pub const RECENT_CHANGE_WINDOW: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FsError {
@@ -152,7 +157,7 @@ impl ReadData {
 
 pub struct Filesystem {
     index: Index,
-    groups: Vec<String>,
+    groups: Vec<Group>,
     /// Object folders of each group, by name.
     group_members: Vec<Vec<(String, usize)>>,
     handles: Mutex<HashMap<u64, Handle>>,
@@ -161,16 +166,16 @@ pub struct Filesystem {
 
 impl Filesystem {
     pub fn new(index: Index) -> Filesystem {
-        let mut groups: Vec<String> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let mut group_members: Vec<Vec<(String, usize)>> = Vec::new();
         for folder in 0..index.folder_count() {
             let Some(spec) = index.folder_spec(folder) else {
                 continue;
             };
-            let group = match groups.iter().position(|g| *g == spec.group_folder) {
+            let group = match groups.iter().position(|g| *g == spec.group) {
                 Some(group) => group,
                 None => {
-                    groups.push(spec.group_folder.clone());
+                    groups.push(spec.group);
                     group_members.push(Vec::new());
                     groups.len() - 1
                 }
@@ -331,7 +336,7 @@ impl Filesystem {
                 let group = self
                     .groups
                     .iter()
-                    .position(|g| g == name)
+                    .position(|g| g.folder_name() == name)
                     .ok_or(FsError::NotFound)?;
                 self.attr_of(Node::Group(group))
             }
@@ -363,14 +368,8 @@ impl Filesystem {
         match node {
             Node::Root | Node::Status | Node::Group(_) => ROOT_INO,
             Node::Folder(folder) | Node::SobjectJson(folder) | Node::Record { folder, .. } => {
-                let group_name = self
-                    .index
-                    .folder_spec(folder)
-                    .map(|s| s.group_folder.as_str());
-                let group = self
-                    .groups
-                    .iter()
-                    .position(|g| Some(g.as_str()) == group_name);
+                let spec_group = self.index.folder_spec(folder).map(|s| s.group);
+                let group = self.groups.iter().position(|g| Some(*g) == spec_group);
                 match (node, group) {
                     (Node::Folder(_), Some(group)) => GROUP_INO_BASE + group as u64,
                     (Node::Folder(_), None) => ROOT_INO,
@@ -393,12 +392,9 @@ impl Filesystem {
         let entries = match node {
             Node::Root => SnapshotEntries::Fixed(
                 std::iter::once((STATUS_FILE.to_string(), STATUS_INO))
-                    .chain(
-                        self.groups
-                            .iter()
-                            .enumerate()
-                            .map(|(g, name)| (name.clone(), GROUP_INO_BASE + g as u64)),
-                    )
+                    .chain(self.groups.iter().enumerate().map(|(g, group)| {
+                        (group.folder_name().to_string(), GROUP_INO_BASE + g as u64)
+                    }))
                     .collect(),
             ),
             Node::Group(group) => SnapshotEntries::Fixed(
@@ -534,7 +530,11 @@ impl Filesystem {
                 let stale = listed_size != Some(bytes.len() as u64);
                 // A refresh just changed it: the kernel may still hold the old size until
                 // the invalidation lands or its TTL ends, and must not cut the new bytes.
-                (bytes, stale || self.index.changed_recently(ino))
+                let changed_recently = self
+                    .index
+                    .content_changed_at(ino)
+                    .is_some_and(|at| at.elapsed() < RECENT_CHANGE_WINDOW);
+                (bytes, stale || changed_recently)
             }
         };
         Ok(Opened {
@@ -568,6 +568,8 @@ impl Filesystem {
         lock(&self.handles).remove(&fh);
     }
 
+    /// How many handles are open (tests: every open is released).
+    #[cfg(any(test, feature = "testing"))]
     pub fn open_handles(&self) -> usize {
         lock(&self.handles).len()
     }

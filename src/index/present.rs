@@ -1,8 +1,12 @@
 //! The one place where the index turns a record into a title, file names and bytes, through
 //! the catalog's naming rules and the renderers.
 
-use super::source::Record;
-use super::FileFormat;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::source::{ListingPlan, Record};
+use super::time::{record_time, record_watermark};
+use super::{FileEntry, FileFormat};
 
 /// How records of one object are presented.
 #[derive(Debug, Clone)]
@@ -13,6 +17,14 @@ pub struct Presenter {
 }
 
 impl Presenter {
+    pub fn new(object: &str, instance_url: &str, plan: &ListingPlan) -> Presenter {
+        Presenter {
+            object: object.to_string(),
+            instance_url: instance_url.to_string(),
+            name_field: plan.name_field.clone(),
+        }
+    }
+
     pub fn title(&self, record: &Record) -> String {
         crate::catalog::record_title(&self.object, record, self.name_field.as_deref())
     }
@@ -34,4 +46,69 @@ impl Presenter {
             }
         }
     }
+}
+
+/// One file of a record, rendered: its entry (inode not yet chosen) and its bytes.
+pub(super) struct Rendered {
+    pub format: FileFormat,
+    pub name: String,
+    pub body: Arc<[u8]>,
+    mtime: SystemTime,
+    ctime: SystemTime,
+    modstamp: Option<SystemTime>,
+}
+
+impl Rendered {
+    pub fn entry(&self, ino: u64, id: &str) -> FileEntry {
+        FileEntry {
+            ino,
+            name: self.name.clone(),
+            id: Arc::from(id),
+            format: self.format,
+            size: self.body.len() as u64,
+            mtime: self.mtime,
+            ctime: self.ctime,
+            modstamp: self.modstamp,
+            digest: body_digest(&self.body),
+        }
+    }
+}
+
+fn body_digest(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The record's files, one per format, in the order of `formats`.
+pub(super) fn render_record(
+    presenter: &Presenter,
+    formats: &[FileFormat],
+    record: &Record,
+    id: &str,
+) -> Vec<Rendered> {
+    let title = presenter.title(record);
+    let mtime = record_time(record, "LastModifiedDate");
+    let ctime = record_time(record, "CreatedDate");
+    let modstamp = record_watermark(record);
+    formats
+        .iter()
+        .map(|&format| Rendered {
+            format,
+            name: presenter.file_name(&title, id, format),
+            body: presenter.render(record, &title, format).into(),
+            mtime,
+            ctime,
+            modstamp,
+        })
+        .collect()
+}
+
+/// The record's Id, if it has a usable one (a file name needs it).
+pub(super) fn record_id(record: &Record) -> Option<&str> {
+    record
+        .get("Id")
+        .and_then(|v| v.as_str())
+        .filter(|id| !id.is_empty())
 }

@@ -1,0 +1,155 @@
+//! A body cache miss: the record and the ones after it in listing order are fetched again
+//! in one request (readers such as `grep -r` go in listing order) and re-rendered. Readers
+//! of files in a batch being fetched wait for that fetch instead of making their own.
+
+use crate::sync::{lock, Abandoned, Pending};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::org::fetch_by_ids;
+use super::{Index, IndexError, Listing, RefetchResult};
+
+/// A little slack over the fetch's own timeout, so its answer (the source's timeout error)
+/// normally wins over the reader's deadline.
+const WAIT_SLACK: Duration = Duration::from_secs(1);
+
+impl Index {
+    /// The rendered body of a record file. From memory when cached; otherwise fetched again
+    /// with its neighbours (one request shared by every reader of the batch).
+    pub fn body(&self, folder: usize, ino: u64) -> Result<Arc<[u8]>, IndexError> {
+        if let Some(body) = lock(&self.shared.bodies).get(ino) {
+            return Ok(body);
+        }
+        let listing = self.listing(folder)?;
+        let f = self.folder(folder)?;
+        let deadline = self.shared.config.operation_deadline;
+        let started = Instant::now();
+        loop {
+            // Someone else's fetch may have brought it while we waited.
+            if let Some(body) = lock(&self.shared.bodies).get(ino) {
+                return Ok(body);
+            }
+            let (fetch, mine) = {
+                let mut in_flight = lock(&f.refetching);
+                match in_flight.get(&ino) {
+                    Some(fetch) => (fetch.clone(), false),
+                    None => {
+                        let listing = self.peek_listing(folder).unwrap_or(listing.clone());
+                        (
+                            self.start_refetch(folder, &listing, ino, &mut in_flight)?,
+                            true,
+                        )
+                    }
+                }
+            };
+            let remaining = deadline.saturating_sub(started.elapsed());
+            let wait = if mine {
+                remaining + WAIT_SLACK
+            } else {
+                remaining
+            };
+            match fetch.wait(wait, None) {
+                Ok(Ok(bodies)) => {
+                    if let Some((_, body)) = bodies.into_iter().find(|(i, _)| *i == ino) {
+                        return Ok(body);
+                    }
+                    if mine {
+                        return Err(IndexError::NoSuchFile);
+                    }
+                }
+                // Another reader's fetch failed: this reader tries for itself.
+                Ok(Err(_)) if !mine => {}
+                Ok(Err(error)) => return Err(error),
+                Err(Abandoned::Panicked(message)) => {
+                    return Err(IndexError::Internal {
+                        object: f.spec.object.clone(),
+                        message,
+                    })
+                }
+                Err(Abandoned::Deadline | Abandoned::Stopped) => {
+                    return Err(self.shared.deadline_error(folder, deadline))
+                }
+            }
+        }
+    }
+
+    /// Starts fetching the record of `ino` and the ones after it, and marks all their files
+    /// as in flight (the caller holds the in-flight map, so no second fetch can start).
+    fn start_refetch(
+        &self,
+        folder: usize,
+        listing: &Listing,
+        ino: u64,
+        in_flight: &mut HashMap<u64, Arc<Pending<RefetchResult>>>,
+    ) -> Result<Arc<Pending<RefetchResult>>, IndexError> {
+        let (ids, inodes) = neighbours(listing, ino, self.shared.config.neighbour_batch)?;
+        let index = self.clone();
+        let done = RefetchDone {
+            index: self.clone(),
+            folder,
+            inodes: inodes.clone(),
+        };
+        let source = self.shared.source.clone();
+        let object = self.folder(folder)?.spec.object.clone();
+        let deadline = self.shared.config.operation_deadline;
+        let fetch = Pending::spawn(&self.shared.runtime, async move {
+            // Taken out of the in-flight map when the fetch ends, however it ends.
+            let _done = done;
+            let records = fetch_by_ids(source, object, ids.clone(), deadline).await?;
+            let returned: HashSet<&str> = records
+                .iter()
+                .filter_map(|r| r.get("Id").and_then(|v| v.as_str()))
+                .collect();
+            let gone: Vec<String> = ids
+                .iter()
+                .filter(|id| !returned.contains(id.as_str()))
+                .cloned()
+                .collect();
+            index.apply_records(folder, records, &gone)
+        });
+        for ino in inodes {
+            in_flight.insert(ino, fetch.clone());
+        }
+        Ok(fetch)
+    }
+}
+
+/// The Ids of the record of `ino` and of up to `batch - 1` records after it, and the
+/// inodes of all their files.
+fn neighbours(
+    listing: &Listing,
+    ino: u64,
+    batch: usize,
+) -> Result<(Vec<String>, Vec<u64>), IndexError> {
+    let position = listing.position_of(ino).ok_or(IndexError::NoSuchFile)?;
+    let mut ids: Vec<String> = Vec::with_capacity(batch);
+    let mut inodes: Vec<u64> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for file in &listing.files()[position..] {
+        if seen.insert(&file.id) {
+            if ids.len() >= batch {
+                break;
+            }
+            ids.push(file.id.to_string());
+        }
+        inodes.push(file.ino);
+    }
+    Ok((ids, inodes))
+}
+
+/// Takes a batch of inodes out of the in-flight map when its fetch ends.
+struct RefetchDone {
+    index: Index,
+    folder: usize,
+    inodes: Vec<u64>,
+}
+
+impl Drop for RefetchDone {
+    fn drop(&mut self) {
+        let mut in_flight = lock(&self.index.shared.folders[self.folder].refetching);
+        for ino in &self.inodes {
+            in_flight.remove(ino);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The refresher's thread and its timer: a tick every interval (or backoff), at once on
+//! `refresh_now` (SIGHUP), and a prompt end on `stop` or drop, even mid-tick.
+
+use crate::sync::{self, lock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::{ChangeListener, RefreshConfig, RefreshEngine};
+use crate::index::Index;
+
+#[derive(Default)]
+struct ControlState {
+    now: bool,
+    stop: bool,
+}
+
+struct Control {
+    state: Mutex<ControlState>,
+    wake: Condvar,
+    /// The engine's stop flag, so `stop` also ends a tick waiting on the network.
+    engine_stop: Mutex<Option<Arc<AtomicBool>>>,
+}
+
+/// The refresher's thread. `refresh_now` (SIGHUP) runs a tick at once; dropping or
+/// `stop` ends the thread promptly.
+pub struct Refresher {
+    control: Arc<Control>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Refresher {
+    /// Starts the thread; the first tick runs one interval from now (folders are listed on
+    /// demand, so there is nothing to refresh at mount time).
+    pub fn start(
+        index: Index,
+        config: RefreshConfig,
+        listener: Option<ChangeListener>,
+    ) -> std::io::Result<Refresher> {
+        let control = Arc::new(Control {
+            state: Mutex::new(ControlState::default()),
+            wake: Condvar::new(),
+            engine_stop: Mutex::new(None),
+        });
+        let engine = RefreshEngine::new(index, config, listener);
+        *lock(&control.engine_stop) = Some(engine.stop_flag());
+        let thread_control = control.clone();
+        let thread = std::thread::Builder::new()
+            .name("sfmount-refresh".to_string())
+            .spawn(move || {
+                let mut engine = engine;
+                let mut delay = engine.config().interval;
+                loop {
+                    let wake_at = Instant::now() + delay;
+                    {
+                        let mut state = lock(&thread_control.state);
+                        loop {
+                            if state.stop {
+                                return;
+                            }
+                            if state.now {
+                                state.now = false;
+                                break;
+                            }
+                            let now = Instant::now();
+                            if now >= wake_at {
+                                break;
+                            }
+                            state = sync::wait_timeout(&thread_control.wake, state, wake_at - now);
+                        }
+                    }
+                    engine.tick();
+                    delay = engine.next_delay();
+                }
+            })?;
+        Ok(Refresher {
+            control,
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs a tick now (or right after the one in progress).
+    pub fn refresh_now(&self) {
+        lock(&self.control.state).now = true;
+        self.control.wake.notify_all();
+    }
+
+    /// Ends the thread; a tick waiting on the network is abandoned (within 100 ms), its
+    /// folders left as they were.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        lock(&self.control.state).stop = true;
+        if let Some(flag) = lock(&self.control.engine_stop).as_ref() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        self.control.wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

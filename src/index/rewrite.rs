@@ -1,0 +1,242 @@
+//! A listed folder rewritten with changed and deleted records: inode numbers are kept per
+//! (Id, format), the folder's mtime moves when file names come or go, and the diff says
+//! what the kernel must forget ([`ChangeSummary`]).
+
+use crate::sync::lock;
+use std::collections::{HashMap, HashSet};
+use std::time::{Instant, SystemTime};
+
+use super::present::{record_id, render_record, Presenter};
+use super::time::record_watermark;
+use super::{ChangeSummary, FileEntry, FileFormat, Index, IndexError, Listing, Record};
+use super::{RefetchResult, RenderedBody};
+
+/// The changed records, rendered, before they are merged into the listing.
+struct Renders {
+    /// Id -> its new files (a record changed twice in one batch keeps its last version).
+    replacements: HashMap<String, Vec<FileEntry>>,
+    /// The Ids of `replacements` in the order the changes arrived.
+    order: Vec<String>,
+    bodies: Vec<RenderedBody>,
+}
+
+/// The listing's new files and what changed on the way.
+struct Merge {
+    files: Vec<FileEntry>,
+    summary: ChangeSummary,
+    removed_inos: Vec<u64>,
+    unchanged: bool,
+}
+
+impl Index {
+    /// Applies records changed in the org (new content, new title, new records) and the Ids
+    /// of deleted records to a listed folder: inode numbers are kept per (Id, format), the
+    /// folder's mtime moves when file names come or go. A folder not listed yet is left
+    /// alone (its first listing will read everything).
+    pub fn apply_changes(
+        &self,
+        folder: usize,
+        changed: Vec<Record>,
+        deleted: &[String],
+    ) -> Result<ChangeSummary, IndexError> {
+        let f = self.folder(folder)?;
+        let _rewrite = lock(&f.rewrite);
+        let Some(old) = lock(&f.status).listing.clone() else {
+            return Ok(ChangeSummary::default());
+        };
+        let (summary, _) = self.rewrite_listing(folder, &old, changed, deleted);
+        Ok(summary)
+    }
+
+    /// As `apply_changes`, returning the freshly rendered bodies.
+    pub(super) fn apply_records(
+        &self,
+        folder: usize,
+        changed: Vec<Record>,
+        deleted: &[String],
+    ) -> RefetchResult {
+        let f = self.folder(folder)?;
+        let _rewrite = lock(&f.rewrite);
+        let old = lock(&f.status)
+            .listing
+            .clone()
+            .ok_or(IndexError::NoSuchFile)?;
+        Ok(self.rewrite_listing(folder, &old, changed, deleted).1)
+    }
+
+    fn rewrite_listing(
+        &self,
+        folder: usize,
+        old: &Listing,
+        changed: Vec<Record>,
+        deleted: &[String],
+    ) -> (ChangeSummary, Vec<RenderedBody>) {
+        let renders = self.render_changes(folder, old, &changed);
+        let deleted: HashSet<&str> = deleted
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !renders.replacements.contains_key(*id))
+            .collect();
+        let merge = merge_runs(old, &renders, &deleted);
+        self.store_bodies(&merge, &renders.bodies);
+        if !merge.unchanged {
+            let now = SystemTime::now();
+            let changed_at = if merge.summary.membership_changed() {
+                now
+            } else {
+                old.changed_at
+            };
+            let mut listing = Listing::new(merge.files, old.plan.clone(), now, changed_at);
+            listing.watermark = changed
+                .iter()
+                .filter_map(record_watermark)
+                .chain(old.watermark)
+                .max();
+            lock(&self.shared.folders[folder].status).listing = Some(listing.into());
+        }
+        (merge.summary, renders.bodies)
+    }
+
+    fn render_changes(&self, folder: usize, old: &Listing, changed: &[Record]) -> Renders {
+        let f = &self.shared.folders[folder];
+        let presenter = Presenter::new(&f.spec.object, &self.shared.config.instance_url, &old.plan);
+        let old_inos: HashMap<(&str, FileFormat), u64> = old
+            .files()
+            .iter()
+            .map(|file| ((&*file.id, file.format), file.ino))
+            .collect();
+        let mut renders = Renders {
+            replacements: HashMap::new(),
+            order: Vec::new(),
+            bodies: Vec::new(),
+        };
+        for record in changed {
+            let Some(id) = record_id(record) else {
+                tracing::warn!(object = %f.spec.object, "skipping a changed record without Id");
+                continue;
+            };
+            let rendered = render_record(&presenter, &self.shared.config.formats, record, id);
+            let mut entries = Vec::with_capacity(rendered.len());
+            for file in rendered {
+                let ino = old_inos
+                    .get(&(id, file.format))
+                    .copied()
+                    .unwrap_or_else(|| self.shared.allocate_ino(folder));
+                entries.push(file.entry(ino, id));
+                renders.bodies.push((ino, file.body));
+            }
+            if renders
+                .replacements
+                .insert(id.to_string(), entries)
+                .is_none()
+            {
+                renders.order.push(id.to_string());
+            }
+        }
+        renders
+    }
+
+    /// Puts the new bodies in the cache, drops the removed ones, and notes when changed
+    /// files changed.
+    fn store_bodies(&self, merge: &Merge, rendered: &[RenderedBody]) {
+        {
+            let mut bodies = lock(&self.shared.bodies);
+            for ino in &merge.removed_inos {
+                bodies.remove(*ino);
+            }
+            for (ino, body) in rendered {
+                bodies.insert(*ino, body.clone());
+            }
+        }
+        if !merge.summary.stale_inodes.is_empty() {
+            let now = Instant::now();
+            let mut changes = lock(&self.shared.content_changes);
+            for ino in &merge.summary.stale_inodes {
+                changes.insert(*ino, now);
+            }
+            // A removed file's inode is never used again: nothing to remember for it.
+            for ino in &merge.removed_inos {
+                changes.remove(ino);
+            }
+        }
+    }
+}
+
+/// Walks the old listing record by record (a record's files are adjacent, one per format),
+/// keeping, replacing or dropping each, then appends the new records.
+fn merge_runs(old: &Listing, renders: &Renders, deleted: &HashSet<&str>) -> Merge {
+    let old_files = old.files();
+    let mut merge = Merge {
+        files: Vec::with_capacity(old_files.len() + renders.order.len()),
+        summary: ChangeSummary::default(),
+        removed_inos: Vec::new(),
+        unchanged: true,
+    };
+    let mut emitted: HashSet<&str> = HashSet::new();
+    let mut position = 0;
+    while position < old_files.len() {
+        let id = &old_files[position].id;
+        let run_end = old_files[position..]
+            .iter()
+            .position(|f| f.id != *id)
+            .map_or(old_files.len(), |len| position + len);
+        let old_run = &old_files[position..run_end];
+        position = run_end;
+        if deleted.contains(&**id) {
+            if emitted.insert(id) {
+                merge.summary.removed += 1;
+            }
+            for file in old_run {
+                merge.removed_inos.push(file.ino);
+                merge.summary.stale_inodes.push(file.ino);
+                merge.summary.stale_names.push(file.name.clone());
+            }
+            merge.unchanged = false;
+            continue;
+        }
+        let Some(entries) = renders.replacements.get(&**id) else {
+            merge.files.extend(old_run.iter().cloned());
+            continue;
+        };
+        if emitted.insert(id) {
+            replace_run(&mut merge, old_run, entries);
+        }
+    }
+    for id in &renders.order {
+        if !emitted.contains(id.as_str()) {
+            merge.summary.added += 1;
+            merge.unchanged = false;
+            merge.files.extend(renders.replacements[id].iter().cloned());
+        }
+    }
+    merge
+}
+
+/// One record's old files replaced by its new ones: a rename when a name differs, an
+/// update when only content (size, mtime or bytes) does.
+fn replace_run(merge: &mut Merge, old_run: &[FileEntry], entries: &[FileEntry]) {
+    let same_names = old_run.len() == entries.len()
+        && old_run.iter().zip(entries).all(|(o, n)| o.name == n.name);
+    let same_content = same_names
+        && old_run
+            .iter()
+            .zip(entries)
+            .all(|(o, n)| o.size == n.size && o.mtime == n.mtime && o.digest == n.digest);
+    if !same_names {
+        merge.summary.renamed += 1;
+        merge
+            .summary
+            .stale_names
+            .extend(old_run.iter().map(|o| o.name.clone()));
+    } else if !same_content {
+        merge.summary.updated += 1;
+    }
+    if !same_content {
+        merge
+            .summary
+            .stale_inodes
+            .extend(old_run.iter().map(|o| o.ino));
+        merge.unchanged = false;
+    }
+    merge.files.extend(entries.iter().cloned());
+}
