@@ -5,14 +5,10 @@
 use crate::sync::{lock, Abandoned, Pending};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::org::fetch_by_ids;
+use super::org::{fetch_by_ids, WAIT_SLACK};
 use super::{Index, IndexError, Listing, RefetchResult};
-
-/// A little slack over the fetch's own timeout, so its answer (the source's timeout error)
-/// normally wins over the reader's deadline.
-const WAIT_SLACK: Duration = Duration::from_secs(1);
 
 impl Index {
     /// The rendered body of a record file. From memory when cached; otherwise fetched again

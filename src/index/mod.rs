@@ -154,7 +154,7 @@ pub enum IndexError {
 
 /// Where a folder is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FolderState {
+enum FolderState {
     Unlisted,
     Loading,
     Listed,
@@ -162,7 +162,7 @@ pub enum FolderState {
 
 impl FolderState {
     /// The word the status documents show.
-    pub fn word(self) -> &'static str {
+    fn word(self) -> &'static str {
         match self {
             FolderState::Unlisted => "unlisted",
             FolderState::Loading => "loading",
@@ -305,13 +305,6 @@ impl Index {
         (folder < self.shared.folders.len()).then_some(folder)
     }
 
-    pub fn state(&self, folder: usize) -> FolderState {
-        match self.shared.folders.get(folder) {
-            Some(f) => lock(&f.status).state(),
-            None => FolderState::Unlisted,
-        }
-    }
-
     /// The folder's listing if it has one, without loading it.
     pub fn peek_listing(&self, folder: usize) -> Option<Arc<Listing>> {
         let f = self.shared.folders.get(folder)?;
@@ -331,7 +324,8 @@ impl Index {
         lock(&self.shared.content_changes).get(&ino).copied()
     }
 
-    /// Bytes and entries held by the body cache.
+    /// Bytes and entries held by the body cache (tests of the cache budget).
+    #[cfg(any(test, feature = "testing"))]
     pub fn body_cache_usage(&self) -> (usize, usize) {
         let bodies = lock(&self.shared.bodies);
         (bodies.bytes(), bodies.len())

@@ -19,7 +19,7 @@ pub type ChangeAnswers = Vec<Result<ObjectChanges, SourceError>>;
 
 /// A little slack over the work's own timeout, so the work's answer (a timeout error from
 /// the source side) normally wins over the waiter's.
-const WAIT_SLACK: Duration = Duration::from_secs(1);
+pub(super) const WAIT_SLACK: Duration = Duration::from_secs(1);
 
 /// The records of `object` whose Id is in `ids`, within `deadline`.
 pub(super) async fn fetch_by_ids(
