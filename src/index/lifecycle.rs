@@ -62,10 +62,10 @@ impl Index {
 /// at their deadline (bounded by the listing deadline), so a retry finds it done.
 fn start_load(shared: Arc<Shared>, folder: usize) -> Arc<Pending<LoadResult>> {
     let runtime = shared.runtime.clone();
-    Pending::spawn(&runtime.clone(), async move {
+    Pending::spawn(&runtime, async move {
         let object = shared.folders[folder].spec.object.clone();
         let work_shared = shared.clone();
-        let work = runtime.spawn(async move {
+        let work = tokio::spawn(async move {
             let deadline = work_shared.config.listing_deadline;
             match tokio::time::timeout(deadline, load_listing(&work_shared, folder)).await {
                 Ok(result) => result,

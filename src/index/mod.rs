@@ -312,7 +312,7 @@ impl Index {
     }
 
     /// Folders that have a listing (the ones background refresh follows).
-    pub fn listed_folders(&self) -> Vec<usize> {
+    pub(crate) fn listed_folders(&self) -> Vec<usize> {
         (0..self.shared.folders.len())
             .filter(|&folder| lock(&self.shared.folders[folder].status).listing.is_some())
             .collect()

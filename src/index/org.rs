@@ -45,7 +45,7 @@ impl Index {
     }
 
     /// Asks which rows of each requested object changed (one batch for all of them).
-    pub fn changes(
+    pub(crate) fn changes(
         &self,
         requests: Vec<ChangeRequest>,
         deadline: Duration,
@@ -58,7 +58,7 @@ impl Index {
     }
 
     /// The folder's records with these Ids, as the org has them now (deleted ones missing).
-    pub fn fetch_records(
+    pub(crate) fn fetch_records(
         &self,
         folder: usize,
         ids: Vec<String>,
@@ -73,7 +73,7 @@ impl Index {
 
     /// Whether the folder's object must be re-read whole now and then (formula fields, no
     /// stamp to follow).
-    pub fn needs_full_refresh(
+    pub(crate) fn needs_full_refresh(
         &self,
         folder: usize,
         deadline: Duration,
@@ -93,7 +93,7 @@ impl Index {
     /// Reads the folder's object whole and applies it page by page: changed values
     /// (formulas) update their files, records no longer in the org go. Costs a full
     /// listing's calls.
-    pub fn reread(
+    pub(crate) fn reread(
         &self,
         folder: usize,
         deadline: Duration,

@@ -185,20 +185,24 @@ impl Index {
     }
 
     /// The folder's refresh state.
-    pub fn folder_refresh(&self, folder: usize) -> Option<FolderRefresh> {
+    pub(crate) fn folder_refresh(&self, folder: usize) -> Option<FolderRefresh> {
         let f = self.shared.folders.get(folder)?;
         Some(lock(&f.status).refresh.clone())
     }
 
     /// Changes the folder's refresh state (the refresher's bookkeeping).
-    pub fn update_folder_refresh(&self, folder: usize, update: impl FnOnce(&mut FolderRefresh)) {
+    pub(crate) fn update_folder_refresh(
+        &self,
+        folder: usize,
+        update: impl FnOnce(&mut FolderRefresh),
+    ) {
         if let Some(f) = self.shared.folders.get(folder) {
             update(&mut lock(&f.status).refresh);
         }
     }
 
     /// The newest org stamp the folder has seen (refresher's or listing's).
-    pub fn watermark(&self, folder: usize) -> Option<SystemTime> {
+    pub(crate) fn watermark(&self, folder: usize) -> Option<SystemTime> {
         let f = self.shared.folders.get(folder)?;
         lock(&f.status).watermark()
     }
@@ -207,7 +211,7 @@ impl Index {
         lock(&self.shared.overview).clone()
     }
 
-    pub fn update_refresh_overview(&self, update: impl FnOnce(&mut RefreshOverview)) {
+    pub(crate) fn update_refresh_overview(&self, update: impl FnOnce(&mut RefreshOverview)) {
         update(&mut lock(&self.shared.overview));
     }
 }
