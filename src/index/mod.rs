@@ -147,7 +147,8 @@ pub enum IndexError {
     NoSuchFile,
     #[error("{object}: internal error while listing: {message}")]
     Internal { object: String, message: String },
-    /// Background refresh is stopping: work waiting on the network was abandoned.
+    /// Background refresh is stopping: work waiting on the network was abandoned. The
+    /// message is the one this case always had (it can reach a folder's `lastError`).
     #[error("refresh: internal error while listing: stopped")]
     Stopped,
 }

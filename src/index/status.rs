@@ -222,3 +222,31 @@ fn pretty(summary: &serde_json::Value) -> Vec<u8> {
     bytes.push(b'\n');
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refresh_states_in_the_status_file_s_words() {
+        let paused = RefreshState::Paused {
+            used: 81,
+            max: 100,
+            floor_percent: 80.0,
+        };
+        let failing = RefreshState::Failing {
+            folders: 2,
+            message: "down".into(),
+        };
+        assert_eq!(RefreshState::default().to_string(), "off");
+        assert_eq!(RefreshState::Running.to_string(), "running");
+        assert_eq!(
+            paused.to_string(),
+            "paused: 81 of 100 daily API calls used (stops at 80 %); serving the data already read"
+        );
+        assert_eq!(
+            failing.to_string(),
+            "failing (2 folder(s)): down; serving the last data read, retrying with backoff"
+        );
+    }
+}

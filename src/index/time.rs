@@ -35,3 +35,29 @@ pub fn record_watermark(record: &Record) -> Option<SystemTime> {
         .find_map(|field| record.get(*field)?.as_str())
         .and_then(parse_salesforce_datetime)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salesforce_and_rfc3339_times_read_alike_and_print_in_utc() {
+        let salesforce = parse_salesforce_datetime("2024-01-15T10:30:00.000+0000").unwrap();
+        let rfc = parse_salesforce_datetime("2024-01-15T11:30:00+01:00").unwrap();
+        assert_eq!(salesforce, rfc);
+        assert_eq!(rfc3339(salesforce), "2024-01-15T10:30:00Z");
+        assert_eq!(parse_salesforce_datetime("yesterday"), None);
+    }
+
+    #[test]
+    fn a_record_without_a_stamp_has_the_epoch_and_no_watermark() {
+        let mut record = Record::new();
+        assert_eq!(record_time(&record, "CreatedDate"), SystemTime::UNIX_EPOCH);
+        assert_eq!(record_watermark(&record), None);
+        record.insert(
+            "LastModifiedDate".into(),
+            "2024-01-15T10:30:00.000+0000".into(),
+        );
+        assert!(record_watermark(&record).is_some());
+    }
+}
