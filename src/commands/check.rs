@@ -6,6 +6,7 @@ use std::io::Write;
 
 use anyhow::Context;
 
+use super::flag_hints::with_flag_hints;
 use crate::catalog::{select_objects, OrgObject};
 use crate::cli::CheckArgs;
 use crate::config::Settings;
@@ -27,6 +28,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<()> {
     let client = SalesforceClient::connect(settings.client_settings())
         .await
+        .map_err(with_flag_hints)
         .context("cannot log in to Salesforce")?;
     writeln!(
         out,
@@ -84,7 +86,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
             )?,
             (Err(e), _) | (_, Err(e)) => {
                 if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
-                    return Err(e).context(format!("checking {}", object.name));
+                    return Err(with_flag_hints(e)).context(format!("checking {}", object.name));
                 }
                 writeln!(
                     out,

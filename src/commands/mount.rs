@@ -161,6 +161,7 @@ pub(crate) fn mount_org(
 ) -> anyhow::Result<()> {
     let client = runtime
         .block_on(SalesforceClient::connect(settings.client_settings()))
+        .map_err(super::flag_hints::with_flag_hints)
         .context("cannot connect to Salesforce")?;
     let global = runtime
         .block_on(client.describe_global())

@@ -311,6 +311,7 @@ mod tests {
         assert!(matches!(source_error(down), SourceError::Unavailable(_)));
         let auth = SfError::Auth {
             message: "invalid_client".into(),
+            hint: None,
         };
         assert!(matches!(source_error(auth), SourceError::Auth(_)));
     }

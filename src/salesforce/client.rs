@@ -144,9 +144,8 @@ impl SalesforceClient {
         }
         if settings.client_secret.is_empty() {
             return Err(SfError::Config {
-                message:
-                    "the client secret is empty; set SFMOUNT_CLIENT_SECRET or --client-secret-file"
-                        .into(),
+                message: "the client secret is empty; give the Connected App's Consumer Secret"
+                    .into(),
             });
         }
         if !is_api_version(&settings.api_version) {
@@ -716,6 +715,7 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, Stri
                     "the login host has no OAuth token endpoint (HTTP {}); check that the domain or login URL names your org's My Domain (e.g. mycompany.my.salesforce.com)",
                     status.as_u16()
                 ),
+                hint: None,
             })
         }
         _ => Err(api_error(status, body, what)),

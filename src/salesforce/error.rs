@@ -9,9 +9,13 @@ pub enum SfError {
     /// Settings that cannot work (bad domain, bad login URL, empty client id).
     #[error("invalid Salesforce settings: {message}")]
     Config { message: String },
-    /// OAuth or session failure, with the action that fixes it.
-    #[error("Salesforce authentication failed: {message}")]
-    Auth { message: String },
+    /// OAuth or session failure, with the action that fixes it. `hint`, when set, says which
+    /// setting the advice at the end of the message is about (see [`SetupHint`]).
+    #[error("Salesforce authentication failed: {message}{}", hint_advice(.hint))]
+    Auth {
+        message: String,
+        hint: Option<SetupHint>,
+    },
     /// The request did not complete within its deadline (retries included).
     #[error("Salesforce did not answer {what} within {}s (the request deadline); check the network or raise request_timeout", .after.as_secs_f64())]
     Timeout { what: String, after: Duration },
@@ -46,7 +50,57 @@ pub enum SfError {
     },
 }
 
+/// A refused login whose fix is a setting the user gives: the client words the advice without
+/// naming where that setting comes from (it knows no flag or environment variable), and the
+/// edge that does know may word it in its own terms with [`SfError::with_advice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupHint {
+    /// The Consumer Key or Consumer Secret was refused.
+    ClientCredentials,
+    /// The login host is not the org's My Domain.
+    MyDomain,
+}
+
+impl SetupHint {
+    /// The advice in the client's own words.
+    pub fn advice(self) -> &'static str {
+        match self {
+            SetupHint::ClientCredentials => {
+                "check the Consumer Key (client_id) and Consumer Secret of the Connected App"
+            }
+            SetupHint::MyDomain => {
+                "use your My Domain host (e.g. mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com"
+            }
+        }
+    }
+}
+
+fn hint_advice(hint: &Option<SetupHint>) -> String {
+    hint.map(|hint| format!("; {}", hint.advice()))
+        .unwrap_or_default()
+}
+
 impl SfError {
+    /// Which setting the advice of this error is about, when it is about one.
+    pub fn setup_hint(&self) -> Option<SetupHint> {
+        match self {
+            SfError::Auth { hint, .. } => *hint,
+            _ => None,
+        }
+    }
+
+    /// The message with `advice` in place of the hint's own (errors without a hint are
+    /// unchanged): for the edge, which can say where the user sets what the hint is about.
+    pub fn with_advice(&self, advice: &str) -> String {
+        match self {
+            SfError::Auth {
+                message,
+                hint: Some(_),
+            } => format!("Salesforce authentication failed: {message}; {advice}"),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether repeating the same request later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -89,6 +143,7 @@ pub(crate) fn from_api_error(status: u16, code: &str, message: &str, what: &str)
             message: format!(
                 "the session was rejected ({code}: {message}) even after re-authenticating; check that the Run As user is active and has API Enabled"
             ),
+            hint: None,
         },
         "INVALID_QUERY_LOCATOR" => SfError::Query {
             code: code.to_string(),
@@ -118,18 +173,20 @@ pub(crate) fn from_api_error(status: u16, code: &str, message: &str, what: &str)
 /// `error_description` as Salesforce sends them).
 pub(crate) fn from_oauth_error(error: &str, description: &str) -> SfError {
     let desc_lower = description.to_ascii_lowercase();
+    let hinted = |hint| SfError::Auth {
+        message: format!("{error}: {description}"),
+        hint: Some(hint),
+    };
     let advice = match error {
-        "invalid_client_id" | "invalid_client" => {
-            "check the Consumer Key (client_id) and Consumer Secret of the Connected App (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)"
+        "invalid_client_id" | "invalid_client" => return hinted(SetupHint::ClientCredentials),
+        "invalid_grant" if desc_lower.contains("not supported on this domain") => {
+            return hinted(SetupHint::MyDomain)
         }
         "unsupported_grant_type" => {
             "enable \"Client Credentials Flow\" in the Connected App's OAuth settings (Setup > App Manager > your app > Edit)"
         }
         "invalid_grant" if desc_lower.contains("no client credentials user enabled") => {
             "assign a Run As user in the Connected App's Client Credentials Flow settings (Setup > App Manager > your app > Manage > Edit Policies)"
-        }
-        "invalid_grant" if desc_lower.contains("not supported on this domain") => {
-            "use your My Domain host (e.g. --domain mycompany or mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com"
         }
         "invalid_grant" => {
             "check that the Run As user of the Client Credentials Flow is active, has API Enabled and the needed permissions"
@@ -138,6 +195,7 @@ pub(crate) fn from_oauth_error(error: &str, description: &str) -> SfError {
     };
     SfError::Auth {
         message: format!("{error}: {description}; {advice}"),
+        hint: None,
     }
 }
 
@@ -180,6 +238,13 @@ mod tests {
             assert!(msg.contains(advice), "{code}/{desc}: {msg}");
             assert!(msg.contains(desc), "{msg}");
         }
+        let refused = from_oauth_error("invalid_client", "invalid client credentials");
+        assert_eq!(refused.setup_hint(), Some(SetupHint::ClientCredentials));
+        assert_eq!(
+            refused.with_advice("give the right secret"),
+            "Salesforce authentication failed: invalid_client: invalid client credentials; give the right secret"
+        );
+        assert!(!refused.to_string().contains("--"), "{refused}");
     }
 
     #[test]

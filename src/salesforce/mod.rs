@@ -20,7 +20,7 @@ pub use client::{error_from_response, ClientSettings, SalesforceClient};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
 };
-pub use error::SfError;
+pub use error::{SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::LoginTarget;
