@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::Value;
+use sfmount::catalog::listing_plan;
 use sfmount::config::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::store::FEED_COMMENT_MARKER;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, FakeStats, Faults};
@@ -64,7 +65,7 @@ async fn listing_the_six_standard_objects_costs_one_token_one_global_and_one_des
     let client = connect(&org).await;
     let mut fetch_calls = 0;
     for object in STANDARD_OBJECTS {
-        let plan = client.plan(object).await.unwrap();
+        let plan = listing_plan(&client, object).await.unwrap();
         let (records, calls) = fetch_all(&client, &plan, &FetchFilter::default()).await;
         let expected = org.with_store(|s| s.record_count(object));
         assert_eq!(records.len(), expected, "{object}");
@@ -84,7 +85,7 @@ async fn listing_the_six_standard_objects_costs_one_token_one_global_and_one_des
     // The second listing reuses token, describeGlobal, describes and plans.
     org.reset_stats();
     for object in STANDARD_OBJECTS {
-        let plan = client.plan(object).await.unwrap();
+        let plan = listing_plan(&client, object).await.unwrap();
         fetch_all(&client, &plan, &FetchFilter::default()).await;
     }
     let second = org.stats();
@@ -101,7 +102,7 @@ async fn listing_the_six_standard_objects_costs_one_token_one_global_and_one_des
 async fn plans_select_only_existing_fields_and_valid_relationships() {
     let org = start(50);
     let client = connect(&org).await;
-    let case = client.plan("case").await.unwrap();
+    let case = listing_plan(&client, "case").await.unwrap();
     assert_eq!(case.object, "Case");
     assert_eq!(case.name_field.as_deref(), Some("CaseNumber"));
     assert!(case.has_system_modstamp);
@@ -115,7 +116,7 @@ async fn plans_select_only_existing_fields_and_valid_relationships() {
     for f in &case.fields {
         assert!(describe.field(f).is_some(), "{f}");
     }
-    let invoice = client.plan("Invoice__c").await.unwrap();
+    let invoice = listing_plan(&client, "Invoice__c").await.unwrap();
     assert!(invoice.custom);
     assert!(
         !invoice.formula_fields.is_empty(),
@@ -129,20 +130,20 @@ async fn plans_select_only_existing_fields_and_valid_relationships() {
         .unwrap();
     org2.with_store(|s| s.set_queryable("Lead", false)).unwrap();
     let client2 = connect(&org2).await;
-    let account = client2.plan("Account").await.unwrap();
+    let account = listing_plan(&client2, "Account").await.unwrap();
     assert!(!account.fields.iter().any(|f| f == "Phone"));
     let (records, _) = fetch_all(&client2, &account, &FetchFilter::default()).await;
     assert!(!records.is_empty());
     assert!(matches!(
-        client2.plan("Lead").await.unwrap_err(),
+        listing_plan(&client2, "Lead").await.unwrap_err(),
         SfError::InvalidType { .. }
     ));
     assert!(matches!(
-        client2.plan("NoSuchThing__c").await.unwrap_err(),
+        listing_plan(&client2, "NoSuchThing__c").await.unwrap_err(),
         SfError::NotFound { .. }
     ));
     assert!(matches!(
-        client2.plan("../etc").await.unwrap_err(),
+        listing_plan(&client2, "../etc").await.unwrap_err(),
         SfError::NotFound { .. }
     ));
 }
@@ -151,7 +152,7 @@ async fn plans_select_only_existing_fields_and_valid_relationships() {
 async fn two_thousand_cases_all_get_all_their_feed_items_and_comments() {
     let org = start(2_000);
     let client = connect(&org).await;
-    let plan = client.plan("Case").await.unwrap();
+    let plan = listing_plan(&client, "Case").await.unwrap();
 
     // The truth, read independently with flat queries.
     let mut feed_parent: HashMap<String, String> = HashMap::new();
@@ -254,7 +255,7 @@ async fn two_thousand_cases_all_get_all_their_feed_items_and_comments() {
 async fn the_wide_object_is_fetched_completely_with_split_queries() {
     let org = start(100);
     let client = connect(&org).await;
-    let plan = client.plan("Wide_Object__c").await.unwrap();
+    let plan = listing_plan(&client, "Wide_Object__c").await.unwrap();
     assert!(plan.fields.len() >= 800, "{}", plan.fields.len());
     org.reset_stats();
     let (records, calls) = fetch_all(&client, &plan, &FetchFilter::default()).await;
@@ -294,7 +295,7 @@ async fn the_wide_object_is_fetched_completely_with_split_queries() {
 async fn filters_modified_since_deleted_and_ids() {
     let org = start(100);
     let client = connect(&org).await;
-    let plan = client.plan("Account").await.unwrap();
+    let plan = listing_plan(&client, "Account").await.unwrap();
     let (all, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
     let ids: Vec<String> = all
         .iter()
@@ -494,7 +495,7 @@ async fn counts_are_batched_in_composite_calls() {
 async fn child_batches_beyond_the_first_are_followed() {
     let org = start(20);
     let client = connect(&org).await;
-    let plan = client.plan("Case").await.unwrap();
+    let plan = listing_plan(&client, "Case").await.unwrap();
     let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
     let case_id = cases[0]["Id"].as_str().unwrap().to_string();
     let before = cases[0]["Feeds"].as_array().unwrap().len();
@@ -565,7 +566,7 @@ async fn incremental_cases(
     client: &SalesforceClient,
     since: chrono::DateTime<chrono::Utc>,
 ) -> (HashMap<String, String>, u64) {
-    let plan = client.plan("Case").await.unwrap();
+    let plan = listing_plan(client, "Case").await.unwrap();
     org.reset_stats();
     let filter = FetchFilter {
         modified_since: Some(since),
@@ -588,7 +589,7 @@ async fn incremental_cases(
 async fn incremental_case_fetches_bring_back_cases_whose_comments_changed() {
     let org = start(60);
     let client = connect(&org).await;
-    let plan = client.plan("Case").await.unwrap();
+    let plan = listing_plan(&client, "Case").await.unwrap();
     let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
     let since = chrono::Utc::now() - chrono::Duration::seconds(1);
     let (by_comment, _) = add_feed_activity(&org, &cases);
@@ -607,7 +608,7 @@ async fn incremental_case_fetches_bring_back_cases_whose_comments_changed() {
 async fn incremental_case_fetches_bring_back_cases_with_new_posts() {
     let org = start(60);
     let client = connect(&org).await;
-    let plan = client.plan("Case").await.unwrap();
+    let plan = listing_plan(&client, "Case").await.unwrap();
     let (cases, _) = fetch_all(&client, &plan, &FetchFilter::default()).await;
     let since = chrono::Utc::now() - chrono::Duration::seconds(1);
     let (by_comment, posted) = add_feed_activity(&org, &cases);
@@ -658,7 +659,7 @@ async fn awkward_literals_survive_the_trip_over_http() {
 async fn a_schema_change_under_the_cache_fails_once_then_heals() {
     let org = start(20);
     let client = connect(&org).await;
-    let plan = client.plan("Account").await.unwrap();
+    let plan = listing_plan(&client, "Account").await.unwrap();
     assert!(plan.fields.iter().any(|f| f == "Phone"));
     org.with_store(|s| s.set_field_hidden("Account", "Phone", true))
         .unwrap();
@@ -668,7 +669,7 @@ async fn a_schema_change_under_the_cache_fails_once_then_heals() {
         .unwrap_err();
     assert!(matches!(err, SfError::InvalidField { .. }), "{err:?}");
     org.reset_stats();
-    let fresh = client.plan("Account").await.unwrap();
+    let fresh = listing_plan(&client, "Account").await.unwrap();
     assert!(!fresh.fields.iter().any(|f| f == "Phone"));
     let (records, _) = fetch_all(&client, &fresh, &FetchFilter::default()).await;
     assert_eq!(records.len(), org.with_store(|s| s.record_count("Account")));
@@ -688,7 +689,7 @@ async fn subqueries_need_a_queryable_child_object() {
     org.with_store(|s| s.set_queryable("ContentDocumentLink", false))
         .unwrap();
     let client = connect(&org).await;
-    let case = client.plan("Case").await.unwrap();
+    let case = listing_plan(&client, "Case").await.unwrap();
     assert!(case.subqueries.is_empty(), "{:?}", case.subqueries);
     assert!(case.subquery_plans.is_empty());
     assert!(case.feed_comments.is_none());
@@ -701,7 +702,7 @@ async fn subqueries_need_a_queryable_child_object() {
         .unwrap();
     org.with_store(|s| s.set_queryable("ContentDocumentLink", true))
         .unwrap();
-    let fresh = connect(&org).await.plan("Case").await.unwrap();
+    let fresh = listing_plan(&connect(&org).await, "Case").await.unwrap();
     assert_eq!(fresh.subqueries, ["ContentDocumentLinks", "Feeds"]);
 }
 

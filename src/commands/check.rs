@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::flag_hints::with_flag_hints;
-use crate::catalog::{select_objects, OrgObject};
+use crate::catalog::{listing_plan, select_objects, OrgObject};
 use crate::cli::CheckArgs;
 use crate::config::Settings;
 use crate::salesforce::{SalesforceClient, SfError};
@@ -69,7 +69,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
     )?;
     let mut failures: Vec<String> = Vec::new();
     for (object, count) in selection.objects.iter().zip(counts) {
-        let plan = client.plan(&object.name).await;
+        let plan = listing_plan(&client, &object.name).await;
         match (count, plan) {
             (Ok(count), Ok(plan)) => writeln!(
                 out,

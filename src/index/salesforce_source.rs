@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::catalog::listing_plan;
 use crate::salesforce::soql::{Condition, Literal, Soql};
 use crate::salesforce::{DescribeGlobal, FetchFilter, SalesforceClient, SfError};
 
@@ -39,7 +40,9 @@ impl ClientSource {
 impl ObjectSource for ClientSource {
     fn plan<'a>(&'a self, object: &'a str) -> SourceFuture<'a, ListingPlan> {
         Box::pin(async move {
-            let plan = self.client.plan(object).await.map_err(source_error)?;
+            let plan = listing_plan(&self.client, object)
+                .await
+                .map_err(source_error)?;
             let mut fields = plan.fields.clone();
             fields.extend(plan.relationship_fields.iter().cloned());
             Ok(ListingPlan {
@@ -57,7 +60,9 @@ impl ObjectSource for ClientSource {
         sink: RecordSink<'a>,
     ) -> SourceFuture<'a, ()> {
         Box::pin(async move {
-            let plan = self.client.plan(object).await.map_err(source_error)?;
+            let plan = listing_plan(&self.client, object)
+                .await
+                .map_err(source_error)?;
             let filter = FetchFilter {
                 ids: ids.map(<[String]>::to_vec),
                 ..FetchFilter::default()
@@ -92,7 +97,7 @@ impl ObjectSource for ClientSource {
             let mut soqls: Vec<String> = Vec::new();
             let mut layout: Vec<Result<RequestQueries, SourceError>> = Vec::new();
             for request in requests {
-                let plan = match self.client.plan(&request.object).await {
+                let plan = match listing_plan(&self.client, &request.object).await {
                     Ok(plan) => plan,
                     Err(error) => {
                         layout.push(Err(source_error(error)));
@@ -238,7 +243,9 @@ impl ObjectSource for ClientSource {
 
     fn needs_full_refresh<'a>(&'a self, object: &'a str) -> SourceFuture<'a, bool> {
         Box::pin(async move {
-            let plan = self.client.plan(object).await.map_err(source_error)?;
+            let plan = listing_plan(&self.client, object)
+                .await
+                .map_err(source_error)?;
             Ok(!plan.formula_fields.is_empty() || plan.modstamp_field().is_none())
         })
     }

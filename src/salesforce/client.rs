@@ -290,12 +290,21 @@ impl SalesforceClient {
         .cloned()
     }
 
-    /// Which fields, relationship fields and subqueries a listing of `object` selects, from the
-    /// cached describes. Computed once per object.
-    pub async fn plan(&self, object: &str) -> Result<Arc<ObjectPlan>, SfError> {
+    /// The listing plan of `object`, built by `build` (from the cached describes) the first
+    /// time it is asked for and kept with the describes: [`Self::forget_schema`] drops it too.
+    /// Concurrent callers share one build.
+    pub async fn cached_plan<F, Fut>(
+        &self,
+        object: &str,
+        build: F,
+    ) -> Result<Arc<ObjectPlan>, SfError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<ObjectPlan, SfError>>,
+    {
         check_api_name(object)?;
         let cell = cache_cell(&self.inner.plans, object);
-        cell.get_or_try_init(|| async { ObjectPlan::build(self, object).await.map(Arc::new) })
+        cell.get_or_try_init(|| async { build().await.map(Arc::new) })
             .await
             .cloned()
     }

@@ -1,6 +1,6 @@
 //! The Salesforce REST client: OAuth client credentials with token reuse and one shared
 //! re-authentication on 401, request deadlines, retries with backoff for safe requests,
-//! `Sforce-Limit-Info` tracking, describe caches, query plans, the SOQL builder, paginated
+//! `Sforce-Limit-Info` tracking, describe and plan caches, the SOQL builder, paginated
 //! and composite queries, wide-object field splitting and Case feeds.
 //!
 //! See DESIGN.md: this layer knows nothing of files, inodes or FUSE.
@@ -24,7 +24,10 @@ pub use error::{SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::LoginTarget;
-pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
+pub use plan::{
+    readable_fields, ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan,
+    NAME_PSEUDO_OBJECT_FIELDS,
+};
 pub use query::QueryPage;
 
 /// A record as Salesforce returns it: `attributes` first, then the selected fields in SELECT
