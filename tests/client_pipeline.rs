@@ -483,27 +483,62 @@ async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
         )
         .route(
             "/services/data/v62.0/composite",
-            composite_refusing_every_query(
-                400,
-                "MALFORMED_QUERY",
-                "Implementation restriction: this feed requires a filter by Id or ParentId",
-                composites.clone(),
-            ),
+            composite_refusing_feed_queries(composites.clone()),
         );
     serve(listener, app);
     (base, composites)
 }
 
+/// Answers the Case query of a composite with case `500A` changed, and refuses every feed
+/// query in it ("Implementation restriction").
+fn composite_refusing_feed_queries(calls: Arc<AtomicUsize>) -> axum::routing::MethodRouter {
+    post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+        let calls = calls.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let responses: Vec<serde_json::Value> = body["compositeRequest"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let url = r["url"].as_str().unwrap_or_default();
+                    if url.contains("FROM+Case+") || url.contains("FROM%20Case%20") {
+                        serde_json::json!({
+                            "body": {"totalSize": 1, "done": true, "records": [
+                                {"attributes": {"type": "Case"}, "Id": "500A", "SystemModstamp": "2026-11-27T23:49:12.000+0000"}
+                            ]},
+                            "httpHeaders": {}, "httpStatusCode": 200, "referenceId": r["referenceId"]
+                        })
+                    } else {
+                        serde_json::json!({
+                            "body": [{"errorCode": "MALFORMED_QUERY", "message": "Implementation restriction: this feed requires a filter by Id or ParentId"}],
+                            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": r["referenceId"]
+                        })
+                    }
+                })
+                .collect();
+            axum::Json(serde_json::json!({ "compositeResponse": responses }))
+        }
+    })
+}
+
 #[tokio::test]
 async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
-    use sfmount::salesforce::FetchFilter;
+    use sfmount::salesforce::{ChangeQuery, FetchFilter};
     let (base, composites) = start_restricted_feed_mock().await;
     let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
         .await
         .unwrap();
     let plan = case_plan_with_feeds();
+    let since = chrono::Utc::now();
+    let changes = client
+        .changes_since(&[ChangeQuery { plan: &plan, since }])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
     let filter = FetchFilter {
-        modified_since: Some(chrono::Utc::now()),
+        ids: Some(changes.rows.iter().map(|row| row.id.clone()).collect()),
         ..FetchFilter::default()
     };
     let mut records = Vec::new();

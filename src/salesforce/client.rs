@@ -116,10 +116,6 @@ impl Meter {
     pub(crate) fn count(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
-
-    pub(crate) fn add(&self, calls: u64) {
-        self.0.fetch_add(calls, Ordering::Relaxed);
-    }
 }
 
 /// One REST request to the org's instance.

@@ -5,6 +5,7 @@
 //!
 //! See DESIGN.md: this layer knows nothing of files, inodes or FUSE.
 
+mod changes;
 mod client;
 mod describe;
 mod error;
@@ -16,6 +17,7 @@ mod query;
 pub mod soql;
 
 pub use crate::secret::Secret;
+pub use changes::{ChangeQuery, RecentChanges, RecentFeedActivity, RecentRow};
 pub use client::{error_from_response, ClientSettings, SalesforceClient};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
