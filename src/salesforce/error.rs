@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde_json::Value;
+
 /// Everything that can go wrong talking to Salesforce. Messages are meant for users: they say
 /// what went wrong and what to do. They never contain the client secret or an access token.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -199,9 +202,81 @@ pub(crate) fn from_oauth_error(error: &str, description: &str) -> SfError {
     }
 }
 
+/// Maps an error response of the REST API (JSON array of `errorCode`/`message`, an OAuth
+/// `error` object, or anything else such as an HTML page).
+pub fn error_from_response(status: u16, body: &[u8], what: &str) -> SfError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    api_error(status, body, what)
+}
+
+pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError {
+    let code = status.as_u16();
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) if !items.is_empty() => {
+            let first = &items[0];
+            let error_code = first
+                .get("errorCode")
+                .and_then(Value::as_str)
+                .unwrap_or("UNKNOWN");
+            let message = first.get("message").and_then(Value::as_str).unwrap_or("");
+            from_api_error(code, error_code, message, what)
+        }
+        Ok(Value::Object(obj)) if obj.contains_key("error") => {
+            let (error, description) = oauth_error_fields(&obj);
+            from_api_error(code, error, description, what)
+        }
+        _ if code >= 500 => SfError::Unavailable {
+            what: what.to_string(),
+            detail: format!(
+                "HTTP {code} with a non-JSON body (a maintenance or proxy page?): {}",
+                snippet(body)
+            ),
+        },
+        _ => SfError::Http {
+            status: code,
+            what: what.to_string(),
+            code: "UNKNOWN".into(),
+            message: format!("unexpected body: {}", snippet(body)),
+        },
+    }
+}
+
+/// `error` and `error_description` of an OAuth-style error body.
+pub(crate) fn oauth_error_fields(obj: &serde_json::Map<String, Value>) -> (&str, &str) {
+    let field = |key: &str| obj.get(key).and_then(Value::as_str);
+    (
+        field("error").unwrap_or("unknown"),
+        field("error_description").unwrap_or(""),
+    )
+}
+
+/// The start of a body for an error message, on one line.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    const MAX: usize = 120;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX * 4)]);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(MAX).collect();
+    if one_line.chars().count() > MAX {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_503_is_unavailable_and_transient() {
+        let err = api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            b"<html><body>Down for maintenance</body></html>",
+            "query",
+        );
+        assert!(matches!(err, SfError::Unavailable { .. }), "{err}");
+        assert!(err.is_transient());
+        assert!(err.to_string().contains("maintenance"));
+    }
 
     #[test]
     fn oauth_errors_are_actionable() {

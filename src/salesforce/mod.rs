@@ -8,21 +8,24 @@
 mod changes;
 mod client;
 mod describe;
+mod describe_cache;
 mod error;
 mod fetch;
 mod limits;
 mod login;
 mod plan;
 mod query;
+mod session;
 pub mod soql;
+mod transport;
 
 pub use crate::secret::Secret;
 pub use changes::{ChangeQuery, RecentChanges, RecentFeedActivity, RecentRow};
-pub use client::{error_from_response, ClientSettings, SalesforceClient};
+pub use client::{ClientSettings, SalesforceClient};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
 };
-pub use error::{SetupHint, SfError};
+pub use error::{error_from_response, SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::LoginTarget;

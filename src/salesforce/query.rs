@@ -2,9 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::client::{api_error, Call, Meter, SalesforceClient};
-use super::error::SfError;
+use super::client::{Meter, SalesforceClient};
+use super::error::{api_error, SfError};
 use super::soql::{encode_query_value, MAX_URI_BYTES};
+use super::transport::Call;
 use super::Record;
 
 /// Salesforce's cap on queries in one composite request (the other subrequests may be up to
