@@ -22,6 +22,10 @@ pub struct ClientSource {
     /// Feed objects whose activity query the org refused, already warned about (a warning
     /// per tick would flood the log).
     feed_warned: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// How a client error is worded where users see it (the log, `.sobject.json`): the
+    /// client's own message unless the command that mounts gives its wording, which can name
+    /// its flags.
+    wording: fn(&SfError) -> String,
 }
 
 impl ClientSource {
@@ -29,7 +33,19 @@ impl ClientSource {
         ClientSource {
             client,
             feed_warned: std::sync::Mutex::default(),
+            wording: SfError::to_string,
         }
+    }
+
+    /// Words the errors users see with `wording` instead of the client's own message.
+    pub fn with_error_wording(mut self, wording: fn(&SfError) -> String) -> ClientSource {
+        self.wording = wording;
+        self
+    }
+
+    fn error(&self, error: SfError) -> SourceError {
+        let message = (self.wording)(&error);
+        classify(error, message)
     }
 
     pub fn client(&self) -> &SalesforceClient {
@@ -77,7 +93,7 @@ impl ObjectSource for ClientSource {
         Box::pin(async move {
             let plan = listing_plan(&self.client, object)
                 .await
-                .map_err(source_error)?;
+                .map_err(|e| self.error(e))?;
             let mut fields = plan.fields.clone();
             fields.extend(plan.relationship_fields.iter().cloned());
             Ok(ListingPlan {
@@ -97,7 +113,7 @@ impl ObjectSource for ClientSource {
         Box::pin(async move {
             let plan = listing_plan(&self.client, object)
                 .await
-                .map_err(source_error)?;
+                .map_err(|e| self.error(e))?;
             let filter = FetchFilter {
                 ids: ids.map(<[String]>::to_vec),
                 ..FetchFilter::default()
@@ -106,7 +122,7 @@ impl ObjectSource for ClientSource {
                 .client
                 .fetch_records(&plan, &filter, sink)
                 .await
-                .map_err(source_error)?;
+                .map_err(|e| self.error(e))?;
             tracing::debug!(
                 object,
                 records = summary.records,
@@ -144,18 +160,18 @@ impl ObjectSource for ClientSource {
                 .client
                 .changes_since(&queries)
                 .await
-                .map_err(source_error)?
+                .map_err(|e| self.error(e))?
                 .into_iter();
             Ok(requests
                 .iter()
                 .zip(plans)
                 .map(|(request, plan)| {
-                    plan.map_err(source_error)?;
+                    plan.map_err(|e| self.error(e))?;
                     // changes_since answers every query, so the fallback is never used.
                     let changes = answers
                         .next()
                         .unwrap_or_else(|| Ok(RecentChanges::default()))
-                        .map_err(source_error)?;
+                        .map_err(|e| self.error(e))?;
                     Ok(self.object_changes(&request.object, changes))
                 })
                 .collect())
@@ -166,7 +182,7 @@ impl ObjectSource for ClientSource {
         Box::pin(async move {
             let plan = listing_plan(&self.client, object)
                 .await
-                .map_err(source_error)?;
+                .map_err(|e| self.error(e))?;
             Ok(!plan.formula_fields.is_empty() || plan.modstamp_field().is_none())
         })
     }
@@ -186,6 +202,11 @@ fn stamp_time(stamp: Option<&str>) -> Option<SystemTime> {
 /// The kind of a client error, for the errno table; the message keeps the client's advice.
 pub fn source_error(error: SfError) -> SourceError {
     let message = error.to_string();
+    classify(error, message)
+}
+
+/// The kind of `error`, carrying `message`.
+fn classify(error: SfError, message: String) -> SourceError {
     match error {
         SfError::Timeout { .. } => SourceError::Timeout,
         SfError::Unavailable { .. } => SourceError::Unavailable(message),
