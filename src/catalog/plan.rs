@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use crate::salesforce::{
-    readable_fields, ActivitySource, DescribeGlobal, FeedCommentPlan, ObjectPlan, SObjectDescribe,
-    SalesforceClient, SfError, SubqueryPlan, NAME_PSEUDO_OBJECT_FIELDS,
+    ActivitySource, DescribeGlobal, FeedCommentPlan, ObjectPlan, SObjectDescribe, SalesforceClient,
+    SfError, SubqueryPlan, NAME_PSEUDO_OBJECT_FIELDS,
 };
 
 /// Parent relationships worth resolving, with the fields wanted from the parent. A field is
@@ -53,7 +53,7 @@ async fn build(client: &SalesforceClient, object: &str) -> Result<ObjectPlan, Sf
         });
     }
     let describe = client.describe(&entry.name).await?;
-    let fields = readable_fields(&describe);
+    let fields = describe.selectable_fields();
     let formula_fields = describe
         .fields
         .iter()
@@ -209,7 +209,7 @@ async fn feeds_subquery(
         return Ok(None);
     }
     let feed = client.describe(&child.child_sobject).await?;
-    let mut feed_fields = readable_fields(&feed);
+    let mut feed_fields = feed.selectable_fields();
     if feed.relationship("CreatedBy").is_some() {
         feed_fields.push("CreatedBy.Name".into());
     }
@@ -224,7 +224,7 @@ async fn feeds_subquery(
         .filter(|f| f.filterable && !f.deprecated_and_hidden)
         .map(|f| f.name.clone())
         .unwrap_or_else(|| feed_item_field.clone());
-    let mut comment_fields = readable_fields(&comment);
+    let mut comment_fields = comment.selectable_fields();
     if comment.relationship("CreatedBy").is_some() {
         comment_fields.push("CreatedBy.Name".into());
     }

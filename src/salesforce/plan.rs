@@ -1,27 +1,8 @@
 //! What a listing of one object selects: the plan the client builds its SOQL from. Which
 //! objects, relationships and subqueries a listing wants is decided above this layer
-//! (`catalog::listing_plan`); this module holds the shapes and the Salesforce facts a plan
-//! builder needs.
+//! (`catalog::listing_plan`); this module holds the shapes.
 
 use super::describe::SObjectDescribe;
-
-/// Fields of the `Name` pseudo-object that polymorphic lookups resolve to without TYPEOF.
-pub const NAME_PSEUDO_OBJECT_FIELDS: [&str; 13] = [
-    "Id",
-    "Name",
-    "Alias",
-    "Email",
-    "FirstName",
-    "LastName",
-    "Type",
-    "Username",
-    "IsActive",
-    "Title",
-    "Phone",
-    "UserRoleId",
-    "ProfileId",
-];
-
 /// A parent-to-child subquery of a listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubqueryPlan {
@@ -121,15 +102,4 @@ impl ObjectPlan {
             .find(|s| s.relationship.eq_ignore_ascii_case("Feeds"))
             .map(|s| s.relationship.as_str())
     }
-}
-
-/// Fields a query may select: present, not hidden, and not base64 (a base64 field limits a
-/// query to one row; file bodies are fetched on their own).
-pub fn readable_fields(describe: &SObjectDescribe) -> Vec<String> {
-    describe
-        .fields
-        .iter()
-        .filter(|f| !f.deprecated_and_hidden && f.field_type != "base64")
-        .map(|f| f.name.clone())
-        .collect()
 }
