@@ -8,9 +8,10 @@ use crate::salesforce::{SetupHint, SfError};
 /// naming the flag or environment variable that fixes it.
 pub fn user_message(error: &SfError) -> String {
     match error.setup_hint() {
-        Some(SetupHint::ClientCredentials) => error.with_advice(
-            "check the Consumer Key (client_id) and Consumer Secret of the Connected App (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)",
-        ),
+        Some(hint @ SetupHint::ClientCredentials) => error.with_advice(&format!(
+            "{} (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)",
+            hint.advice()
+        )),
         Some(SetupHint::MyDomain) => error.with_advice(
             "use your My Domain host (e.g. --domain mycompany or mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com",
         ),
@@ -27,18 +28,27 @@ pub fn with_flag_hints(error: SfError) -> anyhow::Error {
 mod tests {
     use super::*;
 
-    fn refused(hint: SetupHint) -> SfError {
+    fn refused(message: &str, hint: SetupHint) -> SfError {
         SfError::Auth {
-            message: "invalid_grant: request not supported on this domain".into(),
+            message: message.into(),
             hint: Some(hint),
         }
     }
 
     #[test]
     fn hinted_advice_names_the_flags() {
-        let secret = user_message(&refused(SetupHint::ClientCredentials));
-        assert!(secret.ends_with("Consumer Secret of the Connected App (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)"), "{secret}");
-        let domain = user_message(&refused(SetupHint::MyDomain));
+        let secret = user_message(&refused(
+            "invalid_client: invalid client credentials",
+            SetupHint::ClientCredentials,
+        ));
+        assert_eq!(
+            secret,
+            "Salesforce authentication failed: invalid_client: invalid client credentials; check the Consumer Key (client_id) and Consumer Secret of the Connected App (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)"
+        );
+        let domain = user_message(&refused(
+            "invalid_grant: request not supported on this domain",
+            SetupHint::MyDomain,
+        ));
         assert_eq!(
             domain,
             "Salesforce authentication failed: invalid_grant: request not supported on this domain; use your My Domain host (e.g. --domain mycompany or mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com"
