@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sfmount::catalog::listing_plan;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
 use sfmount::salesforce::{ClientSettings, FetchFilter, LoginTarget, SalesforceClient, Secret};
 
@@ -36,7 +37,7 @@ async fn id_only(client: &SalesforceClient, object: &str) -> Run {
 }
 
 async fn full(client: &SalesforceClient, object: &str) -> Run {
-    let plan = client.plan(object).await.expect("plan");
+    let plan = listing_plan(client, object).await.expect("plan");
     let started = Instant::now();
     let (mut feed_items, mut comments) = (0, 0);
     let summary = client

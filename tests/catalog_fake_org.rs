@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 use sfmount::catalog::{
-    content_fields, content_rules, file_name, id_from_file_name, record_title, select_objects,
-    ContentRule, Group, OrgObject, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
+    content_fields, content_rules, file_name, id_from_file_name, listing_plan, record_title,
+    select_objects, ContentRule, Group, OrgObject, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
 };
 use sfmount::config::{CustomObjects, Login, Settings};
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
@@ -82,7 +82,7 @@ async fn every_seeded_record_gets_a_safe_name_and_renders() {
     let mut saw_json_document = false;
     let mut saw_json_feed = false;
     for object in &selection.objects {
-        let plan = client.plan(&object.name).await.unwrap();
+        let plan = listing_plan(&client, &object.name).await.unwrap();
         let mut records: Vec<Map<String, Value>> = Vec::new();
         client
             .fetch_records(&plan, &FetchFilter::default(), &mut |page| {
@@ -210,7 +210,7 @@ async fn listing_plans_select_every_field_the_text_view_reads() {
     let (org, _, client) = connect_to_fake_org(5).await;
 
     for object in sfmount::config::DEFAULT_STANDARD_OBJECTS {
-        let plan = client.plan(object).await.unwrap();
+        let plan = listing_plan(&client, object).await.unwrap();
         let selected: HashSet<&str> = plan
             .fields
             .iter()
@@ -231,7 +231,7 @@ async fn listing_plans_select_every_field_the_text_view_reads() {
         }
     }
 
-    let case = client.plan("Case").await.unwrap();
+    let case = listing_plan(&client, "Case").await.unwrap();
     let feeds = case
         .subquery_plans
         .iter()

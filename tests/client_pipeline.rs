@@ -90,8 +90,23 @@ fn composite_refusing_every_query(
     message: &'static str,
     calls: Arc<AtomicUsize>,
 ) -> axum::routing::MethodRouter {
+    composite_answering(calls, move |_| {
+        (
+            status,
+            serde_json::json!([{"errorCode": code, "message": message}]),
+        )
+    })
+}
+
+/// A composite endpoint that answers each subrequest with the HTTP status and body
+/// `answer` gives for its URL, counting its calls in `calls`.
+fn composite_answering(
+    calls: Arc<AtomicUsize>,
+    answer: impl Fn(&str) -> (u16, serde_json::Value) + Clone + Send + Sync + 'static,
+) -> axum::routing::MethodRouter {
     post(move |axum::Json(body): axum::Json<serde_json::Value>| {
         let calls = calls.clone();
+        let answer = answer.clone();
         async move {
             calls.fetch_add(1, Ordering::SeqCst);
             let responses: Vec<serde_json::Value> = body["compositeRequest"]
@@ -99,8 +114,9 @@ fn composite_refusing_every_query(
                 .unwrap()
                 .iter()
                 .map(|r| {
+                    let (status, body) = answer(r["url"].as_str().unwrap_or_default());
                     serde_json::json!({
-                        "body": [{"errorCode": code, "message": message}],
+                        "body": body,
                         "httpHeaders": {}, "httpStatusCode": status, "referenceId": r["referenceId"]
                     })
                 })
@@ -483,27 +499,49 @@ async fn start_restricted_feed_mock() -> (String, Arc<AtomicUsize>) {
         )
         .route(
             "/services/data/v62.0/composite",
-            composite_refusing_every_query(
-                400,
-                "MALFORMED_QUERY",
-                "Implementation restriction: this feed requires a filter by Id or ParentId",
-                composites.clone(),
-            ),
+            composite_refusing_feed_queries(composites.clone()),
         );
     serve(listener, app);
     (base, composites)
 }
 
+/// Answers the Case query of a composite with case `500A` changed, and refuses every feed
+/// query in it ("Implementation restriction").
+fn composite_refusing_feed_queries(calls: Arc<AtomicUsize>) -> axum::routing::MethodRouter {
+    composite_answering(calls, |url| {
+        if url.contains("FROM+Case+") || url.contains("FROM%20Case%20") {
+            (
+                200,
+                serde_json::json!({"totalSize": 1, "done": true, "records": [
+                    {"attributes": {"type": "Case"}, "Id": "500A", "SystemModstamp": "2026-11-27T23:49:12.000+0000"}
+                ]}),
+            )
+        } else {
+            (
+                400,
+                serde_json::json!([{"errorCode": "MALFORMED_QUERY", "message": "Implementation restriction: this feed requires a filter by Id or ParentId"}]),
+            )
+        }
+    })
+}
+
 #[tokio::test]
 async fn refused_feed_activity_queries_do_not_fail_an_incremental_listing() {
-    use sfmount::salesforce::FetchFilter;
+    use sfmount::salesforce::{ChangeQuery, FetchFilter};
     let (base, composites) = start_restricted_feed_mock().await;
     let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
         .await
         .unwrap();
     let plan = case_plan_with_feeds();
+    let since = chrono::Utc::now();
+    let changes = client
+        .changes_since(&[ChangeQuery { plan: &plan, since }])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
     let filter = FetchFilter {
-        modified_since: Some(chrono::Utc::now()),
+        ids: Some(changes.rows.iter().map(|row| row.id.clone()).collect()),
         ..FetchFilter::default()
     };
     let mut records = Vec::new();

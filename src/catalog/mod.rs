@@ -1,12 +1,15 @@
-//! See DESIGN.md: the `catalog` layer. Which objects are mounted, per-object content rules,
-//! record titles and file names. Pure logic: no HTTP, no FUSE.
+//! See DESIGN.md: the `catalog` layer. Which objects are mounted, what a listing of each
+//! selects, per-object content rules, record titles and file names. Pure logic apart from
+//! `plan`, which reads the describes it decides from through the client; no FUSE.
 
 mod content;
 mod names;
+mod plan;
 mod select;
 
 pub use content::{
     content_fields, content_rules, ContentRule, ADDRESS_KEYS, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
 };
 pub use names::{file_name, id_from_file_name, record_title, MAX_FILE_NAME_BYTES};
+pub use plan::listing_plan;
 pub use select::{select_objects, CatalogError, Group, MountedObject, OrgObject, Selection};

@@ -6,7 +6,8 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::catalog::{select_objects, OrgObject};
+use super::flag_hints::with_flag_hints;
+use crate::catalog::{listing_plan, select_objects, OrgObject};
 use crate::cli::CheckArgs;
 use crate::config::Settings;
 use crate::salesforce::{SalesforceClient, SfError};
@@ -27,6 +28,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<()> {
     let client = SalesforceClient::connect(settings.client_settings())
         .await
+        .map_err(with_flag_hints)
         .context("cannot log in to Salesforce")?;
     writeln!(
         out,
@@ -67,7 +69,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
     )?;
     let mut failures: Vec<String> = Vec::new();
     for (object, count) in selection.objects.iter().zip(counts) {
-        let plan = client.plan(&object.name).await;
+        let plan = listing_plan(&client, &object.name).await;
         match (count, plan) {
             (Ok(count), Ok(plan)) => writeln!(
                 out,
@@ -84,7 +86,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
             )?,
             (Err(e), _) | (_, Err(e)) => {
                 if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
-                    return Err(e).context(format!("checking {}", object.name));
+                    return Err(with_flag_hints(e)).context(format!("checking {}", object.name));
                 }
                 writeln!(
                     out,

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod demo;
 pub mod fake_org;
+pub mod flag_hints;
 pub mod mount;
 
 /// Logs go to stderr through `tracing`; `RUST_LOG` overrides the default `info` level.

@@ -161,6 +161,7 @@ pub(crate) fn mount_org(
 ) -> anyhow::Result<()> {
     let client = runtime
         .block_on(SalesforceClient::connect(settings.client_settings()))
+        .map_err(super::flag_hints::with_flag_hints)
         .context("cannot connect to Salesforce")?;
     let global = runtime
         .block_on(client.describe_global())
@@ -188,7 +189,10 @@ pub(crate) fn mount_org(
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
-    let source = Arc::new(crate::index::salesforce_source::ClientSource::new(client));
+    let source = Arc::new(
+        crate::index::salesforce_source::ClientSource::new(client)
+            .with_error_wording(super::flag_hints::user_message),
+    );
     let index = Index::new(source, runtime.handle().clone(), folders, config);
     let mut refresh = RefreshConfig::new(settings.interval);
     refresh.formula_interval = settings.formula_refresh_interval;

@@ -4,10 +4,11 @@ use crate::sync::lock;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
-use crate::salesforce::soql::{Condition, Literal, Soql};
-use crate::salesforce::{DescribeGlobal, FetchFilter, SalesforceClient, SfError};
+use crate::catalog::listing_plan;
+use crate::salesforce::{
+    ChangeQuery, DescribeGlobal, FetchFilter, RecentChanges, SalesforceClient, SfError,
+};
 
 use super::source::{
     ApiUsageFigure, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges,
@@ -21,6 +22,10 @@ pub struct ClientSource {
     /// Feed objects whose activity query the org refused, already warned about (a warning
     /// per tick would flood the log).
     feed_warned: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// How a client error is worded where users see it (the log, `.sobject.json`): the
+    /// client's own message unless the command that mounts gives its wording, which can name
+    /// its flags.
+    wording: fn(&SfError) -> String,
 }
 
 impl ClientSource {
@@ -28,18 +33,67 @@ impl ClientSource {
         ClientSource {
             client,
             feed_warned: std::sync::Mutex::default(),
+            wording: SfError::to_string,
         }
+    }
+
+    /// Words the errors users see with `wording` instead of the client's own message.
+    pub fn with_error_wording(mut self, wording: fn(&SfError) -> String) -> ClientSource {
+        self.wording = wording;
+        self
+    }
+
+    fn error(&self, error: SfError) -> SourceError {
+        let message = (self.wording)(&error);
+        classify(error, message)
     }
 
     pub fn client(&self) -> &SalesforceClient {
         &self.client
+    }
+
+    /// The client's answer in the index's terms. A refused feed source is said once per
+    /// object (a warning per tick would flood the log); the record changes still apply.
+    fn object_changes(&self, object: &str, changes: RecentChanges) -> ObjectChanges {
+        for (_, error) in &changes.refused_feeds {
+            if lock(&self.feed_warned).insert(object.to_string()) {
+                tracing::warn!(
+                    object = %object,
+                    error = %error,
+                    "cannot list recent feed activity: new feed items and comments show only when their record changes or is re-read whole"
+                );
+            }
+        }
+        ObjectChanges {
+            incremental: changes.incremental,
+            rows: changes
+                .rows
+                .into_iter()
+                .map(|row| ChangedRow {
+                    modstamp: stamp_time(row.stamp.as_deref()),
+                    id: row.id,
+                    deleted: row.deleted,
+                })
+                .collect(),
+            feed_activity: changes
+                .feed_activity
+                .into_iter()
+                .map(|activity| FeedActivity {
+                    modstamp: stamp_time(activity.stamp.as_deref()),
+                    id: activity.id,
+                    parent_id: activity.parent_id,
+                })
+                .collect(),
+        }
     }
 }
 
 impl ObjectSource for ClientSource {
     fn plan<'a>(&'a self, object: &'a str) -> SourceFuture<'a, ListingPlan> {
         Box::pin(async move {
-            let plan = self.client.plan(object).await.map_err(source_error)?;
+            let plan = listing_plan(&self.client, object)
+                .await
+                .map_err(|e| self.error(e))?;
             let mut fields = plan.fields.clone();
             fields.extend(plan.relationship_fields.iter().cloned());
             Ok(ListingPlan {
@@ -57,7 +111,9 @@ impl ObjectSource for ClientSource {
         sink: RecordSink<'a>,
     ) -> SourceFuture<'a, ()> {
         Box::pin(async move {
-            let plan = self.client.plan(object).await.map_err(source_error)?;
+            let plan = listing_plan(&self.client, object)
+                .await
+                .map_err(|e| self.error(e))?;
             let filter = FetchFilter {
                 ids: ids.map(<[String]>::to_vec),
                 ..FetchFilter::default()
@@ -66,7 +122,7 @@ impl ObjectSource for ClientSource {
                 .client
                 .fetch_records(&plan, &filter, sink)
                 .await
-                .map_err(source_error)?;
+                .map_err(|e| self.error(e))?;
             tracing::debug!(
                 object,
                 records = summary.records,
@@ -78,167 +134,55 @@ impl ObjectSource for ClientSource {
         })
     }
 
-    /// One `SELECT Id, <stamp>, IsDeleted ... WHERE <stamp> >= since` per object, plus one
-    /// query per feed activity source (FeedItem, FeedComment) of objects with feeds, all sent
-    /// through queryAll in composite requests of 5 queries (one API call each). Plans come
-    /// from the describe cache, so a tick makes no describe call.
+    /// The client's [`SalesforceClient::changes_since`] for every request whose plan is known
+    /// (plans come from the describe cache, so a tick makes no describe call): one query per
+    /// object and per feed activity source, five per API call.
     fn changes<'a>(
         &'a self,
         requests: &'a [ChangeRequest],
     ) -> SourceFuture<'a, Vec<Result<ObjectChanges, SourceError>>> {
         Box::pin(async move {
-            // Per request: Err (no plan), or the index of its own query (None: no stamp)
-            // and the indexes and parent fields of its feed queries.
-            let mut soqls: Vec<String> = Vec::new();
-            let mut layout: Vec<Result<RequestQueries, SourceError>> = Vec::new();
+            let mut plans = Vec::with_capacity(requests.len());
             for request in requests {
-                let plan = match self.client.plan(&request.object).await {
-                    Ok(plan) => plan,
-                    Err(error) => {
-                        layout.push(Err(source_error(error)));
-                        continue;
-                    }
-                };
-                let since = DateTime::<Utc>::from(request.since);
-                let Some(stamp) = plan.modstamp_field().map(str::to_string) else {
-                    layout.push(Ok(RequestQueries::default()));
-                    continue;
-                };
-                let mut fields = vec!["Id".to_string(), stamp.clone()];
-                let has_is_deleted = plan
-                    .fields
-                    .iter()
-                    .any(|f| f.eq_ignore_ascii_case("IsDeleted"));
-                if has_is_deleted {
-                    fields.push("IsDeleted".to_string());
-                }
-                soqls.push(
-                    Soql::select(&fields)
-                        .from(&plan.object)
-                        .where_(Condition::ge(&stamp, Literal::DateTime(since)))
-                        .build(),
-                );
-                let mut queries = RequestQueries {
-                    own: Some((soqls.len() - 1, stamp)),
-                    feeds: Vec::new(),
-                };
-                for source in plan
-                    .feed_comments
-                    .iter()
-                    .flat_map(|c| c.activity_sources.iter())
-                {
-                    soqls.push(
-                        Soql::select([
-                            "Id",
-                            source.parent_field.as_str(),
-                            source.modstamp_field.as_str(),
-                        ])
-                        .from(&source.object)
-                        .where_(Condition::ge(
-                            &source.modstamp_field,
-                            Literal::DateTime(since),
-                        ))
-                        .build(),
-                    );
-                    queries.feeds.push((
-                        soqls.len() - 1,
-                        source.parent_field.clone(),
-                        source.modstamp_field.clone(),
-                    ));
-                }
-                layout.push(Ok(queries));
+                plans.push(listing_plan(&self.client, &request.object).await);
             }
-            let mut results: Vec<Option<Result<Vec<crate::salesforce::Record>, SfError>>> =
-                if soqls.is_empty() {
-                    Vec::new()
-                } else {
-                    self.client
-                        .composite_queries(&soqls, true)
-                        .await
-                        .map_err(source_error)?
-                        .into_iter()
-                        .map(Some)
-                        .collect()
-                };
-            let mut answers = Vec::with_capacity(layout.len());
-            for (request, queries) in requests.iter().zip(layout) {
-                let queries = match queries {
-                    Ok(queries) => queries,
-                    Err(error) => {
-                        answers.push(Err(error));
-                        continue;
-                    }
-                };
-                let Some((own, stamp)) = queries.own else {
-                    answers.push(Ok(ObjectChanges::default()));
-                    continue;
-                };
-                let rows = match results[own].take() {
-                    Some(Ok(rows)) => rows,
-                    Some(Err(error)) => {
-                        if matches!(
-                            error,
-                            SfError::InvalidField { .. } | SfError::InvalidType { .. }
-                        ) {
-                            // The schema changed under the cached describes: describe again
-                            // on the next tick.
-                            self.client.forget_schema();
-                        }
-                        answers.push(Err(source_error(error)));
-                        continue;
-                    }
-                    None => Vec::new(),
-                };
-                let rows = rows
-                    .iter()
-                    .filter_map(|row| {
-                        Some(ChangedRow {
-                            id: row.get("Id")?.as_str()?.to_string(),
-                            modstamp: row_time(row, &stamp),
-                            deleted: row.get("IsDeleted").and_then(Value::as_bool) == Some(true),
-                        })
+            let queries: Vec<ChangeQuery> = requests
+                .iter()
+                .zip(&plans)
+                .filter_map(|(request, plan)| {
+                    Some(ChangeQuery {
+                        plan: plan.as_ref().ok()?,
+                        since: DateTime::<Utc>::from(request.since),
                     })
-                    .collect();
-                let mut feed_activity = Vec::new();
-                for (index, parent_field, stamp_field) in queries.feeds {
-                    match results[index].take() {
-                        Some(Ok(feed_rows)) => {
-                            feed_activity.extend(feed_rows.iter().filter_map(|row| {
-                                Some(FeedActivity {
-                                    id: row.get("Id")?.as_str()?.to_string(),
-                                    parent_id: row.get(&parent_field)?.as_str()?.to_string(),
-                                    modstamp: row_time(row, &stamp_field),
-                                })
-                            }))
-                        }
-                        // Orgs may refuse unfiltered feed queries to users without View All
-                        // Data; the record changes themselves still apply.
-                        Some(Err(error)) => {
-                            let first = lock(&self.feed_warned).insert(request.object.clone());
-                            if first {
-                                tracing::warn!(
-                                    object = %request.object,
-                                    error = %error,
-                                    "cannot list recent feed activity: new feed items and comments show only when their record changes or is re-read whole"
-                                );
-                            }
-                        }
-                        None => {}
-                    }
-                }
-                answers.push(Ok(ObjectChanges {
-                    incremental: true,
-                    rows,
-                    feed_activity,
-                }));
-            }
-            Ok(answers)
+                })
+                .collect();
+            let mut answers = self
+                .client
+                .changes_since(&queries)
+                .await
+                .map_err(|e| self.error(e))?
+                .into_iter();
+            Ok(requests
+                .iter()
+                .zip(plans)
+                .map(|(request, plan)| {
+                    plan.map_err(|e| self.error(e))?;
+                    // changes_since answers every query, so the fallback is never used.
+                    let changes = answers
+                        .next()
+                        .unwrap_or_else(|| Ok(RecentChanges::default()))
+                        .map_err(|e| self.error(e))?;
+                    Ok(self.object_changes(&request.object, changes))
+                })
+                .collect())
         })
     }
 
     fn needs_full_refresh<'a>(&'a self, object: &'a str) -> SourceFuture<'a, bool> {
         Box::pin(async move {
-            let plan = self.client.plan(object).await.map_err(source_error)?;
+            let plan = listing_plan(&self.client, object)
+                .await
+                .map_err(|e| self.error(e))?;
             Ok(!plan.formula_fields.is_empty() || plan.modstamp_field().is_none())
         })
     }
@@ -251,24 +195,18 @@ impl ObjectSource for ClientSource {
     }
 }
 
-/// Where one change request's answers sit among a tick's queries.
-#[derive(Default)]
-struct RequestQueries {
-    /// The object's own query and its stamp field; None when it has no stamp.
-    own: Option<(usize, String)>,
-    /// (query index, parent field, stamp field) of each feed activity query.
-    feeds: Vec<(usize, String, String)>,
-}
-
-fn row_time(row: &crate::salesforce::Record, field: &str) -> Option<SystemTime> {
-    row.get(field)
-        .and_then(Value::as_str)
-        .and_then(super::parse_salesforce_datetime)
+fn stamp_time(stamp: Option<&str>) -> Option<SystemTime> {
+    stamp.and_then(super::parse_salesforce_datetime)
 }
 
 /// The kind of a client error, for the errno table; the message keeps the client's advice.
 pub fn source_error(error: SfError) -> SourceError {
     let message = error.to_string();
+    classify(error, message)
+}
+
+/// The kind of `error`, carrying `message`.
+fn classify(error: SfError, message: String) -> SourceError {
     match error {
         SfError::Timeout { .. } => SourceError::Timeout,
         SfError::Unavailable { .. } => SourceError::Unavailable(message),
@@ -311,6 +249,7 @@ mod tests {
         assert!(matches!(source_error(down), SourceError::Unavailable(_)));
         let auth = SfError::Auth {
             message: "invalid_client".into(),
+            hint: None,
         };
         assert!(matches!(source_error(auth), SourceError::Auth(_)));
     }

@@ -119,6 +119,16 @@ impl SObjectDescribe {
         })
     }
 
+    /// Fields a query may select: present, not hidden, and not base64 (a base64 field
+    /// limits a query to one row; file bodies are fetched on their own).
+    pub fn selectable_fields(&self) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|f| !f.deprecated_and_hidden && f.field_type != "base64")
+            .map(|f| f.name.clone())
+            .collect()
+    }
+
     /// The field flagged `nameField` (Name, CaseNumber, Subject...).
     pub fn name_field(&self) -> Option<&FieldDescribe> {
         self.fields.iter().find(|f| f.name_field)
@@ -172,6 +182,23 @@ pub struct FieldDescribe {
     #[serde(default)]
     pub extra_type_info: Option<String>,
 }
+
+/// Fields of the `Name` pseudo-object that polymorphic lookups resolve to without TYPEOF.
+pub const NAME_PSEUDO_OBJECT_FIELDS: [&str; 13] = [
+    "Id",
+    "Name",
+    "Alias",
+    "Email",
+    "FirstName",
+    "LastName",
+    "Type",
+    "Username",
+    "IsActive",
+    "Title",
+    "Phone",
+    "UserRoleId",
+    "ProfileId",
+];
 
 impl FieldDescribe {
     /// A lookup that may point at several object types (Case.Owner → User or Group).

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde_json::Value;
+
 /// Everything that can go wrong talking to Salesforce. Messages are meant for users: they say
 /// what went wrong and what to do. They never contain the client secret or an access token.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -9,9 +12,13 @@ pub enum SfError {
     /// Settings that cannot work (bad domain, bad login URL, empty client id).
     #[error("invalid Salesforce settings: {message}")]
     Config { message: String },
-    /// OAuth or session failure, with the action that fixes it.
-    #[error("Salesforce authentication failed: {message}")]
-    Auth { message: String },
+    /// OAuth or session failure, with the action that fixes it. `hint`, when set, says which
+    /// setting the advice at the end of the message is about (see [`SetupHint`]).
+    #[error("Salesforce authentication failed: {message}{}", hint_advice(.hint))]
+    Auth {
+        message: String,
+        hint: Option<SetupHint>,
+    },
     /// The request did not complete within its deadline (retries included).
     #[error("Salesforce did not answer {what} within {}s (the request deadline); check the network or raise request_timeout", .after.as_secs_f64())]
     Timeout { what: String, after: Duration },
@@ -46,7 +53,57 @@ pub enum SfError {
     },
 }
 
+/// A refused login whose fix is a setting the user gives: the client words the advice without
+/// naming where that setting comes from (it knows no flag or environment variable), and the
+/// edge that does know may word it in its own terms with [`SfError::with_advice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupHint {
+    /// The Consumer Key or Consumer Secret was refused.
+    ClientCredentials,
+    /// The login host is not the org's My Domain.
+    MyDomain,
+}
+
+impl SetupHint {
+    /// The advice in the client's own words.
+    pub fn advice(self) -> &'static str {
+        match self {
+            SetupHint::ClientCredentials => {
+                "check the Consumer Key (client_id) and Consumer Secret of the Connected App"
+            }
+            SetupHint::MyDomain => {
+                "use your My Domain host (e.g. mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com"
+            }
+        }
+    }
+}
+
+fn hint_advice(hint: &Option<SetupHint>) -> String {
+    hint.map(|hint| format!("; {}", hint.advice()))
+        .unwrap_or_default()
+}
+
 impl SfError {
+    /// Which setting the advice of this error is about, when it is about one.
+    pub fn setup_hint(&self) -> Option<SetupHint> {
+        match self {
+            SfError::Auth { hint, .. } => *hint,
+            _ => None,
+        }
+    }
+
+    /// The message with `advice` in place of the hint's own (errors without a hint are
+    /// unchanged): for the edge, which can say where the user sets what the hint is about.
+    pub fn with_advice(&self, advice: &str) -> String {
+        match self {
+            SfError::Auth {
+                message,
+                hint: Some(_),
+            } => format!("Salesforce authentication failed: {message}; {advice}"),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether repeating the same request later may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -89,6 +146,7 @@ pub(crate) fn from_api_error(status: u16, code: &str, message: &str, what: &str)
             message: format!(
                 "the session was rejected ({code}: {message}) even after re-authenticating; check that the Run As user is active and has API Enabled"
             ),
+            hint: None,
         },
         "INVALID_QUERY_LOCATOR" => SfError::Query {
             code: code.to_string(),
@@ -118,18 +176,20 @@ pub(crate) fn from_api_error(status: u16, code: &str, message: &str, what: &str)
 /// `error_description` as Salesforce sends them).
 pub(crate) fn from_oauth_error(error: &str, description: &str) -> SfError {
     let desc_lower = description.to_ascii_lowercase();
+    let hinted = |hint| SfError::Auth {
+        message: format!("{error}: {description}"),
+        hint: Some(hint),
+    };
     let advice = match error {
-        "invalid_client_id" | "invalid_client" => {
-            "check the Consumer Key (client_id) and Consumer Secret of the Connected App (client secret from SFMOUNT_CLIENT_SECRET or --client-secret-file)"
+        "invalid_client_id" | "invalid_client" => return hinted(SetupHint::ClientCredentials),
+        "invalid_grant" if desc_lower.contains("not supported on this domain") => {
+            return hinted(SetupHint::MyDomain)
         }
         "unsupported_grant_type" => {
             "enable \"Client Credentials Flow\" in the Connected App's OAuth settings (Setup > App Manager > your app > Edit)"
         }
         "invalid_grant" if desc_lower.contains("no client credentials user enabled") => {
             "assign a Run As user in the Connected App's Client Credentials Flow settings (Setup > App Manager > your app > Manage > Edit Policies)"
-        }
-        "invalid_grant" if desc_lower.contains("not supported on this domain") => {
-            "use your My Domain host (e.g. --domain mycompany or mycompany.my.salesforce.com), not login.salesforce.com or test.salesforce.com"
         }
         "invalid_grant" => {
             "check that the Run As user of the Client Credentials Flow is active, has API Enabled and the needed permissions"
@@ -138,12 +198,85 @@ pub(crate) fn from_oauth_error(error: &str, description: &str) -> SfError {
     };
     SfError::Auth {
         message: format!("{error}: {description}; {advice}"),
+        hint: None,
     }
+}
+
+/// Maps an error response of the REST API (JSON array of `errorCode`/`message`, an OAuth
+/// `error` object, or anything else such as an HTML page).
+pub fn error_from_response(status: u16, body: &[u8], what: &str) -> SfError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    api_error(status, body, what)
+}
+
+pub(crate) fn api_error(status: StatusCode, body: &[u8], what: &str) -> SfError {
+    let code = status.as_u16();
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) if !items.is_empty() => {
+            let first = &items[0];
+            let error_code = first
+                .get("errorCode")
+                .and_then(Value::as_str)
+                .unwrap_or("UNKNOWN");
+            let message = first.get("message").and_then(Value::as_str).unwrap_or("");
+            from_api_error(code, error_code, message, what)
+        }
+        Ok(Value::Object(obj)) if obj.contains_key("error") => {
+            let (error, description) = oauth_error_fields(&obj);
+            from_api_error(code, error, description, what)
+        }
+        _ if code >= 500 => SfError::Unavailable {
+            what: what.to_string(),
+            detail: format!(
+                "HTTP {code} with a non-JSON body (a maintenance or proxy page?): {}",
+                snippet(body)
+            ),
+        },
+        _ => SfError::Http {
+            status: code,
+            what: what.to_string(),
+            code: "UNKNOWN".into(),
+            message: format!("unexpected body: {}", snippet(body)),
+        },
+    }
+}
+
+/// `error` and `error_description` of an OAuth-style error body.
+pub(crate) fn oauth_error_fields(obj: &serde_json::Map<String, Value>) -> (&str, &str) {
+    let field = |key: &str| obj.get(key).and_then(Value::as_str);
+    (
+        field("error").unwrap_or("unknown"),
+        field("error_description").unwrap_or(""),
+    )
+}
+
+/// The start of a body for an error message, on one line.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    const MAX: usize = 120;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX * 4)]);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(MAX).collect();
+    if one_line.chars().count() > MAX {
+        cut.push('…');
+    }
+    format!("{cut:?}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_503_is_unavailable_and_transient() {
+        let err = api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            b"<html><body>Down for maintenance</body></html>",
+            "query",
+        );
+        assert!(matches!(err, SfError::Unavailable { .. }), "{err}");
+        assert!(err.is_transient());
+        assert!(err.to_string().contains("maintenance"));
+    }
 
     #[test]
     fn oauth_errors_are_actionable() {
@@ -180,6 +313,13 @@ mod tests {
             assert!(msg.contains(advice), "{code}/{desc}: {msg}");
             assert!(msg.contains(desc), "{msg}");
         }
+        let refused = from_oauth_error("invalid_client", "invalid client credentials");
+        assert_eq!(refused.setup_hint(), Some(SetupHint::ClientCredentials));
+        assert_eq!(
+            refused.with_advice("give the right secret"),
+            "Salesforce authentication failed: invalid_client: invalid client credentials; give the right secret"
+        );
+        assert!(!refused.to_string().contains("--"), "{refused}");
     }
 
     #[test]

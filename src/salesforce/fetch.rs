@@ -1,27 +1,21 @@
 //! `fetch_records`: a listing of one object, page by page, with wide-object field splitting,
 //! child subqueries flattened to arrays, and Case feed items with their comments.
 
-use crate::sync::lock;
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::client::{Meter, SalesforceClient};
 use super::error::SfError;
 use super::plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
 use super::query::{query_path, query_what, Pager};
-use super::soql::{chunk_in_list, encoded_len, Condition, Literal, Soql, URI_BUDGET};
+use super::soql::{chunk_in_list, encoded_len, Condition, Soql, URI_BUDGET};
 use super::Record;
 
-/// Which records of an object to fetch.
+/// Which records of an object to fetch. What changed since an instant is asked with
+/// [`SalesforceClient::changes_since`]; the records it names are then fetched by `ids`.
 #[derive(Debug, Clone, Default)]
 pub struct FetchFilter {
-    /// Only records changed at or after this instant (SystemModstamp, or LastModifiedDate when
-    /// the object has no SystemModstamp). Inclusive and truncated to the second, so a row at
-    /// the cursor's edge is fetched twice rather than lost.
-    pub modified_since: Option<DateTime<Utc>>,
     /// queryAll: deleted records (IsDeleted true) too.
     pub include_deleted: bool,
     /// Only these Ids.
@@ -51,9 +45,8 @@ impl SalesforceClient {
     /// splitting merged by Id (missing rows refetched by Id), and subqueries turned into
     /// arrays: `ContentDocumentLinks` is an array of links with `ContentDocument {Title,
     /// FileExtension, ContentSize, LatestPublishedVersionId}`; on a Case, `Feeds` is an array
-    /// in time order whose items each carry `FeedComments`, also in time order. With
-    /// `modified_since`, records whose feed changed since are refetched too (a new comment
-    /// does not move its case's SystemModstamp). Any failed batch fails the whole fetch.
+    /// in time order whose items each carry `FeedComments`, also in time order. Any failed
+    /// batch fails the whole fetch.
     ///
     /// When the org rejects the query as built from the cached describes (INVALID_FIELD,
     /// INVALID_TYPE), the caches are dropped: the error is returned, and the next `plan()`
@@ -79,40 +72,15 @@ impl SalesforceClient {
     ) -> Result<FetchSummary, SfError> {
         let meter = Meter::default();
         let mut delivered = 0u64;
-        let base = match (filter.modified_since, plan.modstamp_field()) {
-            (Some(since), Some(field)) => Some(Condition::ge(field, Literal::DateTime(since))),
-            (Some(_), None) => {
-                tracing::debug!(object = %plan.object, "no modstamp field: fetching everything");
-                None
-            }
-            (None, _) => None,
-        };
-        // Incremental fetches of objects with feeds also refetch records whose feed had
-        // activity; those already delivered are not sent twice.
-        let feed_activity = match (filter.modified_since, &plan.feed_comments, &filter.ids) {
-            (Some(since), Some(comments), None) if !comments.activity_sources.is_empty() => {
-                Some(since)
-            }
-            _ => None,
-        };
-        let delivered_ids: Mutex<HashSet<String>> = Mutex::default();
         let mut counting_sink = |records: Vec<Record>| {
             delivered += records.len() as u64;
-            if feed_activity.is_some() {
-                let mut ids = lock(&delivered_ids);
-                ids.extend(
-                    records
-                        .iter()
-                        .filter_map(|r| r.get("Id")?.as_str().map(str::to_string)),
-                );
-            }
             sink(records)
         };
         match &filter.ids {
             None => {
                 self.fetch_where(
                     plan,
-                    base.as_ref(),
+                    None,
                     filter.include_deleted,
                     &mut counting_sink,
                     &meter,
@@ -120,8 +88,7 @@ impl SalesforceClient {
                 .await?
             }
             Some(ids) => {
-                let probe =
-                    with_condition(base.clone(), Condition::in_strings("Id", &[] as &[String]));
+                let probe = Condition::in_strings("Id", &[] as &[String]);
                 let whole = self.uri_len(
                     &full_query(plan, &plan.fields, Some(&probe)),
                     filter.include_deleted,
@@ -132,8 +99,7 @@ impl SalesforceClient {
                     ID_ROOM - IN_CLAUSE_OVERHEAD
                 };
                 for chunk in chunk_in_list(ids, id_budget) {
-                    let condition =
-                        with_condition(base.clone(), Condition::in_strings("Id", chunk));
+                    let condition = Condition::in_strings("Id", chunk);
                     self.fetch_where(
                         plan,
                         Some(&condition),
@@ -145,82 +111,10 @@ impl SalesforceClient {
                 }
             }
         }
-        if let (Some(since), Some(comments)) = (feed_activity, &plan.feed_comments) {
-            let mut active = self
-                .parents_with_feed_activity(comments, since, &meter)
-                .await?;
-            {
-                let seen = lock(&delivered_ids);
-                active.retain(|id| !seen.contains(id));
-            }
-            if !active.is_empty() {
-                tracing::debug!(object = %plan.object, records = active.len(), "refetching records with feed activity");
-                let by_id = FetchFilter {
-                    modified_since: None,
-                    include_deleted: filter.include_deleted,
-                    ids: Some(active),
-                };
-                let extra =
-                    Box::pin(self.fetch_records_cached(plan, &by_id, &mut counting_sink)).await?;
-                meter.add(extra.api_calls);
-            }
-        }
         Ok(FetchSummary {
             records: delivered,
             api_calls: meter.count(),
         })
-    }
-
-    /// Ids of parent records whose feed items or comments changed (or were deleted) at or
-    /// after `since`: one composite call.
-    async fn parents_with_feed_activity(
-        &self,
-        plan: &FeedCommentPlan,
-        since: DateTime<Utc>,
-        meter: &Meter,
-    ) -> Result<Vec<String>, SfError> {
-        let soqls: Vec<String> = plan
-            .activity_sources
-            .iter()
-            .map(|source| {
-                Soql::select([source.parent_field.as_str()])
-                    .from(&source.object)
-                    .where_(Condition::ge(
-                        &source.modstamp_field,
-                        Literal::DateTime(since),
-                    ))
-                    .build()
-            })
-            .collect();
-        // queryAll: a deleted comment must refresh its case too.
-        let firsts = self.composite_first_pages(&soqls, true, meter).await?;
-        let mut parents: Vec<String> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        for ((soql, first), source) in soqls.iter().zip(firsts).zip(&plan.activity_sources) {
-            let rows = match first {
-                Ok(page) => self.drain(page, query_what(soql), meter).await?,
-                // Some orgs refuse unfiltered feed queries ("Implementation restriction") for
-                // users without View All Data. The changed records themselves were delivered;
-                // only feed-only changes wait for a full listing, so say so and go on.
-                Err(
-                    e @ (SfError::Query { .. }
-                    | SfError::InvalidField { .. }
-                    | SfError::InvalidType { .. }),
-                ) => {
-                    tracing::warn!(object = %source.object, error = %e, "cannot list recent feed activity; feed-only changes show up at the next full listing");
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            for row in rows {
-                if let Some(id) = row.get(&source.parent_field).and_then(Value::as_str) {
-                    if seen.insert(id.to_string()) {
-                        parents.push(id.to_string());
-                    }
-                }
-            }
-        }
-        Ok(parents)
     }
 
     fn uri_len(&self, query: &Soql, include_deleted: bool) -> usize {
@@ -490,13 +384,6 @@ struct SplitSide {
     fields: Vec<String>,
     buffer: HashMap<String, Record>,
     exhausted: bool,
-}
-
-fn with_condition(base: Option<Condition>, extra: Condition) -> Condition {
-    match base {
-        Some(b) => b.and(extra),
-        None => extra,
-    }
 }
 
 fn record_id(record: &Record) -> Result<String, SfError> {

@@ -1,26 +1,34 @@
 //! The Salesforce REST client: OAuth client credentials with token reuse and one shared
 //! re-authentication on 401, request deadlines, retries with backoff for safe requests,
-//! `Sforce-Limit-Info` tracking, describe caches, query plans, the SOQL builder, paginated
-//! and composite queries, wide-object field splitting and Case feeds.
+//! `Sforce-Limit-Info` tracking, describe and plan caches, the SOQL builder, paginated
+//! and composite queries, wide-object field splitting, Case feeds and the "what changed
+//! since" queries. What a listing selects is decided above (`catalog::listing_plan`); the
+//! client builds and runs the SOQL of the plan it is given, and names no CLI flag.
 //!
 //! See DESIGN.md: this layer knows nothing of files, inodes or FUSE.
 
+mod changes;
 mod client;
 mod describe;
+mod describe_cache;
 mod error;
 mod fetch;
 mod limits;
 mod login;
 mod plan;
 mod query;
+mod session;
 pub mod soql;
+mod transport;
 
 pub use crate::secret::Secret;
-pub use client::{error_from_response, ClientSettings, SalesforceClient};
+pub use changes::{ChangeQuery, RecentChanges, RecentFeedActivity, RecentRow};
+pub use client::{ClientSettings, SalesforceClient};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
+    NAME_PSEUDO_OBJECT_FIELDS,
 };
-pub use error::SfError;
+pub use error::{error_from_response, SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::LoginTarget;

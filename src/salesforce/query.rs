@@ -2,9 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::client::{api_error, Call, Meter, SalesforceClient};
-use super::error::SfError;
+use super::client::{Meter, SalesforceClient};
+use super::error::{api_error, SfError};
 use super::soql::{encode_query_value, MAX_URI_BYTES};
+use super::transport::Call;
 use super::Record;
 
 /// Salesforce's cap on queries in one composite request (the other subrequests may be up to
@@ -332,47 +333,18 @@ impl SalesforceClient {
                 })?;
             for (i, soql) in batch.iter().enumerate() {
                 let reference = format!("q{i}");
-                let sub_what = query_what(soql);
-                let Some(sub) = responses.iter().find(|r| {
+                let sub = responses.iter().find(|r| {
                     r.get("referenceId").and_then(Value::as_str) == Some(reference.as_str())
-                }) else {
-                    out.push(Err(SfError::Malformed {
+                });
+                let result = match sub {
+                    Some(sub) => {
+                        self.subquery_result(sub, soql, include_deleted, meter)
+                            .await
+                    }
+                    None => Err(SfError::Malformed {
                         what: what.clone(),
                         detail: format!("no response for subrequest {reference}"),
-                    }));
-                    continue;
-                };
-                let status = sub
-                    .get("httpStatusCode")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0) as u16;
-                let sub_body = sub.get("body").cloned().unwrap_or(Value::Null);
-                let result = if (200..300).contains(&status) {
-                    match QueryPage::from_value(sub_body, &sub_what) {
-                        Ok(mut page) => {
-                            complete_child_batches(self, &mut page.records, &sub_what, meter)
-                                .await
-                                .map(|_| page)
-                        }
-                        Err(e) => Err(e),
-                    }
-                } else {
-                    let status = reqwest::StatusCode::from_u16(status)
-                        .unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
-                    let bytes = serde_json::to_vec(&sub_body).unwrap_or_default();
-                    match api_error(status, &bytes, &sub_what) {
-                        // The composite call succeeded, so the pipeline saw no failure to
-                        // retry: repeat this one query on its own, with the pipeline's
-                        // retries and deadline, rather than lose its rows.
-                        error if error.is_transient() => {
-                            tracing::warn!(what = %sub_what, error = %error, "a query of a composite batch failed; repeating it alone");
-                            Pager::new(soql.clone(), include_deleted, sub_what.clone())
-                                .next_page(self, meter)
-                                .await
-                                .and_then(|page| page.ok_or(error))
-                        }
-                        error => Err(error),
-                    }
+                    }),
                 };
                 if let Err(SfError::LimitExceeded { message }) = &result {
                     // The composite call itself succeeded, so the pipeline did not see the
@@ -386,6 +358,44 @@ impl SalesforceClient {
             }
         }
         Ok(out)
+    }
+
+    /// The first page of one query of a composite call, from its subresponse `sub`: child
+    /// batches completed, or the query repeated on its own when it failed transiently.
+    async fn subquery_result(
+        &self,
+        sub: &Value,
+        soql: &str,
+        include_deleted: bool,
+        meter: &Meter,
+    ) -> Result<QueryPage, SfError> {
+        let what = query_what(soql);
+        let status = sub
+            .get("httpStatusCode")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u16;
+        let body = sub.get("body").cloned().unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            let mut page = QueryPage::from_value(body, &what)?;
+            complete_child_batches(self, &mut page.records, &what, meter).await?;
+            return Ok(page);
+        }
+        let status =
+            reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        match api_error(status, &bytes, &what) {
+            // The composite call succeeded, so the pipeline saw no failure to retry: repeat
+            // this one query on its own, with the pipeline's retries and deadline, rather
+            // than lose its rows.
+            error if error.is_transient() => {
+                tracing::warn!(what = %what, error = %error, "a query of a composite batch failed; repeating it alone");
+                Pager::new(soql.to_string(), include_deleted, what)
+                    .next_page(self, meter)
+                    .await
+                    .and_then(|page| page.ok_or(error))
+            }
+            error => Err(error),
+        }
     }
 }
 

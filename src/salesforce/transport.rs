@@ -1,0 +1,310 @@
+//! The request pipeline every API call goes through: a deadline over all attempts, one
+//! re-authentication on 401, retries with backoff for transient failures of safe requests,
+//! `Sforce-Limit-Info` tracking and the REQUEST_LIMIT_EXCEEDED cool-down.
+
+use crate::sync::lock;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use super::client::{Meter, SalesforceClient};
+use super::error::{api_error, snippet, SfError};
+use super::limits::parse_limit_info;
+use super::session::Session;
+
+/// First backoff step; doubled each retry, randomised to spread concurrent callers.
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+/// No single wait longer than this, whatever the attempt number.
+const BACKOFF_CAP: Duration = Duration::from_secs(8);
+/// After REQUEST_LIMIT_EXCEEDED every call fails at once for this long instead of reaching
+/// the org: the daily quota frees up over a rolling 24 hours, so a minute of silence costs
+/// nothing and keeps many concurrent callers from each spending a refused request.
+const LIMIT_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// One REST request to the org's instance.
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    /// Path and query, starting with `/services/data/`.
+    pub path: String,
+    pub body: Option<&'a Value>,
+    /// Whether repeating it has no effect beyond the first time (GET, composite of queries).
+    pub safe: bool,
+    /// Names the request in errors and logs ("query Account", "describe Case").
+    pub what: String,
+}
+
+/// The attempts one request may make: a deadline covering all of them, and a number of
+/// retries. Shared by API calls and token requests.
+pub(super) struct Attempts {
+    started: Instant,
+    timeout: Duration,
+    retries: u32,
+    max_retries: u32,
+}
+
+impl Attempts {
+    pub(super) fn new(timeout: Duration, max_retries: u32) -> Attempts {
+        Attempts {
+            started: Instant::now(),
+            timeout,
+            retries: 0,
+            max_retries,
+        }
+    }
+
+    /// The time left before the deadline, or the timeout error when there is none.
+    pub(super) fn remaining(&self, what: &str) -> Result<Duration, SfError> {
+        let left = (self.started + self.timeout).saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(self.timed_out(what))
+        } else {
+            Ok(left)
+        }
+    }
+
+    pub(super) fn timed_out(&self, what: &str) -> SfError {
+        SfError::Timeout {
+            what: what.to_string(),
+            after: self.timeout,
+        }
+    }
+
+    /// How long to wait before retrying after `error`, or None when the request must fail
+    /// now: the error is not transient, the request is not safe to repeat, the retries are
+    /// spent, or the wait would reach the deadline.
+    pub(super) fn retry_wait(&mut self, error: &SfError, safe: bool) -> Option<Duration> {
+        if !(error.is_transient() && safe && self.retries < self.max_retries) {
+            return None;
+        }
+        let wait = backoff(self.retries);
+        if Instant::now() + wait >= self.started + self.timeout {
+            return None;
+        }
+        self.retries += 1;
+        Some(wait)
+    }
+
+    /// Retries made so far.
+    pub(super) fn retries(&self) -> u32 {
+        self.retries
+    }
+}
+
+impl SalesforceClient {
+    pub(crate) fn data_path(&self) -> String {
+        format!("/services/data/v{}", self.inner.settings.api_version)
+    }
+
+    /// GET `path` and parse the JSON body.
+    pub(crate) async fn get_json(
+        &self,
+        path: String,
+        what: String,
+        meter: &Meter,
+    ) -> Result<Value, SfError> {
+        self.call_json(
+            Call {
+                method: Method::GET,
+                path,
+                body: None,
+                safe: true,
+                what,
+            },
+            meter,
+        )
+        .await
+    }
+
+    /// Sends `call` through the pipeline and parses the JSON body.
+    pub(crate) async fn call_json(&self, call: Call<'_>, meter: &Meter) -> Result<Value, SfError> {
+        let what = call.what.clone();
+        let bytes = self.call(call, meter).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| SfError::Malformed {
+            what,
+            detail: format!("the body is not valid JSON ({e}): {}", snippet(&bytes)),
+        })
+    }
+
+    /// The pipeline: deadline over all attempts, one re-authentication on 401, retries with
+    /// exponential backoff and jitter for transient failures of safe requests.
+    pub(crate) async fn call(&self, call: Call<'_>, meter: &Meter) -> Result<Vec<u8>, SfError> {
+        let settings = &self.inner.settings;
+        let mut attempts = Attempts::new(settings.request_timeout, settings.max_retries);
+        let mut reauthenticated = false;
+        loop {
+            if let Some(message) = self.limit_latched() {
+                return Err(SfError::LimitExceeded { message });
+            }
+            let session = self.session();
+            let remaining = attempts.remaining(&call.what)?;
+            let error = match self.send_once(&call, &session, remaining, meter).await {
+                Ok((status, body)) if status.is_success() => return Ok(body),
+                Ok((StatusCode::UNAUTHORIZED, _)) if !reauthenticated => {
+                    // A 401 means the request was not executed, so repeating it is safe
+                    // whatever its method.
+                    reauthenticated = true;
+                    tracing::info!(what = %call.what, "session expired; re-authenticating");
+                    // The token request (or the wait for another caller's) spends this
+                    // call's deadline too, so a slow login cannot double it.
+                    let left = attempts.remaining(&call.what)?;
+                    tokio::time::timeout(left, self.reauthenticate(session.generation))
+                        .await
+                        .map_err(|_| attempts.timed_out(&call.what))??;
+                    continue;
+                }
+                Ok((status, body)) => {
+                    let error = api_error(status, &body, &call.what);
+                    if let SfError::LimitExceeded { message } = &error {
+                        self.latch_limit(message);
+                    }
+                    error
+                }
+                Err(error) => error,
+            };
+            let Some(wait) = attempts.retry_wait(&error, call.safe) else {
+                return Err(error);
+            };
+            // Debug, not warn: a retry that works needs no attention, and one that fails
+            // comes back as an error that the caller reports once (the background refresh
+            // logs per state change, not per attempt, so an outage does not flood the log).
+            tracing::debug!(what = %call.what, error = %error, retry = attempts.retries(), "transient failure; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One attempt of `call` with `session`'s token: the status and body of whatever the org
+    /// answered (counted as an API call, its limit figure kept), or the network failure.
+    async fn send_once(
+        &self,
+        call: &Call<'_>,
+        session: &Session,
+        remaining: Duration,
+        meter: &Meter,
+    ) -> Result<(StatusCode, Vec<u8>), SfError> {
+        let timeout = self.inner.settings.request_timeout;
+        let url = format!("{}{}", session.instance_url, call.path);
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), &url)
+            .bearer_auth(session.access_token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(remaining);
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        tracing::debug!(what = %call.what, method = %call.method, "Salesforce request");
+        let outcome = tokio::time::timeout(remaining, async {
+            let response = request.send().await?;
+            let status = response.status();
+            let limit_info = response
+                .headers()
+                .get("Sforce-Limit-Info")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let body: Vec<u8> = response.bytes().await?.into();
+            Ok::<_, reqwest::Error>((status, limit_info, body))
+        })
+        .await;
+        let (status, limit_info, body) = match outcome {
+            Err(_) => {
+                return Err(SfError::Timeout {
+                    what: call.what.clone(),
+                    after: timeout,
+                })
+            }
+            Ok(Err(e)) => return Err(transport_error(e, &call.what, timeout)),
+            Ok(Ok(answer)) => answer,
+        };
+        self.inner.api_calls.fetch_add(1, Ordering::Relaxed);
+        meter.add_call();
+        if let Some(usage) = limit_info.as_deref().and_then(parse_limit_info) {
+            *lock(&self.inner.usage) = Some(usage);
+        }
+        Ok((status, body))
+    }
+
+    /// The refusal message while the REQUEST_LIMIT_EXCEEDED cool-down runs.
+    fn limit_latched(&self) -> Option<String> {
+        let mut latch = lock(&self.inner.limited_until);
+        match latch.as_ref() {
+            Some((until, message)) if Instant::now() < *until => Some(message.clone()),
+            Some(_) => {
+                *latch = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn latch_limit(&self, message: &str) {
+        tracing::warn!(
+            "the org's API request limit is exhausted; pausing API calls for {}s",
+            LIMIT_COOLDOWN.as_secs()
+        );
+        *lock(&self.inner.limited_until) =
+            Some((Instant::now() + LIMIT_COOLDOWN, message.to_string()));
+    }
+}
+
+/// Exponential backoff with jitter: a random wait between half and all of base·2^attempt.
+fn backoff(attempt: u32) -> Duration {
+    let full = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_CAP);
+    let half = full / 2;
+    half + rand::thread_rng().gen_range(Duration::ZERO..=half)
+}
+
+/// A network-level failure (no HTTP response): connection refused, reset, DNS, timeout.
+pub(super) fn transport_error(e: reqwest::Error, what: &str, deadline: Duration) -> SfError {
+    if e.is_timeout() {
+        return SfError::Timeout {
+            what: what.to_string(),
+            after: deadline,
+        };
+    }
+    let connect = e.is_connect();
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    if connect {
+        // Refused connections and unknown hosts are nearly always a mistyped domain or
+        // login URL, or a network that does not reach Salesforce.
+        detail.push_str(
+            "; check the domain (or login URL) and that this machine can reach that host",
+        );
+    }
+    SfError::Unavailable {
+        what: what.to_string(),
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        for attempt in 0..20 {
+            let full = BACKOFF_BASE
+                .saturating_mul(1u32 << attempt.min(16))
+                .min(BACKOFF_CAP);
+            let wait = backoff(attempt);
+            assert!(wait >= full / 2 && wait <= full, "{attempt}: {wait:?}");
+        }
+        assert!(backoff(30) <= BACKOFF_CAP);
+    }
+}
