@@ -11,11 +11,15 @@
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
 //! - `X-PrettyPrint: 1` gets the Jackson-style layout real orgs use; otherwise bodies are compact.
 
+mod bulk;
+mod bulk_csv;
+mod columns;
 mod composite;
 mod control;
 mod cursor;
 mod dispatch;
 mod http;
+mod identity;
 mod oauth;
 mod pretty;
 mod query;
@@ -28,6 +32,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use bulk::DEFAULT_RESULTS_PAGE;
 pub use composite::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS};
 pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
 pub use dispatch::MAX_URI_BYTES;
