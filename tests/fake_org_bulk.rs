@@ -8,18 +8,10 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
+use sfmount::fake_org::Faults;
 
 mod fake_org_support;
-use fake_org_support::{login, send, Api, Resp};
-
-fn small_org() -> FakeOrg {
-    FakeOrg::start(FakeOrgConfig {
-        records: 30,
-        ..FakeOrgConfig::default()
-    })
-    .expect("fake org starts")
-}
+use fake_org_support::{login, request_token, send, small_org, Api, Resp};
 
 fn keys(v: &Value) -> Vec<String> {
     v.as_object()
@@ -27,6 +19,7 @@ fn keys(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The keys of a create answer, in order.
 const JOB_CREATE_KEYS: &[&str] = &[
     "id",
     "operation",
@@ -42,25 +35,20 @@ const JOB_CREATE_KEYS: &[&str] = &[
     "columnDelimiter",
 ];
 
-const JOB_INFO_KEYS: &[&str] = &[
-    "id",
-    "operation",
-    "object",
-    "createdById",
-    "createdDate",
-    "systemModstamp",
-    "state",
-    "concurrencyMode",
-    "contentType",
-    "apiVersion",
-    "jobType",
-    "lineEnding",
-    "columnDelimiter",
-    "numberRecordsProcessed",
-    "retries",
-    "totalProcessingTime",
-    "isPkChunkingSupported",
-];
+/// The keys of job info: the create answer's, with `jobType` before the CSV settings and
+/// the counts after them.
+fn job_info_keys() -> Vec<&'static str> {
+    let mut keys = JOB_CREATE_KEYS.to_vec();
+    let csv_settings = keys.iter().position(|k| *k == "lineEnding").unwrap();
+    keys.insert(csv_settings, "jobType");
+    keys.extend([
+        "numberRecordsProcessed",
+        "retries",
+        "totalProcessingTime",
+        "isPkChunkingSupported",
+    ]);
+    keys
+}
 
 async fn create_job(api: &Api, body: Value) -> Resp {
     api.send_json(Method::POST, "jobs/query", &body).await
@@ -183,7 +171,7 @@ async fn bulk_query_job_runs_to_complete_and_pages_its_csv_with_locators() {
     assert_eq!(created.body["lineEnding"], "LF");
 
     let info = api.get(&format!("jobs/query/{job}")).await;
-    assert_eq!(keys(&info.body), JOB_INFO_KEYS);
+    assert_eq!(keys(&info.body), job_info_keys());
     assert_eq!(info.body["state"], "JobComplete");
     assert_eq!(info.body["jobType"], "V2Query");
     assert_eq!(info.body["numberRecordsProcessed"], expected.len());
@@ -532,15 +520,7 @@ async fn columns_true_describes_the_select_list_without_rows_or_a_cursor() {
 async fn userinfo_and_the_identity_url_answer_for_the_run_as_user() {
     let org = small_org();
     let http = reqwest::Client::new();
-    let token = send(
-        http.post(format!("{}/services/oauth2/token", org.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", org.client_id()),
-                ("client_secret", org.client_secret()),
-            ]),
-    )
-    .await;
+    let token = request_token(&http, &org).await;
     let access = token.body["access_token"].as_str().unwrap().to_string();
     let identity_url = token.body["id"].as_str().unwrap().to_string();
     org.reset_stats();

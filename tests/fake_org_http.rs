@@ -11,7 +11,7 @@ use sfmount::fake_org::server::MAX_URI_BYTES;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
 
 mod fake_org_support;
-use fake_org_support::{login, send, Api, Resp, V};
+use fake_org_support::{login, send, small_org, Api, Resp, V};
 
 /// One read-only org with more than 2,000 Accounts, shared by the tests that only read.
 fn big_org() -> &'static FakeOrg {
@@ -23,14 +23,6 @@ fn big_org() -> &'static FakeOrg {
         })
         .expect("fake org starts")
     })
-}
-
-fn small_org() -> FakeOrg {
-    FakeOrg::start(FakeOrgConfig {
-        records: 30,
-        ..FakeOrgConfig::default()
-    })
-    .expect("fake org starts")
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sfmount::fake_org::FakeOrg;
+use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
 
 /// The API version the tests speak.
 pub const V: &str = "59.0";
@@ -50,12 +50,18 @@ pub async fn send(req: reqwest::RequestBuilder) -> Resp {
     }
 }
 
-pub async fn login(org: &FakeOrg) -> Api {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let resp = send(
+/// A small org (about 30 records per object) of its own, for tests that write or count.
+pub fn small_org() -> FakeOrg {
+    FakeOrg::start(FakeOrgConfig {
+        records: 30,
+        ..FakeOrgConfig::default()
+    })
+    .expect("fake org starts")
+}
+
+/// The token endpoint's answer to the org's own client credentials.
+pub async fn request_token(http: &reqwest::Client, org: &FakeOrg) -> Resp {
+    send(
         http.post(format!("{}/services/oauth2/token", org.base_url()))
             .form(&[
                 ("grant_type", "client_credentials"),
@@ -63,7 +69,15 @@ pub async fn login(org: &FakeOrg) -> Api {
                 ("client_secret", org.client_secret()),
             ]),
     )
-    .await;
+    .await
+}
+
+pub async fn login(org: &FakeOrg) -> Api {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let resp = request_token(&http, org).await;
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     Api {
         base: org.base_url(),

@@ -227,13 +227,7 @@ fn apex_type(field_type: FieldType) -> &'static str {
         FieldType::Time => "Time",
         FieldType::Address => "Address",
         FieldType::Base64 => "Blob",
-        FieldType::String
-        | FieldType::TextArea
-        | FieldType::Email
-        | FieldType::Phone
-        | FieldType::Url
-        | FieldType::Picklist
-        | FieldType::MultiPicklist
-        | FieldType::Combobox => "String",
+        // The rest are the text types ([`FieldType::is_text`]): strings in Apex.
+        _ => "String",
     }
 }

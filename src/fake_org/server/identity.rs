@@ -14,8 +14,10 @@ use super::reply::{ApiError, Reply};
 use super::state::{RequestKind, Shared};
 use crate::fake_org::store::DEFAULT_API_VERSION;
 
-/// The org's time zone is America/Los_Angeles; real orgs report its standard-time offset
-/// from UTC in milliseconds (UTC-8), whatever the season.
+/// The run-as user's time zone: the org's default (its seeded `TimeZoneSidKey`).
+const TIME_ZONE: &str = "America/Los_Angeles";
+/// Real orgs report the time zone's standard-time offset from UTC in milliseconds (UTC-8
+/// for Los Angeles), whatever the season.
 const LOS_ANGELES_UTC_OFFSET_MS: i64 = -8 * 60 * 60 * 1000;
 
 /// The run-as user as both endpoints describe it.
@@ -89,6 +91,28 @@ fn urls(base: &str, org: &str, user: &str) -> Value {
     })
 }
 
+/// Appends the keys both answers end with, in the same order: links, the account's kind
+/// and locale, when the user last changed (under each answer's own key), the app flag.
+fn with_account_settings(
+    mut body: Value,
+    base: &str,
+    org: &str,
+    user: &str,
+    (modified_key, modified): (&str, Value),
+) -> Value {
+    if let Some(map) = body.as_object_mut() {
+        map.insert("urls".into(), urls(base, org, user));
+        map.insert("active".into(), true.into());
+        map.insert("user_type".into(), "STANDARD".into());
+        map.insert("language".into(), "en_US".into());
+        map.insert("locale".into(), "en_US".into());
+        map.insert("utcOffset".into(), LOS_ANGELES_UTC_OFFSET_MS.into());
+        map.insert(modified_key.into(), modified);
+        map.insert("is_app_installed".into(), true.into());
+    }
+    body
+}
+
 fn photos(base: &str) -> Value {
     json!({
         "picture": format!("{base}/img/userprofile/default_profile_200_v2.png"),
@@ -106,7 +130,7 @@ pub(super) fn identity(shared: &Shared, req: &Incoming, org: &str, user: &str) -
         return ApiError::not_found().into_reply();
     }
     let base = &shared.base_url;
-    Reply::ok(json!({
+    let body = json!({
         "id": format!("{base}/id/{org}/{user}"),
         "asserted_user": true,
         "user_id": user,
@@ -118,7 +142,7 @@ pub(super) fn identity(shared: &Shared, req: &Incoming, org: &str, user: &str) -
         "email_verified": true,
         "first_name": run_as.text("FirstName"),
         "last_name": run_as.text("LastName"),
-        "timezone": "America/Los_Angeles",
+        "timezone": TIME_ZONE,
         "photos": photos(base),
         "addr_street": null,
         "addr_city": null,
@@ -129,15 +153,9 @@ pub(super) fn identity(shared: &Shared, req: &Incoming, org: &str, user: &str) -
         "mobile_phone_verified": false,
         "is_lightning_login_user": false,
         "status": {"created_date": null, "body": null},
-        "urls": urls(base, org, user),
-        "active": true,
-        "user_type": "STANDARD",
-        "language": "en_US",
-        "locale": "en_US",
-        "utcOffset": LOS_ANGELES_UTC_OFFSET_MS,
-        "last_modified_date": run_as.text("LastModifiedDate"),
-        "is_app_installed": true,
-    }))
+    });
+    let modified = ("last_modified_date", run_as.text("LastModifiedDate"));
+    Reply::ok(with_account_settings(body, base, org, user, modified))
 }
 
 /// `GET /services/oauth2/userinfo`: the OpenID Connect claims for the token's user.
@@ -149,7 +167,7 @@ pub(super) fn userinfo(shared: &Shared, req: &Incoming) -> Reply {
     let base = &shared.base_url;
     let (org, user) = (&run_as.org_id, &run_as.user_id);
     let photos = photos(base);
-    Reply::ok(json!({
+    let body = json!({
         "sub": format!("{base}/id/{org}/{user}"),
         "user_id": user,
         "organization_id": org,
@@ -160,19 +178,13 @@ pub(super) fn userinfo(shared: &Shared, req: &Incoming) -> Reply {
         "email_verified": true,
         "given_name": run_as.text("FirstName"),
         "family_name": run_as.text("LastName"),
-        "zoneinfo": "America/Los_Angeles",
+        "zoneinfo": TIME_ZONE,
         "photos": photos,
         "profile": format!("{base}/{user}"),
         "picture": photos["picture"],
         "address": {},
         "is_salesforce_integration_user": false,
-        "urls": urls(base, org, user),
-        "active": true,
-        "user_type": "STANDARD",
-        "language": "en_US",
-        "locale": "en_US",
-        "utcOffset": LOS_ANGELES_UTC_OFFSET_MS,
-        "updated_at": run_as.text("LastModifiedDate"),
-        "is_app_installed": true,
-    }))
+    });
+    let modified = ("updated_at", run_as.text("LastModifiedDate"));
+    Reply::ok(with_account_settings(body, base, org, user, modified))
 }
