@@ -29,7 +29,7 @@ use crate::fake_org::soql::{self, Column, ExecOptions, Execution};
 use crate::sync::lock;
 
 /// Bulk API 2.0 query jobs exist from API version 47.0 (Winter '20).
-pub(crate) const MIN_BULK_API_VERSION: u32 = 47;
+const MIN_BULK_API_VERSION: u32 = 47;
 /// Rows in a results page when the request gives no `maxRecords`. Real orgs cut pages by
 /// size; 50,000 rows is the fake's stand-in (and simple-salesforce's own default page).
 pub const DEFAULT_RESULTS_PAGE: usize = 50_000;
@@ -41,6 +41,45 @@ const JOB_ID_POD: &str = "8d0";
 const COMPOUND_REFUSAL: &str = "Selecting compound data not supported in Bulk Query";
 const SUBQUERY_REFUSAL: &str =
     "Aggregate Relationships not supported in Bulk V2 Query with CSV content type.";
+
+/// Routes `.../jobs/query` and below; `job` is the path after `jobs/query`, `version` the
+/// checked `59.0` form.
+pub(super) fn route(
+    shared: &Shared,
+    req: &Incoming,
+    version: &str,
+    job: &[&str],
+) -> Result<Reply, ApiError> {
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if major.is_none_or(|m| m < MIN_BULK_API_VERSION) {
+        return Err(ApiError::not_found());
+    }
+    let method = req.method.as_str();
+    match job {
+        [] => match method {
+            "POST" => create(shared, req, version),
+            "GET" => Ok(list(shared, req)),
+            other => Err(ApiError::method_not_allowed(other, &["GET", "POST"])),
+        },
+        [id] => match method {
+            "GET" => info(shared, id),
+            "PATCH" => abort(shared, req, id),
+            "DELETE" => delete(shared, id),
+            other => Err(ApiError::method_not_allowed(
+                other,
+                &["GET", "HEAD", "PATCH", "DELETE"],
+            )),
+        },
+        [id, "results"] => match method {
+            "GET" => results(shared, req, version, id),
+            other => Err(ApiError::method_not_allowed(other, &["GET", "HEAD"])),
+        },
+        _ => Err(ApiError::not_found()),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobState {
@@ -179,7 +218,7 @@ fn setting<'a>(
 }
 
 /// `POST .../jobs/query`.
-pub(super) fn create(shared: &Shared, req: &Incoming, version: &str) -> Result<Reply, ApiError> {
+fn create(shared: &Shared, req: &Incoming, version: &str) -> Result<Reply, ApiError> {
     let body = json_object(&req.body)?;
     let include_deleted = match setting(&body, "operation")? {
         Some("query") => false,
@@ -261,7 +300,7 @@ fn refuse_unsupported(execution: &Execution) -> Result<(), ApiError> {
 
 /// `GET .../jobs/query`: every job on one page (the fake never holds the thousands of
 /// jobs that make a real org page this list).
-pub(super) fn list(shared: &Shared, req: &Incoming) -> Reply {
+fn list(shared: &Shared, req: &Incoming) -> Reply {
     let now = shared.now();
     let table = lock(&shared.bulk_jobs);
     let only_other_types = req.param("jobType").is_some_and(|t| t != "V2Query");
@@ -278,7 +317,7 @@ pub(super) fn list(shared: &Shared, req: &Incoming) -> Reply {
 }
 
 /// `GET .../jobs/query/{id}`.
-pub(super) fn info(shared: &Shared, id: &str) -> Result<Reply, ApiError> {
+fn info(shared: &Shared, id: &str) -> Result<Reply, ApiError> {
     let now = shared.now();
     let table = lock(&shared.bulk_jobs);
     let job = table.find(id)?;
@@ -286,7 +325,7 @@ pub(super) fn info(shared: &Shared, id: &str) -> Result<Reply, ApiError> {
 }
 
 /// `PATCH .../jobs/query/{id}` with `{"state": "Aborted"}`.
-pub(super) fn abort(shared: &Shared, req: &Incoming, id: &str) -> Result<Reply, ApiError> {
+fn abort(shared: &Shared, req: &Incoming, id: &str) -> Result<Reply, ApiError> {
     let body = json_object(&req.body)?;
     let now = shared.now();
     let mut table = lock(&shared.bulk_jobs);
@@ -312,7 +351,7 @@ pub(super) fn abort(shared: &Shared, req: &Incoming, id: &str) -> Result<Reply, 
 }
 
 /// `DELETE .../jobs/query/{id}`: allowed once the job is no longer running.
-pub(super) fn delete(shared: &Shared, id: &str) -> Result<Reply, ApiError> {
+fn delete(shared: &Shared, id: &str) -> Result<Reply, ApiError> {
     let now = shared.now();
     let mut table = lock(&shared.bulk_jobs);
     let job = table.find(id)?;
@@ -339,12 +378,7 @@ fn decode_locator(locator: &str) -> Option<usize> {
 }
 
 /// `GET .../jobs/query/{id}/results?maxRecords=N&locator=L`: one CSV page.
-pub(super) fn results(
-    shared: &Shared,
-    req: &Incoming,
-    version: &str,
-    id: &str,
-) -> Result<Reply, ApiError> {
+fn results(shared: &Shared, req: &Incoming, version: &str, id: &str) -> Result<Reply, ApiError> {
     let now = shared.now();
     let (execution, include_deleted, delimiter, line_ending) = {
         let table = lock(&shared.bulk_jobs);

@@ -5,7 +5,7 @@ use crate::sync;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
-use super::bulk::{self, MIN_BULK_API_VERSION};
+use super::bulk;
 use super::columns::query_columns;
 use super::composite::composite;
 use super::control::control;
@@ -296,36 +296,9 @@ pub(super) fn route(
             only(&["POST"])?;
             composite(shared, req)
         }
-        ["jobs", "query", ..] if top_level && !serves_bulk(version) => Err(ApiError::not_found()),
-        ["jobs", "query"] if top_level => match method {
-            "POST" => bulk::create(shared, req, version),
-            "GET" => Ok(bulk::list(shared, req)),
-            other => Err(ApiError::method_not_allowed(other, &["GET", "POST"])),
-        },
-        ["jobs", "query", id] if top_level => match method {
-            "GET" => bulk::info(shared, id),
-            "PATCH" => bulk::abort(shared, req, id),
-            "DELETE" => bulk::delete(shared, id),
-            other => Err(ApiError::method_not_allowed(
-                other,
-                &["GET", "HEAD", "PATCH", "DELETE"],
-            )),
-        },
-        ["jobs", "query", id, "results"] if top_level => {
-            only(&["GET"])?;
-            bulk::results(shared, req, version, id)
-        }
+        ["jobs", "query", job @ ..] if top_level => bulk::route(shared, req, version, job),
         _ => Err(ApiError::not_found()),
     }
-}
-
-/// Bulk API 2.0 query jobs exist from v47.0; `version` is the checked `59.0` form.
-fn serves_bulk(version: &str) -> bool {
-    version
-        .split('.')
-        .next()
-        .and_then(|major| major.parse::<u32>().ok())
-        .is_some_and(|major| major >= MIN_BULK_API_VERSION)
 }
 
 pub(super) fn write_store(
