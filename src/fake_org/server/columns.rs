@@ -44,12 +44,13 @@ pub(super) fn query_columns(
         .columns
         .iter()
         .any(|c| matches!(c, Column::Field(f) if f.name == "Id"));
+    let key_prefix = (!object.key_prefix.is_empty()).then(|| object.key_prefix.clone());
     Ok(json!({
         "columnMetadata": metadata,
         "entityName": object.name,
         "groupBy": false,
         "idSelected": id_selected,
-        "keyPrefix": if object.key_prefix.is_empty() { Value::Null } else { Value::from(object.key_prefix.clone()) },
+        "keyPrefix": key_prefix,
     }))
 }
 
@@ -143,6 +144,7 @@ impl Describer<'_> {
                     .collect();
                 entry(relationship_entry(&hop.relationship, prefix, false), joins)
             }
+            // Unreachable: SOQL allows subqueries only in the top-level SELECT list.
             Column::Subquery(_) => Value::Null,
         }
     }
