@@ -157,15 +157,11 @@ impl QueryJob {
         map.insert("lineEnding".into(), self.line_ending.name().into());
         map.insert("columnDelimiter".into(), self.delimiter.name().into());
         if full {
-            let processed = if complete {
-                self.execution.ids.len()
+            // Counts and timings are known once the job has run.
+            let (processed, millis) = if complete {
+                (self.execution.ids.len(), self.processing.as_millis() as u64)
             } else {
-                0
-            };
-            let millis = if complete {
-                self.processing.as_millis() as u64
-            } else {
-                0
+                (0, 0)
             };
             map.insert("numberRecordsProcessed".into(), processed.into());
             map.insert("retries".into(), 0.into());
@@ -400,12 +396,12 @@ fn results(shared: &Shared, req: &Incoming, version: &str, id: &str) -> Result<R
                 ),
             ));
         }
-        let job_settings = (job.include_deleted, job.delimiter, job.line_ending);
+        let execution = Arc::clone(&job.execution);
         (
-            Arc::clone(&job.execution),
-            job_settings.0,
-            job_settings.1,
-            job_settings.2,
+            execution,
+            job.include_deleted,
+            job.delimiter,
+            job.line_ending,
         )
     };
     let page_size = match req.param("maxRecords") {
