@@ -6,13 +6,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sfmount::fake_org::server::MAX_URI_BYTES;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
 
-const V: &str = "59.0";
+mod fake_org_support;
+use fake_org_support::{login, send, small_org, Api, Resp, V};
 
 /// One read-only org with more than 2,000 Accounts, shared by the tests that only read.
 fn big_org() -> &'static FakeOrg {
@@ -24,122 +23,6 @@ fn big_org() -> &'static FakeOrg {
         })
         .expect("fake org starts")
     })
-}
-
-fn small_org() -> FakeOrg {
-    FakeOrg::start(FakeOrgConfig {
-        records: 30,
-        ..FakeOrgConfig::default()
-    })
-    .expect("fake org starts")
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    raw: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn error_code(&self) -> &str {
-        self.body[0]["errorCode"].as_str().unwrap_or("<none>")
-    }
-}
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-    token: String,
-}
-
-async fn send(req: reqwest::RequestBuilder) -> Resp {
-    let resp = req.send().await.expect("request completes");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let raw = resp.bytes().await.expect("body").to_vec();
-    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        body,
-        raw,
-    }
-}
-
-async fn login(org: &FakeOrg) -> Api {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let resp = send(
-        http.post(format!("{}/services/oauth2/token", org.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", org.client_id()),
-                ("client_secret", org.client_secret()),
-            ]),
-    )
-    .await;
-    assert_eq!(resp.status, 200, "{:?}", resp.body);
-    Api {
-        base: org.base_url(),
-        http,
-        token: resp.body["access_token"].as_str().unwrap().to_string(),
-    }
-}
-
-impl Api {
-    fn url(&self, path: &str) -> String {
-        if path.starts_with('/') {
-            format!("{}{}", self.base, path)
-        } else {
-            format!("{}/services/data/v{V}/{path}", self.base)
-        }
-    }
-
-    async fn get(&self, path: &str) -> Resp {
-        send(self.http.get(self.url(path)).bearer_auth(&self.token)).await
-    }
-
-    async fn query(&self, soql: &str) -> Resp {
-        send(
-            self.http
-                .get(self.url("query"))
-                .query(&[("q", soql)])
-                .bearer_auth(&self.token),
-        )
-        .await
-    }
-
-    async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Resp {
-        send(
-            self.http
-                .request(method, self.url(path))
-                .json(body)
-                .bearer_auth(&self.token),
-        )
-        .await
-    }
-
-    /// Follows `nextRecordsUrl` to the end; returns every page.
-    async fn all_pages(&self, first: Resp) -> Vec<Value> {
-        let mut pages = vec![first.body];
-        while pages.last().unwrap()["done"] == false {
-            let next = pages.last().unwrap()["nextRecordsUrl"]
-                .as_str()
-                .expect("nextRecordsUrl while not done")
-                .to_string();
-            let resp = self.get(&next).await;
-            assert_eq!(resp.status, 200, "{:?}", resp.body);
-            pages.push(resp.body);
-        }
-        pages
-    }
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -1053,6 +936,9 @@ async fn fault_injection_latency_and_token_expiry() {
         "record",
         "mutation",
         "blob",
+        "identity",
+        "bulk_query_job",
+        "bulk_query_results",
     ]
     .map(String::from)
     .into();

@@ -15,6 +15,25 @@ const conn = new jsforce.Connection({
   version: '59.0',
 });
 
+const BULK_SOQL = 'SELECT Id, Name, Owner.Name, Industry FROM Account';
+const BULK_COLUMNS = ['Id', 'Name', 'Owner.Name', 'Industry'];
+
+function collect(stream) {
+  const records = [];
+  return new Promise((resolve, reject) => {
+    stream
+      .on('record', (r) => records.push(r))
+      .on('end', () => resolve(records))
+      .on('error', reject);
+  });
+}
+
+// A REST record's value for a dotted column, as Bulk's CSV writes it (null is empty).
+function cell(record, column) {
+  const value = column.split('.').reduce((v, key) => (v == null ? v : v[key]), record);
+  return value == null ? '' : String(value);
+}
+
 const checks = [
   async function authorizeWithClientCredentials() {
     const info = await conn.authorize({ grant_type: 'client_credentials' });
@@ -67,6 +86,21 @@ const checks = [
     await conn.sobject('Account').destroy(created.id);
     const gone = await conn.query(`SELECT Id FROM Account WHERE Id = '${created.id}'`);
     assert.equal(gone.totalSize, 0);
+  },
+
+  async function bulk2QueryReturnsTheRowsOfARestQuery() {
+    const rest = await collect(
+      conn.query(BULK_SOQL).run({ autoFetch: true, maxFetch: 100000 }),
+    );
+    // pollInterval: the fake completes jobs at once; no need to wait jsforce's default second.
+    const stream = await conn.bulk2.query(BULK_SOQL, { pollInterval: 100 });
+    const bulk = await collect(stream);
+    assert.ok(rest.length > 2000, `only ${rest.length} accounts`);
+    const asRows = (records, read) => records.map((r) => BULK_COLUMNS.map((c) => read(r, c)));
+    assert.deepEqual(
+      asRows(bulk, (r, c) => (r[c] == null ? '' : String(r[c]))),
+      asRows(rest, cell),
+    );
   },
 
   async function invalidFieldErrorCode() {

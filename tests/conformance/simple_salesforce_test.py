@@ -8,6 +8,8 @@ org's loopback http:// address instead. Nothing of the library itself is patched
 Environment: SF_URL (http://127.0.0.1:PORT), SF_CLIENT_ID, SF_CLIENT_SECRET.
 """
 
+import csv
+import io
 import json
 import os
 import sys
@@ -173,6 +175,34 @@ def relogin_after_tokens_expire():
     assert result["totalSize"] == 1
     assert SF.session_id != before, "a new token after the 401"
     assert fake_stats()["requests"]["token"] == tokens_before + 1
+
+
+BULK_SOQL = "SELECT Id, Name, Owner.Name, Industry FROM Account"
+BULK_COLUMNS = ("Id", "Name", "Owner.Name", "Industry")
+
+
+def rest_cells(record, column):
+    value = record
+    for key in column.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
+@check
+def bulk2_query_returns_the_rows_of_a_rest_query():
+    rest = SF.query_all(BULK_SOQL)["records"]
+    expected = [tuple(rest_cells(r, c) for c in BULK_COLUMNS) for r in rest]
+    results_before = fake_stats()["requests"]["bulk_query_results"]
+    # wait=0: the fake completes jobs at once, so no need for the library's 5 s first sleep.
+    pages = list(SF.bulk2.Account.query(BULK_SOQL, max_records=1000, wait=0))
+    rows = []
+    for page in pages:
+        reader = csv.DictReader(io.StringIO(page))
+        assert tuple(reader.fieldnames) == BULK_COLUMNS, reader.fieldnames
+        rows.extend(tuple(row[c] for c in BULK_COLUMNS) for row in reader)
+    assert len(pages) == -(-len(expected) // 1000) and len(pages) > 1, len(pages)
+    assert rows == expected, "bulk rows differ from REST rows"
+    assert fake_stats()["requests"]["bulk_query_results"] == results_before + len(pages)
 
 
 def main():

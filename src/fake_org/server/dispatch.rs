@@ -5,9 +5,12 @@ use crate::sync;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 
+use super::bulk;
+use super::columns::query_columns;
 use super::composite::composite;
 use super::control::control;
-use super::oauth::{identity, token};
+use super::identity::{identity, userinfo};
+use super::oauth::token;
 use super::query::{self, read_store};
 use super::reply::{ApiError, Payload, Reply};
 use super::state::{Admission, RequestKind, Shared};
@@ -115,6 +118,7 @@ pub(crate) fn handle(shared: &Shared, req: &Incoming) -> Reply {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["services", "oauth2", "token"] => token(shared, req),
+        ["services", "oauth2", "userinfo"] => userinfo(shared, req),
         ["services", "data"] => match req.method.as_str() {
             "GET" => versions(),
             other => ApiError::method_not_allowed(other, &["GET", "HEAD"]).into_reply(),
@@ -153,6 +157,8 @@ fn classify(method: &str, rest: &[&str]) -> Option<RequestKind> {
         ("POST", ["sobjects", _]) | ("PATCH" | "DELETE", ["sobjects", _, _]) => {
             RequestKind::Mutation
         }
+        (_, ["jobs", "query", _, "results"]) => RequestKind::BulkQueryResults,
+        (_, ["jobs", "query"] | ["jobs", "query", _]) => RequestKind::BulkQueryJob,
         _ => return None,
     })
 }
@@ -263,6 +269,14 @@ pub(super) fn route(
             only(&["GET"])?;
             let include_deleted = rest[0] == "queryAll";
             let q = req.param("q");
+            if req
+                .param("columns")
+                .is_some_and(|c| c.eq_ignore_ascii_case("true"))
+            {
+                if let Some(q) = q.as_deref().filter(|q| !q.trim().is_empty()) {
+                    return query_columns(shared, version, q, include_deleted).map(Reply::ok);
+                }
+            }
             let body = query::run_query(
                 shared,
                 version,
@@ -282,6 +296,7 @@ pub(super) fn route(
             only(&["POST"])?;
             composite(shared, req)
         }
+        ["jobs", "query", job @ ..] if top_level => bulk::route(shared, req, version, job),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -454,6 +469,18 @@ mod tests {
             classify("GET", &["sobjects", "ContentVersion", "068", "VersionData"]),
             Some(RequestKind::Blob)
         );
+        assert_eq!(
+            classify("POST", &["jobs", "query"]),
+            Some(RequestKind::BulkQueryJob)
+        );
+        assert_eq!(
+            classify("DELETE", &["jobs", "query", "750"]),
+            Some(RequestKind::BulkQueryJob)
+        );
+        assert_eq!(
+            classify("GET", &["jobs", "query", "750", "results"]),
+            Some(RequestKind::BulkQueryResults)
+        );
         assert_eq!(classify("GET", &["limits"]), None);
     }
 
@@ -497,6 +524,8 @@ mod tests {
                 Just("query".to_string()),
                 Just("queryAll".to_string()),
                 Just("composite".to_string()),
+                Just("jobs".to_string()),
+                Just("results".to_string()),
                 Just("Account".to_string()),
                 Just("ContentVersion".to_string()),
                 Just("describe".to_string()),

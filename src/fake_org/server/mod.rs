@@ -1,4 +1,5 @@
-//! The fake org's HTTP server: OAuth, REST routes, query locators, composite, counters, faults.
+//! The fake org's HTTP server: OAuth (token, identity URL, userinfo), REST routes, query
+//! locators and `columns=true`, composite, Bulk API 2.0 query jobs, counters, faults.
 //!
 //! [`FakeOrg::start`] runs the server on its own thread and tokio runtime, so synchronous
 //! tests, async tests on any runtime flavour and `sfmount demo` can all embed it.
@@ -10,12 +11,19 @@
 //! - at most [`MAX_OPEN_CURSORS`] query locators are open at once (real orgs: 10 per
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
 //! - `X-PrettyPrint: 1` gets the Jackson-style layout real orgs use; otherwise bodies are compact.
+//! - a Bulk API 2.0 query job runs its query when it is created and stays `InProgress` for
+//!   the `bulk_processing_ms` fault (default 0); results default to
+//!   [`DEFAULT_RESULTS_PAGE`] rows a page (real orgs cut pages by size).
 
+mod bulk;
+mod bulk_csv;
+mod columns;
 mod composite;
 mod control;
 mod cursor;
 mod dispatch;
 mod http;
+mod identity;
 mod oauth;
 mod pretty;
 mod query;
@@ -28,6 +36,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use bulk::DEFAULT_RESULTS_PAGE;
 pub use composite::{MAX_COMPOSITE_QUERIES, MAX_COMPOSITE_SUBREQUESTS};
 pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
 pub use dispatch::MAX_URI_BYTES;

@@ -1,7 +1,8 @@
-//! The OAuth token endpoint (client credentials) and the identity URL.
+//! The OAuth token endpoint (client credentials). The identity URL it names is served by
+//! [`super::identity`].
 
 use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::dispatch::Incoming;
 use super::query::read_store;
@@ -92,51 +93,6 @@ fn signature(secret: &str, id: &str, issued_at: &str) -> String {
         out.extend_from_slice(&hash.to_be_bytes());
     }
     base64::engine::general_purpose::STANDARD.encode(out)
-}
-
-pub(super) fn identity(shared: &Shared, req: &Incoming, org: &str, user: &str) -> Reply {
-    if req.method != "GET" {
-        return ApiError::method_not_allowed(&req.method, &["GET"]).into_reply();
-    }
-    if !req.bearer_token().is_some_and(|t| shared.token_is_valid(t)) {
-        return ApiError::invalid_session().into_reply();
-    }
-    let store = read_store(shared);
-    if org != store.org_id() || user != store.integration_user_id() {
-        return ApiError::not_found().into_reply();
-    }
-    let fields = ["Username", "Name", "Email", "FirstName", "LastName"].map(String::from);
-    let user_record = store
-        .get_record(
-            "User",
-            user,
-            Some(&fields),
-            crate::fake_org::store::DEFAULT_API_VERSION,
-        )
-        .unwrap_or(Value::Null);
-    let text = |k: &str| user_record.get(k).cloned().unwrap_or(Value::Null);
-    Reply::ok(json!({
-        "id": format!("{}/id/{org}/{user}", shared.base_url),
-        "asserted_user": true,
-        "user_id": user,
-        "organization_id": org,
-        "username": text("Username"),
-        "nick_name": text("Username"),
-        "display_name": text("Name"),
-        "email": text("Email"),
-        "first_name": text("FirstName"),
-        "last_name": text("LastName"),
-        "active": true,
-        "user_type": "STANDARD",
-        "language": "en_US",
-        "locale": "en_US",
-        "utcOffset": 0,
-        "urls": {
-            "rest": format!("{}/services/data/v{{version}}/", shared.base_url),
-            "sobjects": format!("{}/services/data/v{{version}}/sobjects/", shared.base_url),
-            "query": format!("{}/services/data/v{{version}}/query/", shared.base_url),
-        },
-    }))
 }
 
 #[cfg(test)]

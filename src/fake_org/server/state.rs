@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::bulk::QueryJobTable;
 use super::cursor::CursorTable;
 use super::FakeOrgConfig;
 use crate::fake_org::store::Store;
@@ -35,6 +36,12 @@ pub struct RequestCounts {
     pub mutation: u64,
     /// `GET .../sobjects/ContentVersion/{id}/VersionData`.
     pub blob: u64,
+    /// `GET /id/{org}/{user}` and `GET /services/oauth2/userinfo`.
+    pub identity: u64,
+    /// Bulk API 2.0 query jobs: create, info, list, abort and delete (`.../jobs/query[/{id}]`).
+    pub bulk_query_job: u64,
+    /// Bulk API 2.0 query results: `GET .../jobs/query/{id}/results`, one per page.
+    pub bulk_query_results: u64,
 }
 
 /// What `GET /_fake/stats` returns.
@@ -64,6 +71,10 @@ pub struct Faults {
     /// Simulates a connected app without a "Run As" user: the token endpoint answers
     /// `invalid_grant` / `no client credentials user enabled`.
     pub no_run_as_user: Option<bool>,
+    /// How long a Bulk API 2.0 query job stays `InProgress` after it is created, in
+    /// milliseconds, at most [`MAX_LATENCY_MS`] (default 0: `JobComplete` at the first poll).
+    /// Applies to jobs created after the change.
+    pub bulk_processing_ms: Option<u64>,
 }
 
 /// The longest delay `latency_ms` may ask for: past ten minutes a delay is a hang to any
@@ -80,12 +91,17 @@ impl Faults {
                 ));
             }
         }
-        match self.latency_ms {
+        [
+            ("latency_ms", self.latency_ms),
+            ("bulk_processing_ms", self.bulk_processing_ms),
+        ]
+        .into_iter()
+        .find_map(|(name, value)| match value {
             Some(ms) if ms > MAX_LATENCY_MS => Some(format!(
-                "latency_ms must be at most {MAX_LATENCY_MS} (ten minutes), not {ms}"
+                "{name} must be at most {MAX_LATENCY_MS} (ten minutes), not {ms}"
             )),
             _ => None,
-        }
+        })
     }
 }
 
@@ -96,6 +112,7 @@ pub(crate) struct FaultState {
     pub error_rate: f64,
     pub fail_next: u64,
     pub no_run_as_user: bool,
+    pub bulk_processing_ms: u64,
 }
 
 #[derive(Default)]
@@ -109,6 +126,9 @@ pub(crate) struct Counters {
     pub record: AtomicU64,
     pub mutation: AtomicU64,
     pub blob: AtomicU64,
+    pub identity: AtomicU64,
+    pub bulk_query_job: AtomicU64,
+    pub bulk_query_results: AtomicU64,
 }
 
 impl Counters {
@@ -124,6 +144,9 @@ impl Counters {
             record: get(&self.record),
             mutation: get(&self.mutation),
             blob: get(&self.blob),
+            identity: get(&self.identity),
+            bulk_query_job: get(&self.bulk_query_job),
+            bulk_query_results: get(&self.bulk_query_results),
         }
     }
 
@@ -138,6 +161,9 @@ impl Counters {
             &self.record,
             &self.mutation,
             &self.blob,
+            &self.identity,
+            &self.bulk_query_job,
+            &self.bulk_query_results,
         ] {
             c.store(0, Ordering::Relaxed);
         }
@@ -156,6 +182,9 @@ pub(crate) enum RequestKind {
     Record,
     Mutation,
     Blob,
+    Identity,
+    BulkQueryJob,
+    BulkQueryResults,
 }
 
 /// Why an API call was refused before it was handled.
@@ -177,6 +206,7 @@ pub(crate) struct Shared {
     /// Access token to the server-clock instant it was issued.
     tokens: Mutex<HashMap<String, Instant>>,
     pub cursors: Mutex<CursorTable>,
+    pub bulk_jobs: Mutex<QueryJobTable>,
     rng: Mutex<ChaCha8Rng>,
     /// Added to the real clock, so tests can age tokens and cursors without waiting.
     clock_offset: Mutex<Duration>,
@@ -204,6 +234,7 @@ impl Shared {
             }),
             tokens: Mutex::new(HashMap::new()),
             cursors: Mutex::new(CursorTable::default()),
+            bulk_jobs: Mutex::new(QueryJobTable::default()),
             // Fault dice are seeded too, so a run with error_rate is reproducible.
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f00d)),
             clock_offset: Mutex::new(Duration::ZERO),
@@ -231,6 +262,9 @@ impl Shared {
             RequestKind::Record => &c.record,
             RequestKind::Mutation => &c.mutation,
             RequestKind::Blob => &c.blob,
+            RequestKind::Identity => &c.identity,
+            RequestKind::BulkQueryJob => &c.bulk_query_job,
+            RequestKind::BulkQueryResults => &c.bulk_query_results,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -270,6 +304,10 @@ impl Shared {
         Duration::from_millis(lock(&self.faults).latency_ms)
     }
 
+    pub fn bulk_processing(&self) -> Duration {
+        Duration::from_millis(lock(&self.faults).bulk_processing_ms)
+    }
+
     pub fn no_run_as_user(&self) -> bool {
         lock(&self.faults).no_run_as_user
     }
@@ -299,6 +337,9 @@ impl Shared {
             }
             if let Some(n) = update.fail_next {
                 faults.fail_next = n;
+            }
+            if let Some(ms) = update.bulk_processing_ms {
+                faults.bulk_processing_ms = ms.min(MAX_LATENCY_MS);
             }
             if let Some(flag) = update.no_run_as_user {
                 faults.no_run_as_user = flag;

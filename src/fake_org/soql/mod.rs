@@ -27,7 +27,9 @@ mod plan;
 #[cfg(test)]
 mod tests;
 
-use super::model::DataSource;
+use super::model::{DataSource, ObjectDef};
+
+pub use plan::{Column, Hop, SubPlan};
 
 /// A query the engine refuses, with Salesforce's error code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,16 +76,50 @@ pub fn parse(soql: &str) -> Result<ast::Query, SoqlError> {
     parser::parse(soql)
 }
 
+/// A query checked against the schema but not run: what `columns=true` describes.
+#[derive(Debug, Clone)]
+pub struct CheckedQuery {
+    /// The queried object's canonical name.
+    pub object: String,
+    pub is_count: bool,
+    /// The SELECT list in SELECT order, parent fields grouped under their relationship.
+    pub columns: Vec<Column>,
+}
+
+/// Parses and validates against the schema without reading a row.
+pub fn check(
+    soql: &str,
+    ds: &dyn DataSource,
+    opts: &ExecOptions,
+) -> Result<CheckedQuery, SoqlError> {
+    let (plan, object) = checked_plan(soql, ds, opts)?;
+    Ok(CheckedQuery {
+        object: object.name.clone(),
+        is_count: plan.is_count,
+        columns: plan.columns,
+    })
+}
+
+/// One lifetime for both: the planner borrows the text (for caret errors) with the source.
+fn checked_plan<'a>(
+    soql: &'a str,
+    ds: &'a dyn DataSource,
+    opts: &ExecOptions,
+) -> Result<(plan::Plan, &'a ObjectDef), SoqlError> {
+    let query = parse(soql)?;
+    let planner = plan::Planner::new(ds, soql, opts);
+    let plan = planner.plan_top(&query)?;
+    let object = planner.object(&plan.object, query.from.pos)?;
+    Ok((plan, object))
+}
+
 /// Parses, validates against the schema, filters and sorts.
 pub fn execute(
     soql: &str,
     ds: &dyn DataSource,
     opts: &ExecOptions,
 ) -> Result<Execution, SoqlError> {
-    let query = parse(soql)?;
-    let planner = plan::Planner::new(ds, soql, opts);
-    let plan = planner.plan_top(&query)?;
-    let object = planner.object(&plan.object, query.from.pos)?;
+    let (plan, object) = checked_plan(soql, ds, opts)?;
     let rows = eval::select_rows(ds, object, &plan, opts.include_deleted);
     let ids = if plan.is_count {
         Vec::new()
@@ -106,6 +142,16 @@ pub fn execute(
 }
 
 impl Execution {
+    /// The SELECT list in SELECT order, parent fields grouped under their relationship.
+    pub fn columns(&self) -> &[Column] {
+        &self.plan.columns
+    }
+
+    /// The query's OFFSET, if it has one.
+    pub fn offset(&self) -> Option<u64> {
+        self.plan.offset
+    }
+
     /// The JSON rows for `ids` (a page), in the real wire shape: `attributes {type, url}`
     /// first (url = `/services/data/v{api_version}/sobjects/{Type}/{Id}`), then the
     /// selected fields in SELECT order with canonical casing; parent relationships as

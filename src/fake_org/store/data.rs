@@ -513,6 +513,9 @@ fn seed_org_and_users(s: &mut Seeder) {
         ("OrganizationType", Value::from("Developer Edition")),
         ("InstanceName", Value::from("FAKE1")),
         ("IsSandbox", Value::Bool(false)),
+        // A Developer Edition never expires and this org has no managed-package namespace.
+        ("TrialExpirationDate", Value::Null),
+        ("NamespacePrefix", Value::Null),
         ("TimeZoneSidKey", Value::from("America/Los_Angeles")),
         ("LanguageLocaleKey", Value::from("en_US")),
         ("Phone", Value::from("+1 415 555 0100")),

@@ -448,6 +448,10 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
                             .picklist(&["Developer Edition", "Enterprise Edition"]),
                         field("InstanceName", "Instance Name", T::String).len(5),
                         field("IsSandbox", "Is Sandbox", T::Boolean),
+                        // The Salesforce CLI selects these two, with the three above, when
+                        // it logs in (`SELECT ... FROM Organization`).
+                        field("TrialExpirationDate", "Trial Expiration Date", T::DateTime),
+                        field("NamespacePrefix", "Namespace Prefix", T::String).len(15),
                         field("TimeZoneSidKey", "Default Time Zone", T::Picklist),
                         field("LanguageLocaleKey", "Language", T::Picklist),
                     ],
