@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::Value;
-use sfmount::config::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
+use sfmount::catalog::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::store::FEED_COMMENT_MARKER;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, FakeStats, Faults};
 use sfmount::salesforce::{

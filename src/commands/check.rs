@@ -6,14 +6,17 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::catalog::{select_objects, OrgObject};
+use super::connect::{connect_and_select, settings_from_process, ConnectedOrg, StepWording};
 use crate::cli::CheckArgs;
 use crate::config::Settings;
-use crate::salesforce::{SalesforceClient, SfError};
+use crate::salesforce::SfError;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
-    let settings = Settings::resolve(&args.connection, None, &|name| std::env::var(name).ok())
-        .context("invalid settings")?;
+    let settings = settings_from_process(
+        args.connection.config.as_deref(),
+        &args.connection.settings_layer(),
+    )
+    .context("invalid settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -25,21 +28,23 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 
 /// One line per mounted object: counts come from one composite call per five objects.
 pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<()> {
-    let client = SalesforceClient::connect(settings.client_settings())
-        .await
-        .context("cannot log in to Salesforce")?;
-    writeln!(
-        out,
-        "Authenticated: {} (API v{})",
-        client.instance_url(),
-        client.api_version()
-    )?;
-    let global = client
-        .describe_global()
-        .await
-        .context("cannot list the org's objects")?;
-    let org: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
-    let selection = select_objects(settings, &org).context("the object selection needs fixing")?;
+    let wording = StepWording {
+        login: "cannot log in to Salesforce",
+        describe_global: "cannot list the org's objects",
+        selection: Some("the object selection needs fixing"),
+    };
+    let ConnectedOrg {
+        client, selection, ..
+    } = connect_and_select(settings, &wording, |client| {
+        writeln!(
+            out,
+            "Authenticated: {} (API v{})",
+            client.instance_url(),
+            client.api_version()
+        )?;
+        Ok(())
+    })
+    .await?;
     for (name, reason) in &selection.skipped {
         writeln!(out, "skipped {name}: {reason}")?;
     }

@@ -1,6 +1,7 @@
 //! The CLI commands: wiring of the library pieces, with context added to errors.
 
 pub mod check;
+mod connect;
 pub mod demo;
 pub mod fake_org;
 pub mod mount;

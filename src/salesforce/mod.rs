@@ -16,14 +16,14 @@ mod query;
 pub mod soql;
 
 pub use crate::secret::Secret;
-pub use client::{error_from_response, ClientSettings, SalesforceClient};
+pub use client::{error_from_response, ClientSettings, SalesforceClient, DEFAULT_REQUEST_TIMEOUT};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
 };
 pub use error::SfError;
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
-pub use login::LoginTarget;
+pub use login::{validate_domain, validate_login_url, LoginProblem, LoginTarget};
 pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
 pub use query::QueryPage;
 
