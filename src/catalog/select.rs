@@ -210,13 +210,24 @@ fn find<'a>(org: &'a [OrgObject], name: &str) -> Option<&'a OrgObject> {
 pub fn select_objects(choice: &ObjectChoice, org: &[OrgObject]) -> Result<Selection, CatalogError> {
     let mut selection = Selection::default();
     let mut seen: HashSet<String> = HashSet::new();
+    select_standard(choice, org, &mut selection, &mut seen)?;
+    select_custom(choice, org, &mut selection, &mut seen)?;
+    Ok(selection)
+}
 
+/// The standard list's part of [`select_objects`].
+fn select_standard(
+    choice: &ObjectChoice,
+    org: &[OrgObject],
+    selection: &mut Selection,
+    seen: &mut HashSet<String>,
+) -> Result<(), CatalogError> {
     for name in &choice.standard_objects {
         if is_custom_name(name) {
             return Err(CatalogError::CustomInStandardList { name: name.clone() });
         }
         match find(org, name) {
-            Some(object) => admit(&mut selection, &mut seen, object, Group::Standard),
+            Some(object) => admit(selection, seen, object, Group::Standard),
             None => {
                 let near = closest(name, org, |o| !is_custom_name(&o.name));
                 let is_default = DEFAULT_STANDARD_OBJECTS
@@ -240,7 +251,16 @@ pub fn select_objects(choice: &ObjectChoice, org: &[OrgObject]) -> Result<Select
             }
         }
     }
+    Ok(())
+}
 
+/// The custom objects' part of [`select_objects`].
+fn select_custom(
+    choice: &ObjectChoice,
+    org: &[OrgObject],
+    selection: &mut Selection,
+    seen: &mut HashSet<String>,
+) -> Result<(), CatalogError> {
     match &choice.custom_objects {
         CustomObjects::Names(names) => {
             for name in names {
@@ -270,7 +290,7 @@ pub fn select_objects(choice: &ObjectChoice, org: &[OrgObject]) -> Result<Select
             } else {
                 for name in names {
                     match find(org, name) {
-                        Some(object) => admit(&mut selection, &mut seen, object, Group::Custom),
+                        Some(object) => admit(selection, seen, object, Group::Custom),
                         None => match closest(name, org, |o| is_custom_name(&o.name)) {
                             Some((object, score)) if score >= TYPO_SIMILARITY => {
                                 return Err(unknown(name, CUSTOM_LIST, Some(object)));
@@ -294,7 +314,7 @@ pub fn select_objects(choice: &ObjectChoice, org: &[OrgObject]) -> Result<Select
                     .collect();
                 all.sort_by(|a, b| a.name.cmp(&b.name));
                 for object in all {
-                    admit(&mut selection, &mut seen, object, Group::Custom);
+                    admit(selection, seen, object, Group::Custom);
                 }
             } else {
                 selection.skipped.push((
@@ -304,8 +324,7 @@ pub fn select_objects(choice: &ObjectChoice, org: &[OrgObject]) -> Result<Select
             }
         }
     }
-
-    Ok(selection)
+    Ok(())
 }
 
 fn unknown(name: &str, list: &'static str, near: Option<&OrgObject>) -> CatalogError {

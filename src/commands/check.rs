@@ -7,9 +7,10 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::connect::{connect_and_select, settings_from_process, ConnectedOrg, StepWording};
+use crate::catalog::MountedObject;
 use crate::cli::CheckArgs;
 use crate::config::Settings;
-use crate::salesforce::SfError;
+use crate::salesforce::{SalesforceClient, SfError};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let settings = settings_from_process(
@@ -54,53 +55,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
         );
     }
 
-    let names: Vec<String> = selection.objects.iter().map(|o| o.name.clone()).collect();
-    let counts = client
-        .count_records(&names)
-        .await
-        .context("cannot count records")?;
-    let width = names
-        .iter()
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(0)
-        .max("object".len());
-    writeln!(
-        out,
-        "{:<16} {:<width$} {:>10} {:>8} {:>10}",
-        "folder", "object", "records", "fields", "subqueries"
-    )?;
-    let mut failures: Vec<String> = Vec::new();
-    for (object, count) in selection.objects.iter().zip(counts) {
-        let plan = client.plan(&object.name).await;
-        match (count, plan) {
-            (Ok(count), Ok(plan)) => writeln!(
-                out,
-                "{:<16} {:<width$} {:>10} {:>8} {:>10}",
-                object.group.folder_name(),
-                object.name,
-                count,
-                plan.fields.len() + plan.relationship_fields.len(),
-                if plan.subqueries.is_empty() {
-                    "-".to_string()
-                } else {
-                    plan.subqueries.join(",")
-                },
-            )?,
-            (Err(e), _) | (_, Err(e)) => {
-                if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
-                    return Err(e).context(format!("checking {}", object.name));
-                }
-                writeln!(
-                    out,
-                    "{:<16} {:<width$} error: {e}",
-                    object.group.folder_name(),
-                    object.name
-                )?;
-                failures.push(format!("{}: {e}", object.name));
-            }
-        }
-    }
+    let failures = print_object_table(&client, &selection.objects, out).await?;
     match client.api_usage() {
         Some(usage) => writeln!(
             out,
@@ -132,4 +87,62 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
         );
     }
     Ok(())
+}
+
+/// The table of mounted objects with their record counts and query shape. An object that
+/// fails gets an error row and is returned among the failures; a limit or login failure
+/// ends the check at once, since every further row would fail the same way.
+async fn print_object_table(
+    client: &SalesforceClient,
+    objects: &[MountedObject],
+    out: &mut dyn Write,
+) -> anyhow::Result<Vec<String>> {
+    let names: Vec<String> = objects.iter().map(|o| o.name.clone()).collect();
+    let counts = client
+        .count_records(&names)
+        .await
+        .context("cannot count records")?;
+    let width = names
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0)
+        .max("object".len());
+    writeln!(
+        out,
+        "{:<16} {:<width$} {:>10} {:>8} {:>10}",
+        "folder", "object", "records", "fields", "subqueries"
+    )?;
+    let mut failures: Vec<String> = Vec::new();
+    for (object, count) in objects.iter().zip(counts) {
+        let plan = client.plan(&object.name).await;
+        match (count, plan) {
+            (Ok(count), Ok(plan)) => writeln!(
+                out,
+                "{:<16} {:<width$} {:>10} {:>8} {:>10}",
+                object.group.folder_name(),
+                object.name,
+                count,
+                plan.fields.len() + plan.relationship_fields.len(),
+                if plan.subqueries.is_empty() {
+                    "-".to_string()
+                } else {
+                    plan.subqueries.join(",")
+                },
+            )?,
+            (Err(e), _) | (_, Err(e)) => {
+                if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
+                    return Err(e).context(format!("checking {}", object.name));
+                }
+                writeln!(
+                    out,
+                    "{:<16} {:<width$} error: {e}",
+                    object.group.folder_name(),
+                    object.name
+                )?;
+                failures.push(format!("{}: {e}", object.name));
+            }
+        }
+    }
+    Ok(failures)
 }

@@ -233,34 +233,7 @@ pub(crate) fn serve(
     };
     on_mounted(mountpoint);
 
-    let stopped_by_signal = runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-        // SIGHUP means "refresh now" (rclone's convention); left to its default it would
-        // kill the process and leave a dead mount.
-        let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
-        // How often to notice an external `fusermount -u`: fast enough for scripts.
-        let mut poll = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                _ = terminate.recv() => return anyhow::Ok(true),
-                _ = interrupt.recv() => return anyhow::Ok(true),
-                _ = hangup.recv() => match &refresher {
-                    Some(refresher) => {
-                        tracing::info!("SIGHUP: refreshing now");
-                        refresher.refresh_now();
-                    }
-                    None => tracing::info!("SIGHUP: background refresh is off; nothing to do"),
-                },
-                _ = poll.tick() => {
-                    if session.guard.is_finished() {
-                        return anyhow::Ok(false);
-                    }
-                }
-            }
-        }
-    })?;
+    let stopped_by_signal = runtime.block_on(wait_for_stop(&session, refresher.as_ref()))?;
     // The tick in progress ends first, so no invalidation is sent to a mount going away.
     if let Some(refresher) = refresher {
         refresher.stop();
@@ -288,6 +261,40 @@ pub(crate) fn serve(
             .context("the filesystem session ended with an error")?;
     }
     Ok(())
+}
+
+/// Waits for SIGINT or SIGTERM (`true`) or an unmount from outside (`false`); SIGHUP
+/// meanwhile runs a refresh at once.
+async fn wait_for_stop(
+    session: &fuser::BackgroundSession,
+    refresher: Option<&Refresher>,
+) -> anyhow::Result<bool> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    // SIGHUP means "refresh now" (rclone's convention); left to its default it would
+    // kill the process and leave a dead mount.
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    // How often to notice an external `fusermount -u`: fast enough for scripts.
+    let mut poll = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => return anyhow::Ok(true),
+            _ = interrupt.recv() => return anyhow::Ok(true),
+            _ = hangup.recv() => match refresher {
+                Some(refresher) => {
+                    tracing::info!("SIGHUP: refreshing now");
+                    refresher.refresh_now();
+                }
+                None => tracing::info!("SIGHUP: background refresh is off; nothing to do"),
+            },
+            _ = poll.tick() => {
+                if session.guard.is_finished() {
+                    return anyhow::Ok(false);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
