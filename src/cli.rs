@@ -1,10 +1,15 @@
-//! Command-line interface: argument definitions only. Each command's behaviour lives in
+//! Command-line interface: argument definitions, and their conversion into the settings'
+//! plain [`Layer`] (so the settings never see clap). Each command's behaviour lives in
 //! `crate::commands`, so this file stays a table of what the user can type.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{DurationValue, Layer};
+use crate::render::{parse_format_setting, FileFormat, FORMAT_SETTING_VALUES};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,12 +71,34 @@ pub struct ConnectionArgs {
     pub request_timeout: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum FormatArg {
-    #[default]
-    Json,
-    Text,
-    Both,
+impl ConnectionArgs {
+    /// These flags as a settings layer (the `--config` file is read by the settings).
+    pub fn settings_layer(&self) -> Layer {
+        Layer {
+            domain: self.domain.clone(),
+            login_url: self.login_url.clone(),
+            client_id: self.client_id.clone(),
+            client_secret_file: self.client_secret_file.clone(),
+            // As text, whole seconds parse to exactly that many seconds, whatever their size.
+            request_timeout: self
+                .request_timeout
+                .map(|secs| DurationValue::Text(secs.to_string())),
+            ..Layer::default()
+        }
+    }
+}
+
+/// `--format`: the setting's values, listed in the help and checked by clap as the settings
+/// file's `format` key is (the settings parse the text with the same function).
+fn format_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(FORMAT_SETTING_VALUES)
+}
+
+/// `--format` of the demo, which has no settings layers: the formats themselves.
+fn file_formats() -> impl TypedValueParser<Value = &'static [FileFormat]> {
+    format_values().map(|text| {
+        parse_format_setting(&text).expect("every value clap accepts is a format setting")
+    })
 }
 
 #[derive(Debug, Clone, Args)]
@@ -101,8 +128,26 @@ pub struct MountArgs {
     pub custom_objects: Option<Vec<String>>,
     /// Record file format: `json` (the record as the API returns it), `text` (for reading and
     /// grep) or `both` (two files per record) [default: json].
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    #[arg(long, value_parser = format_values())]
+    pub format: Option<String>,
+}
+
+impl MountArgs {
+    /// These flags as a settings layer, over the connection flags.
+    pub fn settings_layer(&self) -> Layer {
+        Layer {
+            interval: self.interval.clone().map(DurationValue::Text),
+            standard_objects: self.standard_objects.clone(),
+            // Naming custom objects on the command line is intent: it turns syncing on
+            // unless --sync-custom-objects says otherwise (a file's list does not).
+            sync_custom_objects: self
+                .sync_custom_objects
+                .or(self.custom_objects.is_some().then_some(true)),
+            custom_objects: self.custom_objects.clone(),
+            format: self.format.clone(),
+            ..self.connection.settings_layer()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -116,8 +161,8 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Record file format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
-    pub format: FormatArg,
+    #[arg(long, value_parser = file_formats(), default_value = "json")]
+    pub format: &'static [FileFormat],
     /// Background refresh interval, e.g. `30s`.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub interval: String,
@@ -222,6 +267,28 @@ mod tests {
     }
 
     #[test]
+    fn custom_objects_flag_turns_syncing_on_unless_told_otherwise() {
+        use crate::config::{Settings, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_DOMAIN};
+        let env = |name: &str| match name {
+            ENV_DOMAIN => Some("acme".to_string()),
+            ENV_CLIENT_ID => Some("id".to_string()),
+            ENV_CLIENT_SECRET => Some("secret".to_string()),
+            _ => None,
+        };
+        let mount = parse_mount(&["--custom-objects", "Invoice__c"]);
+        let s = Settings::resolve(None, &mount.settings_layer(), &env).unwrap();
+        assert!(s.objects.sync_custom_objects);
+        let mount = parse_mount(&[
+            "--custom-objects",
+            "Invoice__c",
+            "--sync-custom-objects",
+            "false",
+        ]);
+        let s = Settings::resolve(None, &mount.settings_layer(), &env).unwrap();
+        assert!(!s.objects.sync_custom_objects);
+    }
+
+    #[test]
     fn an_empty_standard_objects_value_is_accepted() {
         let names = parse_mount(&["--standard-objects", ""]).standard_objects;
         let names = names.expect("given");
@@ -245,7 +312,7 @@ mod tests {
             "[default: 30s]",
             "[default: json]",
             "at least 5s",
-            &crate::config::DEFAULT_STANDARD_OBJECTS.join(","),
+            &crate::catalog::DEFAULT_STANDARD_OBJECTS.join(","),
         ] {
             assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
         }

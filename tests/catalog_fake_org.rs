@@ -5,11 +5,12 @@
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
+use sfmount::catalog::CustomObjects;
 use sfmount::catalog::{
     content_fields, content_rules, file_name, id_from_file_name, listing_plan, record_title,
     select_objects, ContentRule, Group, OrgObject, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
 };
-use sfmount::config::{CustomObjects, Login, Settings};
+use sfmount::config::{Login, Settings};
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
 use sfmount::render::{render_json, render_text, TextContext};
 use sfmount::salesforce::{FetchFilter, SalesforceClient, Secret};
@@ -40,11 +41,11 @@ async fn connect_to_fake_org(records: usize) -> (FakeOrg, Settings, SalesforceCl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_seeded_record_gets_a_safe_name_and_renders() {
     let (org, mut settings, client) = connect_to_fake_org(40).await;
-    settings.sync_custom_objects = true;
-    settings.custom_objects = CustomObjects::All;
+    settings.objects.sync_custom_objects = true;
+    settings.objects.custom_objects = CustomObjects::All;
     let global = client.describe_global().await.unwrap();
     let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
-    let selection = select_objects(&settings, &org_objects).unwrap();
+    let selection = select_objects(&settings.objects, &org_objects).unwrap();
 
     let standard: Vec<&str> = selection
         .objects
@@ -209,7 +210,7 @@ fn json_feed_is_in_time_order(case: &Map<String, Value>) -> bool {
 async fn listing_plans_select_every_field_the_text_view_reads() {
     let (org, _, client) = connect_to_fake_org(5).await;
 
-    for object in sfmount::config::DEFAULT_STANDARD_OBJECTS {
+    for object in sfmount::catalog::DEFAULT_STANDARD_OBJECTS {
         let plan = listing_plan(&client, object).await.unwrap();
         let selected: HashSet<&str> = plan
             .fields

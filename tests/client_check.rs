@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use sfmount::config::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
+use sfmount::catalog::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
 
 /// `sfmount check ARGS` with no connection settings from the environment, logging at every

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sfmount::catalog::listing_plan;
-use sfmount::config::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
+use sfmount::catalog::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::store::FEED_COMMENT_MARKER;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, FakeStats, Faults};
 use sfmount::salesforce::{

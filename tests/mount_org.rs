@@ -145,7 +145,7 @@ fn ls_cat_grep_find_and_stat_work_and_a_listed_folder_costs_nothing_more() {
         [".sfmount-status.json", "Custom Objects", "Standard Objects"]
     );
     let standard = names(&m.path().join("Standard Objects"));
-    for object in sfmount::config::DEFAULT_STANDARD_OBJECTS {
+    for object in sfmount::catalog::DEFAULT_STANDARD_OBJECTS {
         assert!(standard.contains(&object.to_string()), "{standard:?}");
     }
     assert!(!names(&m.path().join("Custom Objects")).is_empty());

@@ -12,4 +12,7 @@ pub use content::{
 };
 pub use names::{file_name, id_from_file_name, record_title, MAX_FILE_NAME_BYTES};
 pub use plan::listing_plan;
-pub use select::{select_objects, CatalogError, Group, MountedObject, OrgObject, Selection};
+pub use select::{
+    select_objects, CatalogError, CustomObjects, Group, MountedObject, ObjectChoice, OrgObject,
+    Selection, DEFAULT_STANDARD_OBJECTS,
+};

@@ -1,8 +1,72 @@
-//! Which objects to mount, from the settings and the org's describeGlobal.
+//! Which objects to mount, from the user's choice and the org's describeGlobal.
 
 use std::collections::HashSet;
 
-use crate::config::{CustomObjects, Settings, DEFAULT_STANDARD_OBJECTS};
+/// The connector's default standard objects, in the order the connector processes them.
+pub const DEFAULT_STANDARD_OBJECTS: [&str; 6] = [
+    "Account",
+    "Opportunity",
+    "Contact",
+    "Lead",
+    "Campaign",
+    "Case",
+];
+
+/// Which custom objects to mount (when syncing custom objects is on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomObjects {
+    /// `"*"`: every queryable object whose name ends in `__c`.
+    All,
+    /// Exactly these (validated against the org by [`select_objects`]).
+    Names(Vec<String>),
+}
+
+impl Default for CustomObjects {
+    fn default() -> Self {
+        CustomObjects::Names(Vec::new())
+    }
+}
+
+impl CustomObjects {
+    /// Names as the user listed them (blank ones dropped); a list containing `*` means every
+    /// custom object, whatever else it names.
+    pub fn from_names(names: Vec<String>) -> CustomObjects {
+        let names: Vec<String> = names
+            .into_iter()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect();
+        if names.iter().any(|name| name == "*") {
+            CustomObjects::All
+        } else {
+            CustomObjects::Names(names)
+        }
+    }
+}
+
+/// What the user asked to mount: everything selection needs, and nothing else of the
+/// settings (no credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectChoice {
+    /// Standard objects as written by the user (validated against the org here).
+    pub standard_objects: Vec<String>,
+    pub sync_custom_objects: bool,
+    pub custom_objects: CustomObjects,
+}
+
+impl Default for ObjectChoice {
+    /// The connector's defaults: the six standard objects, no custom objects.
+    fn default() -> Self {
+        ObjectChoice {
+            standard_objects: DEFAULT_STANDARD_OBJECTS
+                .iter()
+                .map(|name| name.to_string())
+                .collect(),
+            sync_custom_objects: false,
+            custom_objects: CustomObjects::default(),
+        }
+    }
+}
 
 /// One entry of describeGlobal, reduced to what selection needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,16 +207,27 @@ fn find<'a>(org: &'a [OrgObject], name: &str) -> Option<&'a OrgObject> {
 /// objects or a `__c` name that the org lacks (with no close existing name), custom objects
 /// named while `sync_custom_objects` is off. `"*"` selects every queryable `__c` object,
 /// sorted by name (the unqueryable ones are skips). An object selected twice is mounted once.
-pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selection, CatalogError> {
+pub fn select_objects(choice: &ObjectChoice, org: &[OrgObject]) -> Result<Selection, CatalogError> {
     let mut selection = Selection::default();
     let mut seen: HashSet<String> = HashSet::new();
+    select_standard(choice, org, &mut selection, &mut seen)?;
+    select_custom(choice, org, &mut selection, &mut seen)?;
+    Ok(selection)
+}
 
-    for name in &settings.standard_objects {
+/// The standard list's part of [`select_objects`].
+fn select_standard(
+    choice: &ObjectChoice,
+    org: &[OrgObject],
+    selection: &mut Selection,
+    seen: &mut HashSet<String>,
+) -> Result<(), CatalogError> {
+    for name in &choice.standard_objects {
         if is_custom_name(name) {
             return Err(CatalogError::CustomInStandardList { name: name.clone() });
         }
         match find(org, name) {
-            Some(object) => admit(&mut selection, &mut seen, object, Group::Standard),
+            Some(object) => admit(selection, seen, object, Group::Standard),
             None => {
                 let near = closest(name, org, |o| !is_custom_name(&o.name));
                 let is_default = DEFAULT_STANDARD_OBJECTS
@@ -176,8 +251,17 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
             }
         }
     }
+    Ok(())
+}
 
-    match &settings.custom_objects {
+/// The custom objects' part of [`select_objects`].
+fn select_custom(
+    choice: &ObjectChoice,
+    org: &[OrgObject],
+    selection: &mut Selection,
+    seen: &mut HashSet<String>,
+) -> Result<(), CatalogError> {
+    match &choice.custom_objects {
         CustomObjects::Names(names) => {
             for name in names {
                 if !is_custom_name(name) {
@@ -190,7 +274,7 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
                     });
                 }
             }
-            if !settings.sync_custom_objects {
+            if !choice.sync_custom_objects {
                 for name in names {
                     selection.skipped.push((
                         name.clone(),
@@ -206,7 +290,7 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
             } else {
                 for name in names {
                     match find(org, name) {
-                        Some(object) => admit(&mut selection, &mut seen, object, Group::Custom),
+                        Some(object) => admit(selection, seen, object, Group::Custom),
                         None => match closest(name, org, |o| is_custom_name(&o.name)) {
                             Some((object, score)) if score >= TYPO_SIMILARITY => {
                                 return Err(unknown(name, CUSTOM_LIST, Some(object)));
@@ -221,7 +305,7 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
             }
         }
         CustomObjects::All => {
-            if settings.sync_custom_objects {
+            if choice.sync_custom_objects {
                 // Unqueryable ones go through `admit` too, so the log says why they are
                 // missing instead of leaving the user to guess.
                 let mut all: Vec<&OrgObject> = org
@@ -230,7 +314,7 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
                     .collect();
                 all.sort_by(|a, b| a.name.cmp(&b.name));
                 for object in all {
-                    admit(&mut selection, &mut seen, object, Group::Custom);
+                    admit(selection, seen, object, Group::Custom);
                 }
             } else {
                 selection.skipped.push((
@@ -240,8 +324,7 @@ pub fn select_objects(settings: &Settings, org: &[OrgObject]) -> Result<Selectio
             }
         }
     }
-
-    Ok(selection)
+    Ok(())
 }
 
 fn unknown(name: &str, list: &'static str, near: Option<&OrgObject>) -> CatalogError {
@@ -273,8 +356,6 @@ fn admit(selection: &mut Selection, seen: &mut HashSet<String>, object: &OrgObje
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Login;
-    use crate::secret::Secret;
 
     fn object(name: &str, custom: bool, queryable: bool) -> OrgObject {
         OrgObject {
@@ -303,8 +384,8 @@ mod tests {
         ]
     }
 
-    fn settings() -> Settings {
-        Settings::new(Login::Domain("acme".into()), "id", Secret::new("s"))
+    fn settings() -> ObjectChoice {
+        ObjectChoice::default()
     }
 
     fn names(selection: &Selection) -> Vec<(&str, Group)> {

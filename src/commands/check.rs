@@ -6,15 +6,19 @@ use std::io::Write;
 
 use anyhow::Context;
 
+use super::connect::{connect_and_select, settings_from_process, ConnectedOrg, StepWording};
 use super::flag_hints::with_flag_hints;
-use crate::catalog::{listing_plan, select_objects, OrgObject};
+use crate::catalog::{listing_plan, MountedObject};
 use crate::cli::CheckArgs;
 use crate::config::Settings;
 use crate::salesforce::{SalesforceClient, SfError};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
-    let settings = Settings::resolve(&args.connection, None, &|name| std::env::var(name).ok())
-        .context("invalid settings")?;
+    let settings = settings_from_process(
+        args.connection.config.as_deref(),
+        &args.connection.settings_layer(),
+    )
+    .context("invalid settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -26,22 +30,23 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 
 /// One line per mounted object: counts come from one composite call per five objects.
 pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<()> {
-    let client = SalesforceClient::connect(settings.client_settings())
-        .await
-        .map_err(with_flag_hints)
-        .context("cannot log in to Salesforce")?;
-    writeln!(
-        out,
-        "Authenticated: {} (API v{})",
-        client.instance_url(),
-        client.api_version()
-    )?;
-    let global = client
-        .describe_global()
-        .await
-        .context("cannot list the org's objects")?;
-    let org: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
-    let selection = select_objects(settings, &org).context("the object selection needs fixing")?;
+    let wording = StepWording {
+        login: "cannot log in to Salesforce",
+        describe_global: "cannot list the org's objects",
+        selection: Some("the object selection needs fixing"),
+    };
+    let ConnectedOrg {
+        client, selection, ..
+    } = connect_and_select(settings, &wording, |client| {
+        writeln!(
+            out,
+            "Authenticated: {} (API v{})",
+            client.instance_url(),
+            client.api_version()
+        )?;
+        Ok(())
+    })
+    .await?;
     for (name, reason) in &selection.skipped {
         writeln!(out, "skipped {name}: {reason}")?;
     }
@@ -51,53 +56,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
         );
     }
 
-    let names: Vec<String> = selection.objects.iter().map(|o| o.name.clone()).collect();
-    let counts = client
-        .count_records(&names)
-        .await
-        .context("cannot count records")?;
-    let width = names
-        .iter()
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(0)
-        .max("object".len());
-    writeln!(
-        out,
-        "{:<16} {:<width$} {:>10} {:>8} {:>10}",
-        "folder", "object", "records", "fields", "subqueries"
-    )?;
-    let mut failures: Vec<String> = Vec::new();
-    for (object, count) in selection.objects.iter().zip(counts) {
-        let plan = listing_plan(&client, &object.name).await;
-        match (count, plan) {
-            (Ok(count), Ok(plan)) => writeln!(
-                out,
-                "{:<16} {:<width$} {:>10} {:>8} {:>10}",
-                object.group.folder_name(),
-                object.name,
-                count,
-                plan.fields.len() + plan.relationship_fields.len(),
-                if plan.subqueries.is_empty() {
-                    "-".to_string()
-                } else {
-                    plan.subqueries.join(",")
-                },
-            )?,
-            (Err(e), _) | (_, Err(e)) => {
-                if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
-                    return Err(with_flag_hints(e)).context(format!("checking {}", object.name));
-                }
-                writeln!(
-                    out,
-                    "{:<16} {:<width$} error: {e}",
-                    object.group.folder_name(),
-                    object.name
-                )?;
-                failures.push(format!("{}: {e}", object.name));
-            }
-        }
-    }
+    let failures = print_object_table(&client, &selection.objects, out).await?;
     match client.api_usage() {
         Some(usage) => writeln!(
             out,
@@ -129,4 +88,62 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
         );
     }
     Ok(())
+}
+
+/// The table of mounted objects with their record counts and query shape. An object that
+/// fails gets an error row and is returned among the failures; a limit or login failure
+/// ends the check at once, since every further row would fail the same way.
+async fn print_object_table(
+    client: &SalesforceClient,
+    objects: &[MountedObject],
+    out: &mut dyn Write,
+) -> anyhow::Result<Vec<String>> {
+    let names: Vec<String> = objects.iter().map(|o| o.name.clone()).collect();
+    let counts = client
+        .count_records(&names)
+        .await
+        .context("cannot count records")?;
+    let width = names
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0)
+        .max("object".len());
+    writeln!(
+        out,
+        "{:<16} {:<width$} {:>10} {:>8} {:>10}",
+        "folder", "object", "records", "fields", "subqueries"
+    )?;
+    let mut failures: Vec<String> = Vec::new();
+    for (object, count) in objects.iter().zip(counts) {
+        let plan = listing_plan(client, &object.name).await;
+        match (count, plan) {
+            (Ok(count), Ok(plan)) => writeln!(
+                out,
+                "{:<16} {:<width$} {:>10} {:>8} {:>10}",
+                object.group.folder_name(),
+                object.name,
+                count,
+                plan.fields.len() + plan.relationship_fields.len(),
+                if plan.subqueries.is_empty() {
+                    "-".to_string()
+                } else {
+                    plan.subqueries.join(",")
+                },
+            )?,
+            (Err(e), _) | (_, Err(e)) => {
+                if matches!(e, SfError::LimitExceeded { .. } | SfError::Auth { .. }) {
+                    return Err(with_flag_hints(e)).context(format!("checking {}", object.name));
+                }
+                writeln!(
+                    out,
+                    "{:<16} {:<width$} error: {e}",
+                    object.group.folder_name(),
+                    object.name
+                )?;
+                failures.push(format!("{}: {e}", object.name));
+            }
+        }
+    }
+    Ok(failures)
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::mount::{build_runtime, check_mountpoint, mount_org};
+use crate::catalog::CustomObjects;
 use crate::cli::DemoArgs;
-use crate::config::{parse_duration, CustomObjects, Login, Settings};
+use crate::config::{parse_duration, Login, Settings};
 use crate::fake_org::{FakeOrg, FakeOrgConfig};
 use crate::secret::Secret;
 
@@ -28,9 +29,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         org.client_id(),
         Secret::new(org.client_secret().to_string()),
     );
-    settings.sync_custom_objects = true;
-    settings.custom_objects = CustomObjects::All;
-    settings.format = args.format.into();
+    settings.objects.sync_custom_objects = true;
+    settings.objects.custom_objects = CustomObjects::All;
+    settings.format = args.format;
     settings.interval = interval;
 
     let runtime = build_runtime()?;

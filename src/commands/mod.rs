@@ -1,10 +1,17 @@
 //! The CLI commands: wiring of the library pieces, with context added to errors.
 
 pub mod check;
+mod connect;
+#[cfg(feature = "fake-org")]
 pub mod demo;
+#[cfg(feature = "fake-org")]
 pub mod fake_org;
 pub mod flag_hints;
 pub mod mount;
+#[cfg(not(feature = "fake-org"))]
+mod without_fake_org;
+#[cfg(not(feature = "fake-org"))]
+pub use without_fake_org::{demo, fake_org};
 
 /// Logs go to stderr through `tracing`; `RUST_LOG` overrides the default `info` level.
 pub fn init_logging() {

@@ -7,19 +7,17 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use crate::catalog::{select_objects, OrgObject};
+use super::connect::{connect_and_select, settings_from_process, ConnectedOrg, StepWording};
 use crate::cli::MountArgs;
-use crate::config::{Format, Settings};
+use crate::config::Settings;
 use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
-use crate::index::{FileFormat, FolderSpec, Index, IndexConfig};
-use crate::salesforce::SalesforceClient;
+use crate::index::{FolderSpec, Index, IndexConfig};
 
 pub fn run(args: MountArgs) -> anyhow::Result<()> {
-    let settings = Settings::resolve(&args.connection, Some(&args), &|name| {
-        std::env::var(name).ok()
-    })?;
+    let settings =
+        settings_from_process(args.connection.config.as_deref(), &args.settings_layer())?;
     let mountpoint = check_mountpoint(&args.mountpoint, false)?;
     let runtime = build_runtime()?;
     mount_org(&runtime, &settings, &mountpoint, "sfmount", |_| {})
@@ -141,15 +139,6 @@ fn escape_mount_path(path: &str) -> String {
     escaped
 }
 
-/// The record file formats a setting stands for.
-pub(crate) fn file_formats(format: Format) -> Vec<FileFormat> {
-    match format {
-        Format::Json => vec![FileFormat::Json],
-        Format::Text => vec![FileFormat::Text],
-        Format::Both => vec![FileFormat::Json, FileFormat::Text],
-    }
-}
-
 /// Connects to the org, selects the objects, mounts and serves until a stop signal.
 /// `on_mounted` runs once the mount answers (the demo prints its hints there).
 pub(crate) fn mount_org(
@@ -159,15 +148,16 @@ pub(crate) fn mount_org(
     fs_name: &str,
     on_mounted: impl FnOnce(&Path),
 ) -> anyhow::Result<()> {
-    let client = runtime
-        .block_on(SalesforceClient::connect(settings.client_settings()))
-        .map_err(super::flag_hints::with_flag_hints)
-        .context("cannot connect to Salesforce")?;
-    let global = runtime
-        .block_on(client.describe_global())
-        .context("cannot list the org's objects (describeGlobal)")?;
-    let org_objects: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
-    let selection = select_objects(settings, &org_objects)?;
+    let wording = StepWording {
+        login: "cannot connect to Salesforce",
+        describe_global: "cannot list the org's objects (describeGlobal)",
+        selection: None,
+    };
+    let ConnectedOrg {
+        client,
+        global,
+        selection,
+    } = runtime.block_on(connect_and_select(settings, &wording, |_| Ok(())))?;
     for (name, reason) in &selection.skipped {
         tracing::warn!(object = %name, reason = %reason, "not mounted");
     }
@@ -180,12 +170,12 @@ pub(crate) fn mount_org(
         .map(|object| FolderSpec {
             object: object.name.clone(),
             label: object.label.clone(),
-            group: object.group,
+            group_folder: object.group.folder_name().to_string(),
             key_prefix: crate::index::salesforce_source::key_prefix(&global, &object.name),
             custom: object.name.ends_with("__c"),
         })
         .collect();
-    let mut config = IndexConfig::new(file_formats(settings.format), client.instance_url());
+    let mut config = IndexConfig::new(settings.format.to_vec(), client.instance_url());
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
@@ -246,34 +236,7 @@ pub(crate) fn serve(
     };
     on_mounted(mountpoint);
 
-    let stopped_by_signal = runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-        // SIGHUP means "refresh now" (rclone's convention); left to its default it would
-        // kill the process and leave a dead mount.
-        let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
-        // How often to notice an external `fusermount -u`: fast enough for scripts.
-        let mut poll = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                _ = terminate.recv() => return anyhow::Ok(true),
-                _ = interrupt.recv() => return anyhow::Ok(true),
-                _ = hangup.recv() => match &refresher {
-                    Some(refresher) => {
-                        tracing::info!("SIGHUP: refreshing now");
-                        refresher.refresh_now();
-                    }
-                    None => tracing::info!("SIGHUP: background refresh is off; nothing to do"),
-                },
-                _ = poll.tick() => {
-                    if session.guard.is_finished() {
-                        return anyhow::Ok(false);
-                    }
-                }
-            }
-        }
-    })?;
+    let stopped_by_signal = runtime.block_on(wait_for_stop(&session, refresher.as_ref()))?;
     // The tick in progress ends first, so no invalidation is sent to a mount going away.
     if let Some(refresher) = refresher {
         refresher.stop();
@@ -301,6 +264,40 @@ pub(crate) fn serve(
             .context("the filesystem session ended with an error")?;
     }
     Ok(())
+}
+
+/// Waits for SIGINT or SIGTERM (`true`) or an unmount from outside (`false`); SIGHUP
+/// meanwhile runs a refresh at once.
+async fn wait_for_stop(
+    session: &fuser::BackgroundSession,
+    refresher: Option<&Refresher>,
+) -> anyhow::Result<bool> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    // SIGHUP means "refresh now" (rclone's convention); left to its default it would
+    // kill the process and leave a dead mount.
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    // How often to notice an external `fusermount -u`: fast enough for scripts.
+    let mut poll = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => return anyhow::Ok(true),
+            _ = interrupt.recv() => return anyhow::Ok(true),
+            _ = hangup.recv() => match refresher {
+                Some(refresher) => {
+                    tracing::info!("SIGHUP: refreshing now");
+                    refresher.refresh_now();
+                }
+                None => tracing::info!("SIGHUP: background refresh is off; nothing to do"),
+            },
+            _ = poll.tick() => {
+                if session.guard.is_finished() {
+                    return anyhow::Ok(false);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -59,21 +59,8 @@ pub use time::{parse_salesforce_datetime, record_time, record_watermark, rfc3339
 /// filesystem's own directories and status files.
 pub const RECORD_INO_SHIFT: u32 = 40;
 
-/// One file format a record is rendered in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FileFormat {
-    Json,
-    Text,
-}
-
-impl FileFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            FileFormat::Json => "json",
-            FileFormat::Text => "txt",
-        }
-    }
-}
+/// Kept in `index` too: the index's configuration speaks of it, and callers import it here.
+pub use crate::render::FileFormat;
 
 /// A mounted object, known before any record is listed.
 #[derive(Debug, Clone, PartialEq, Eq)]

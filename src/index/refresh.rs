@@ -57,10 +57,13 @@ impl RefreshConfig {
     /// Five minutes: far above commit delays seen in practice (seconds; a minute for big
     /// trigger-heavy batches), and cheap, since rows already applied cost no call.
     pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(5 * 60);
-    /// Formula values are re-read once a day by default.
+    /// Formula values change without moving SystemModstamp, so objects with formula fields
+    /// are re-read whole on this slower schedule (a full listing's calls, once a day).
     pub const DEFAULT_FORMULA_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
     /// 80 % used: the remaining fifth is left to the org's other integrations.
-    pub const DEFAULT_API_FLOOR_USED_FRACTION: f64 = 0.8;
+    pub const DEFAULT_API_FLOOR_USED_PERCENT: u8 = 80;
+    pub const DEFAULT_API_FLOOR_USED_FRACTION: f64 =
+        Self::DEFAULT_API_FLOOR_USED_PERCENT as f64 / 100.0;
     /// Ten minutes: an org that is down for an hour costs six failed ticks, and one that
     /// comes back is followed again within ten minutes.
     pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10 * 60);

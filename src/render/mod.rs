@@ -1,8 +1,10 @@
 //! See DESIGN.md: the `render` layer. A record becomes JSON bytes or text bytes; the same
 //! input always gives the same bytes, so file sizes can be computed before anyone reads.
 
+mod format;
 mod text;
 
+pub use format::{parse_format_setting, FileFormat, FORMAT_SETTING_VALUES};
 pub use text::{render_text, TextContext};
 
 use serde_json::{Map, Value};

@@ -23,7 +23,7 @@ mod transport;
 
 pub use crate::secret::Secret;
 pub use changes::{ChangeQuery, RecentChanges, RecentFeedActivity, RecentRow};
-pub use client::{ClientSettings, SalesforceClient};
+pub use client::{ClientSettings, SalesforceClient, DEFAULT_REQUEST_TIMEOUT};
 pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
     NAME_PSEUDO_OBJECT_FIELDS,
@@ -31,7 +31,7 @@ pub use describe::{
 pub use error::{error_from_response, SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
-pub use login::LoginTarget;
+pub use login::{validate_domain, validate_login_url, LoginProblem, LoginTarget};
 pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
 pub use query::QueryPage;
 

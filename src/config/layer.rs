@@ -1,0 +1,213 @@
+//! One source of settings as plain values, and the merge of several into [`Settings`].
+//!
+//! The file, the environment and the command line each become a [`Layer`]; the highest
+//! layer that gives a key wins, key by key, and only the winning value is checked (a bad
+//! value that a later source overrides is no error).
+
+use super::{
+    ConfigError, DurationValue, Login, Settings, DEFAULT_FORMAT, DEFAULT_INTERVAL,
+    DEFAULT_REQUEST_TIMEOUT, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_DOMAIN,
+};
+use crate::catalog::{CustomObjects, ObjectChoice};
+use crate::render::parse_format_setting;
+use crate::salesforce::{validate_domain, validate_login_url, LoginProblem};
+use crate::secret::Secret;
+use std::path::{Path, PathBuf};
+
+/// What one source says; `None` where it says nothing, so a lower source's value stands.
+/// Values are as the user wrote them. `Debug` never shows the secret.
+#[derive(Debug, Clone, Default)]
+pub struct Layer {
+    pub domain: Option<String>,
+    /// Wins over `domain` of the same layer.
+    pub login_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// A file holding the secret, read only when this layer's secret is the one used; it
+    /// wins over `client_secret` of the same layer.
+    pub client_secret_file: Option<PathBuf>,
+    pub interval: Option<DurationValue>,
+    pub request_timeout: Option<DurationValue>,
+    pub standard_objects: Option<Vec<String>>,
+    pub sync_custom_objects: Option<bool>,
+    /// Custom object names, or `*` for every custom object.
+    pub custom_objects: Option<Vec<String>>,
+    /// `json`, `text` or `both`.
+    pub format: Option<String>,
+    pub refresh_stop_at_api_percent: Option<i64>,
+    pub formula_refresh_interval: Option<DurationValue>,
+}
+
+impl Layer {
+    /// SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID and SFMOUNT_CLIENT_SECRET, read through `env` so
+    /// tests need not touch the process environment. A blank variable counts as unset.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Layer {
+        Layer {
+            domain: non_empty(env(ENV_DOMAIN)),
+            client_id: env(ENV_CLIENT_ID),
+            client_secret: env(ENV_CLIENT_SECRET).map(Secret::new),
+            ..Layer::default()
+        }
+    }
+}
+
+/// The first value any layer gives, highest layer first.
+fn first<T>(layers: &[&Layer], pick: impl Fn(&Layer) -> Option<T>) -> Option<T> {
+    layers.iter().find_map(|layer| pick(layer))
+}
+
+impl Settings {
+    /// The settings file (if any), then the environment, then `flags`. Everything is
+    /// validated here, before mounting.
+    pub fn resolve(
+        config_file: Option<&Path>,
+        flags: &Layer,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let file = match config_file {
+            Some(path) => super::file::read_settings_layer(path)?,
+            None => Layer::default(),
+        };
+        Settings::from_layers(&[flags, &Layer::from_env(env), &file])
+    }
+
+    /// Merges `layers`, highest first, and checks every value used.
+    pub fn from_layers(layers: &[&Layer]) -> Result<Settings, ConfigError> {
+        let login = first(layers, |layer| match (&layer.login_url, &layer.domain) {
+            (Some(url), _) => Some(Login::Url(url.clone())),
+            (None, Some(domain)) => Some(Login::Domain(domain.clone())),
+            (None, None) => None,
+        });
+        let login = match login {
+            Some(Login::Domain(domain)) => Login::Domain(
+                validate_domain(&domain).map_err(|problem| bad_domain(&domain, problem))?,
+            ),
+            Some(Login::Url(url)) => Login::Url(validate_login_url(&url).map_err(|problem| {
+                ConfigError::BadLoginUrl {
+                    url: url.clone(),
+                    reason: problem.to_string(),
+                }
+            })?),
+            None => return Err(ConfigError::MissingLogin),
+        };
+
+        let client_id = first(layers, |layer| non_empty(layer.client_id.clone()))
+            .ok_or(ConfigError::MissingClientId)?;
+        let client_secret = client_secret(layers)?;
+
+        let interval = match first(layers, |layer| layer.interval.clone()) {
+            Some(value) => value.to_interval()?,
+            None => DEFAULT_INTERVAL,
+        };
+        let request_timeout = match first(layers, |layer| layer.request_timeout.clone()) {
+            Some(value) => value.to_duration()?,
+            None => DEFAULT_REQUEST_TIMEOUT,
+        };
+        if request_timeout.is_zero() {
+            return Err(ConfigError::ZeroRequestTimeout);
+        }
+        let objects = object_choice(layers)?;
+
+        let format = match first(layers, |layer| layer.format.clone()) {
+            Some(text) => parse_format_setting(&text).ok_or(ConfigError::BadFormat(text))?,
+            None => DEFAULT_FORMAT,
+        };
+        let refresh_stop_at_api_percent =
+            match first(layers, |layer| layer.refresh_stop_at_api_percent) {
+                None => super::DEFAULT_REFRESH_STOP_AT_API_PERCENT,
+                Some(percent) => u8::try_from(percent)
+                    .ok()
+                    .filter(|p| (1..=100).contains(p))
+                    .ok_or(ConfigError::BadApiPercent(percent))?,
+            };
+        let formula_refresh_interval =
+            match first(layers, |layer| layer.formula_refresh_interval.clone()) {
+                Some(value) => value.to_interval()?,
+                None => super::DEFAULT_FORMULA_REFRESH_INTERVAL,
+            };
+
+        Ok(Settings {
+            login,
+            client_id,
+            client_secret,
+            interval,
+            objects,
+            format,
+            request_timeout,
+            refresh_stop_at_api_percent,
+            formula_refresh_interval,
+        })
+    }
+}
+
+/// The login layer's words plus, for a plain-HTTP domain, the flag that does take one.
+fn bad_domain(domain: &str, problem: LoginProblem) -> ConfigError {
+    let reason = match problem {
+        LoginProblem::PlainHttpDomain => {
+            format!("{problem}; use --login-url for a plain-HTTP test server")
+        }
+        _ => problem.to_string(),
+    };
+    ConfigError::BadDomain {
+        domain: domain.to_string(),
+        reason,
+    }
+}
+
+/// A layer's secret file, when it names one, is read even if empty (an empty file is its own
+/// error: the user did name a secret, so "no client secret" would mislead).
+fn client_secret(layers: &[&Layer]) -> Result<Secret, ConfigError> {
+    for layer in layers {
+        if let Some(path) = &layer.client_secret_file {
+            return read_secret_file(path).map(Secret::new);
+        }
+        let secret = layer.client_secret.as_ref().map(|s| s.expose().to_string());
+        if let Some(secret) = non_empty(secret) {
+            return Ok(Secret::new(secret));
+        }
+    }
+    Err(ConfigError::MissingSecret)
+}
+
+/// Which objects to mount. An explicit empty standard list means none; `*` there is an
+/// error, since it only means "every custom object".
+fn object_choice(layers: &[&Layer]) -> Result<ObjectChoice, ConfigError> {
+    let defaults = ObjectChoice::default();
+    let standard_objects: Vec<String> = first(layers, |layer| layer.standard_objects.clone())
+        .unwrap_or(defaults.standard_objects)
+        .into_iter()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect();
+    if standard_objects.iter().any(|name| name == "*") {
+        return Err(ConfigError::WildcardInStandardObjects);
+    }
+    Ok(ObjectChoice {
+        standard_objects,
+        sync_custom_objects: first(layers, |layer| layer.sync_custom_objects)
+            .unwrap_or(defaults.sync_custom_objects),
+        custom_objects: first(layers, |layer| layer.custom_objects.clone())
+            .map(CustomObjects::from_names)
+            .unwrap_or(defaults.custom_objects),
+    })
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The secret is the file's content without the trailing newline editors add.
+fn read_secret_file(path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadSecretFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    non_empty(Some(text)).ok_or_else(|| ConfigError::EmptySecretFile {
+        path: path.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
