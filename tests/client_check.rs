@@ -139,7 +139,7 @@ fn check_warns_when_the_api_floor_is_near() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(
-        stdout.contains("warning: less than 10% of the daily API limit remains"),
+        stdout.contains("warning: 80% or more of the daily API limit is used; a mount would pause background refreshes"),
         "{stdout}"
     );
 }

@@ -8,6 +8,7 @@ use sfmount::catalog::listing_plan;
 use sfmount::catalog::DEFAULT_STANDARD_OBJECTS as STANDARD_OBJECTS;
 use sfmount::fake_org::store::FEED_COMMENT_MARKER;
 use sfmount::fake_org::{FakeOrg, FakeOrgConfig, FakeStats, Faults};
+use sfmount::index::ApiFloor;
 use sfmount::salesforce::{
     ChangeQuery, ClientSettings, FetchFilter, LoginTarget, ObjectPlan, Record, SalesforceClient,
     Secret, SfError,
@@ -456,8 +457,10 @@ async fn request_limit_exceeded_stops_at_once() {
         ..Faults::default()
     });
     client.describe_global().await.unwrap();
-    assert!(client.below_floor(0.1));
-    assert!(!client.below_floor(0.0));
+    // 3 calls left: past a floor at 90 % used, not yet at one at 100 % used.
+    let usage = client.api_usage().expect("the org reported its usage");
+    assert!(ApiFloor::new(90).unwrap().is_reached_by(usage));
+    assert!(!ApiFloor::new(100).unwrap().is_reached_by(usage));
     let mut err = None;
     for _ in 0..5 {
         if let Err(e) = client
@@ -732,33 +735,7 @@ async fn subqueries_need_a_queryable_child_object() {
     assert_eq!(fresh.subqueries, ["ContentDocumentLinks", "Feeds"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_api_floor_is_a_setting() {
-    let org = start(10);
-    // 20 % of the daily limit left.
-    org.set_faults(Faults {
-        api_remaining: Some(20_000),
-        ..Faults::default()
-    });
-    let default_floor = connect(&org).await;
-    assert!(!default_floor.below_api_floor(), "no figure seen yet");
-    default_floor.describe_global().await.unwrap();
-    assert!((default_floor.api_floor() - 0.1).abs() < 1e-9);
-    assert!(!default_floor.below_api_floor(), "20 % left, floor 10 %");
-
-    let mut cautious = settings(&org);
-    cautious.min_remaining_fraction = 0.25;
-    let cautious = SalesforceClient::connect(cautious).await.unwrap();
-    cautious.describe_global().await.unwrap();
-    assert!(cautious.below_api_floor(), "20 % left, floor 25 %");
-
-    for bad in [-0.1, 1.5, f64::NAN] {
-        let mut s = settings(&org);
-        s.min_remaining_fraction = bad;
-        let err = SalesforceClient::connect(s).await.unwrap_err();
-        assert!(matches!(err, SfError::Config { .. }), "{bad}: {err:?}");
-    }
-}
+// The API floor is a rule of the mount, not of the client: see src/index/api_floor.rs.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_over_the_uri_limit_is_refused_before_any_call() {

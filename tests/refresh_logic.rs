@@ -10,7 +10,7 @@ use sfmount::catalog::Group;
 use sfmount::fs::{Filesystem, FsError, ROOT_INO, STATUS_FILE};
 use sfmount::index::refresh::{RefreshConfig, RefreshEngine, TickOutcome};
 use sfmount::index::{
-    ApiUsageFigure, ChangeSummary, FeedActivity, FileFormat, FolderSpec, Index, IndexConfig,
+    ApiFloor, ApiUsage, ChangeSummary, FeedActivity, FileFormat, FolderSpec, Index, IndexConfig,
     ListingPlan, MemorySource, Record, SourceError,
 };
 
@@ -324,13 +324,13 @@ fn a_failed_tick_keeps_the_data_and_the_next_good_one_converges() {
 
 #[test]
 fn refresh_pauses_at_the_api_floor_without_calling() {
-    let mut f = fixture(3, |c| c.api_floor_used_fraction = 0.8);
+    let mut f = fixture(3, |c| c.api_floor = ApiFloor::new(80).unwrap());
     f.source
-        .set_api_usage(Some(ApiUsageFigure { used: 79, max: 100 }));
+        .set_api_usage(Some(ApiUsage { used: 79, max: 100 }));
     f.engine.tick();
     let batches = f.source.calls().change_batches;
     f.source
-        .set_api_usage(Some(ApiUsageFigure { used: 80, max: 100 }));
+        .set_api_usage(Some(ApiUsage { used: 80, max: 100 }));
     assert_eq!(f.engine.tick(), TickOutcome::Paused { used: 80, max: 100 });
     assert_eq!(f.source.calls().change_batches, batches);
     let status: Value = serde_json::from_slice(&f.index.status_json()).unwrap();

@@ -67,11 +67,16 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> anyhow::Result<(
         )?,
         None => writeln!(out, "API usage: not reported by the org")?,
     }
-    if client.below_api_floor() {
+    // The same rule, with the same setting, that a mount's background refresh applies.
+    let floor = settings.api_floor;
+    if client
+        .api_usage()
+        .is_some_and(|usage| floor.is_reached_by(usage))
+    {
         writeln!(
             out,
-            "warning: less than {:.0}% of the daily API limit remains; a mount would pause background refreshes",
-            client.api_floor() * 100.0
+            "warning: {}% or more of the daily API limit is used; a mount would pause background refreshes (refresh_stop_at_api_percent)",
+            floor.stop_at_used_percent()
         )?;
     }
     writeln!(

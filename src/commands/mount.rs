@@ -170,7 +170,7 @@ pub(crate) fn mount_org(
         .map(|object| FolderSpec {
             object: object.name.clone(),
             label: object.label.clone(),
-            group_folder: object.group.folder_name().to_string(),
+            group: object.group,
             key_prefix: crate::index::salesforce_source::key_prefix(&global, &object.name),
             custom: object.name.ends_with("__c"),
         })
@@ -186,7 +186,7 @@ pub(crate) fn mount_org(
     let index = Index::new(source, runtime.handle().clone(), folders, config);
     let mut refresh = RefreshConfig::new(settings.interval);
     refresh.formula_interval = settings.formula_refresh_interval;
-    refresh.api_floor_used_fraction = f64::from(settings.refresh_stop_at_api_percent) / 100.0;
+    refresh.api_floor = settings.api_floor;
     // A tick waits for its queries at most as long as a filesystem operation would.
     refresh.tick_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
     serve(

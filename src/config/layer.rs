@@ -9,6 +9,7 @@ use super::{
     DEFAULT_REQUEST_TIMEOUT, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_DOMAIN,
 };
 use crate::catalog::{CustomObjects, ObjectChoice};
+use crate::index::ApiFloor;
 use crate::render::parse_format_setting;
 use crate::salesforce::{validate_domain, validate_login_url, LoginProblem};
 use crate::secret::Secret;
@@ -112,14 +113,13 @@ impl Settings {
             Some(text) => parse_format_setting(&text).ok_or(ConfigError::BadFormat(text))?,
             None => DEFAULT_FORMAT,
         };
-        let refresh_stop_at_api_percent =
-            match first(layers, |layer| layer.refresh_stop_at_api_percent) {
-                None => super::DEFAULT_REFRESH_STOP_AT_API_PERCENT,
-                Some(percent) => u8::try_from(percent)
-                    .ok()
-                    .filter(|p| (1..=100).contains(p))
-                    .ok_or(ConfigError::BadApiPercent(percent))?,
-            };
+        let api_floor = match first(layers, |layer| layer.refresh_stop_at_api_percent) {
+            None => ApiFloor::DEFAULT,
+            Some(percent) => u8::try_from(percent)
+                .ok()
+                .and_then(ApiFloor::new)
+                .ok_or(ConfigError::BadApiPercent(percent))?,
+        };
         let formula_refresh_interval =
             match first(layers, |layer| layer.formula_refresh_interval.clone()) {
                 Some(value) => value.to_interval()?,
@@ -134,7 +134,7 @@ impl Settings {
             objects,
             format,
             request_timeout,
-            refresh_stop_at_api_percent,
+            api_floor,
             formula_refresh_interval,
         })
     }

@@ -29,6 +29,7 @@ pub use layer::Layer;
 
 use crate::catalog::ObjectChoice;
 use crate::index::refresh::RefreshConfig;
+use crate::index::ApiFloor;
 use crate::render::FileFormat;
 use crate::secret::Secret;
 
@@ -39,7 +40,6 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 pub const DEFAULT_FORMAT: &[FileFormat] = &[FileFormat::Json];
 
 /// The defaults below belong to the layers that use them; the settings only name them.
-pub const DEFAULT_REFRESH_STOP_AT_API_PERCENT: u8 = RefreshConfig::DEFAULT_API_FLOOR_USED_PERCENT;
 pub const DEFAULT_FORMULA_REFRESH_INTERVAL: Duration = RefreshConfig::DEFAULT_FORMULA_INTERVAL;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = crate::salesforce::DEFAULT_REQUEST_TIMEOUT;
 
@@ -71,8 +71,9 @@ pub struct Settings {
     pub format: &'static [FileFormat],
     /// Deadline for each API request.
     pub request_timeout: Duration,
-    /// Background refresh stops once this percentage of the daily API limit is used.
-    pub refresh_stop_at_api_percent: u8,
+    /// Background refresh stops once this share of the daily API limit is used
+    /// (`refresh_stop_at_api_percent`); `sfmount check` reports the same rule.
+    pub api_floor: ApiFloor,
     /// How often objects with formula fields are re-read whole.
     pub formula_refresh_interval: Duration,
 }
@@ -131,7 +132,7 @@ impl Settings {
             objects: ObjectChoice::default(),
             format: DEFAULT_FORMAT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            refresh_stop_at_api_percent: DEFAULT_REFRESH_STOP_AT_API_PERCENT,
+            api_floor: ApiFloor::DEFAULT,
             formula_refresh_interval: DEFAULT_FORMULA_REFRESH_INTERVAL,
         }
     }

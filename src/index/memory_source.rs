@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use super::source::{
-    ApiUsageFigure, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges,
-    ObjectSource, Record, RecordSink, SourceError, SourceFuture,
+    ApiUsage, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges, ObjectSource,
+    Record, RecordSink, SourceError, SourceFuture,
 };
 
 /// Calls made to a [`MemorySource`], so tests can assert "zero calls after listing".
@@ -38,7 +38,7 @@ pub struct MemorySource {
     /// (feed row Id, parent Id, stamp) per object.
     feed_activity: Mutex<HashMap<String, Vec<FeedActivity>>>,
     change_batches: AtomicU64,
-    usage: Mutex<Option<ApiUsageFigure>>,
+    usage: Mutex<Option<ApiUsage>>,
     full_refresh_objects: Mutex<Vec<String>>,
 }
 
@@ -98,7 +98,7 @@ impl MemorySource {
     }
 
     /// What `api_usage` reports from now on.
-    pub fn set_api_usage(&self, usage: Option<ApiUsageFigure>) {
+    pub fn set_api_usage(&self, usage: Option<ApiUsage>) {
         *lock(&self.usage) = usage;
     }
 
@@ -258,7 +258,7 @@ impl ObjectSource for MemorySource {
         Box::pin(async move { Ok(lock(&self.full_refresh_objects).iter().any(|o| o == object)) })
     }
 
-    fn api_usage(&self) -> Option<ApiUsageFigure> {
+    fn api_usage(&self) -> Option<ApiUsage> {
         *lock(&self.usage)
     }
 }

@@ -19,6 +19,7 @@
 //! itself may go on in the background (bounded by [`IndexConfig::listing_deadline`]) so a
 //! retry finds it done.
 
+mod api_floor;
 mod bodies;
 pub mod body_cache;
 mod lifecycle;
@@ -41,14 +42,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+pub use api_floor::ApiFloor;
 use body_cache::BodyCache;
 use lifecycle::Failure;
 pub use listing::{ChangeSummary, FileEntry, Listing};
 #[cfg(any(test, feature = "testing"))]
 pub use memory_source::{MemorySource, SourceCalls};
 pub use source::{
-    ApiUsageFigure, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges,
-    ObjectSource, Record, RecordSink, SourceError, SourceFuture,
+    ApiUsage, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges, ObjectSource,
+    Record, RecordSink, SourceError, SourceFuture,
 };
 pub use status::{AppliedChanges, FolderRefresh, RefreshOverview, RefreshState};
 pub use time::{parse_salesforce_datetime, record_time, record_watermark, rfc3339};

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    ApiUsageFigure, ChangeRequest, ChangeSummary, Index, IndexError, ObjectChanges, ObjectSource,
-    Record, SourceError,
+    ApiUsage, ChangeRequest, ChangeSummary, Index, IndexError, ObjectChanges, ObjectSource, Record,
+    SourceError,
 };
 
 /// What a refresh's change queries answer: one result per request, in order.
@@ -40,7 +40,7 @@ pub(super) async fn fetch_by_ids(
 
 impl Index {
     /// The org's daily API usage as last reported (no request).
-    pub fn api_usage(&self) -> Option<ApiUsageFigure> {
+    pub fn api_usage(&self) -> Option<ApiUsage> {
         self.shared.source.api_usage()
     }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::source::{ChangeRequest, ObjectChanges, SourceError};
-use super::{ChangeSummary, Index, IndexError, RefreshState};
+use super::{ApiFloor, ChangeSummary, Index, IndexError, RefreshState};
 pub use control::Refresher;
 
 /// Receives what each folder's refresh changed (called on the refresher's thread).
@@ -43,7 +43,7 @@ pub struct RefreshConfig {
     /// whole: formula values change without moving SystemModstamp.
     pub formula_interval: Duration,
     /// Background refresh stops once this share of the org's daily API limit is used.
-    pub api_floor_used_fraction: f64,
+    pub api_floor: ApiFloor,
     /// Longest wait between ticks after repeated failures.
     pub max_backoff: Duration,
     /// While stopped at the API floor, one tick this often still runs, so a usage figure
@@ -60,10 +60,6 @@ impl RefreshConfig {
     /// Formula values change without moving SystemModstamp, so objects with formula fields
     /// are re-read whole on this slower schedule (a full listing's calls, once a day).
     pub const DEFAULT_FORMULA_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
-    /// 80 % used: the remaining fifth is left to the org's other integrations.
-    pub const DEFAULT_API_FLOOR_USED_PERCENT: u8 = 80;
-    pub const DEFAULT_API_FLOOR_USED_FRACTION: f64 =
-        Self::DEFAULT_API_FLOOR_USED_PERCENT as f64 / 100.0;
     /// Ten minutes: an org that is down for an hour costs six failed ticks, and one that
     /// comes back is followed again within ten minutes.
     pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(10 * 60);
@@ -80,7 +76,7 @@ impl RefreshConfig {
             interval,
             overlap: Self::DEFAULT_OVERLAP,
             formula_interval: Self::DEFAULT_FORMULA_INTERVAL,
-            api_floor_used_fraction: Self::DEFAULT_API_FLOOR_USED_FRACTION,
+            api_floor: ApiFloor::DEFAULT,
             max_backoff: Self::DEFAULT_MAX_BACKOFF,
             paused_probe_every: Self::DEFAULT_PAUSED_PROBE_EVERY,
             tick_deadline: Self::DEFAULT_TICK_DEADLINE,
@@ -133,7 +129,7 @@ impl RefreshEngine {
             o.state = RefreshState::Running;
             o.interval = Some(config.interval);
             o.formula_interval = Some(config.formula_interval);
-            o.api_floor_used_fraction = Some(config.api_floor_used_fraction);
+            o.api_floor = Some(config.api_floor);
         });
         RefreshEngine {
             index,
@@ -165,7 +161,7 @@ impl RefreshEngine {
             o.last_tick = Some(started);
         });
         if let Some(usage) = self.index.api_usage() {
-            let at_floor = usage.used_fraction() >= self.config.api_floor_used_fraction;
+            let at_floor = self.config.api_floor.is_reached_by(usage);
             let probe_due = self
                 .last_paused_probe
                 .is_none_or(|at| at.elapsed() >= self.config.paused_probe_every);
@@ -174,7 +170,7 @@ impl RefreshEngine {
                     self.last_paused_probe = Some(Instant::now());
                 }
                 self.set_condition(Condition::Paused, &format!("{}/{}", usage.used, usage.max));
-                let floor_percent = (self.config.api_floor_used_fraction * 100.0).round();
+                let floor_percent = f64::from(self.config.api_floor.stop_at_used_percent());
                 self.index.update_refresh_overview(|o| {
                     o.state = RefreshState::Paused {
                         used: usage.used,
@@ -336,7 +332,7 @@ impl RefreshEngine {
             Condition::Healthy => tracing::info!("background refresh is working again"),
             Condition::Paused => tracing::warn!(
                 usage = detail,
-                floor = self.config.api_floor_used_fraction,
+                floor_percent = self.config.api_floor.stop_at_used_percent(),
                 "background refresh stopped: the org's daily API usage reached the floor; serving the data already read"
             ),
             Condition::Failing(_) => tracing::warn!(

@@ -11,8 +11,8 @@ use crate::salesforce::{
 };
 
 use super::source::{
-    ApiUsageFigure, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges,
-    ObjectSource, RecordSink, SourceError, SourceFuture,
+    ApiUsage, ChangeRequest, ChangedRow, FeedActivity, ListingPlan, ObjectChanges, ObjectSource,
+    RecordSink, SourceError, SourceFuture,
 };
 
 /// Lists and fetches records through a connected client. Plans come from the client's
@@ -187,11 +187,8 @@ impl ObjectSource for ClientSource {
         })
     }
 
-    fn api_usage(&self) -> Option<ApiUsageFigure> {
-        self.client.api_usage().map(|usage| ApiUsageFigure {
-            used: usage.used,
-            max: usage.max,
-        })
+    fn api_usage(&self) -> Option<ApiUsage> {
+        self.client.api_usage()
     }
 }
 

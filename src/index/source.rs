@@ -6,6 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::SystemTime;
 
+/// The org's daily API usage, as last reported: the client's own figure.
+pub use crate::salesforce::ApiUsage;
+
 /// One record as Salesforce returns it (fields in SELECT order, relationships nested).
 pub type Record = serde_json::Map<String, serde_json::Value>;
 
@@ -79,23 +82,6 @@ pub struct ObjectChanges {
     pub feed_activity: Vec<FeedActivity>,
 }
 
-/// The org's daily API usage, as last reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApiUsageFigure {
-    pub used: u64,
-    pub max: u64,
-}
-
-impl ApiUsageFigure {
-    /// Share of the daily limit used, 0.0 to 1.0 (1.0 when the limit is 0: nothing to spend).
-    pub fn used_fraction(&self) -> f64 {
-        if self.max == 0 {
-            return 1.0;
-        }
-        (self.used as f64 / self.max as f64).min(1.0)
-    }
-}
-
 /// Everything the index needs from the org.
 pub trait ObjectSource: Send + Sync + 'static {
     /// What a listing of `object` selects. Must not cost an API call once the object's
@@ -133,7 +119,7 @@ pub trait ObjectSource: Send + Sync + 'static {
     }
 
     /// The org's daily API usage as last seen, if the source knows it.
-    fn api_usage(&self) -> Option<ApiUsageFigure> {
+    fn api_usage(&self) -> Option<ApiUsage> {
         None
     }
 }

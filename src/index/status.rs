@@ -91,8 +91,8 @@ pub struct RefreshOverview {
     pub state: RefreshState,
     pub interval: Option<Duration>,
     pub formula_interval: Option<Duration>,
-    /// Share of the daily API limit at which background refresh stops.
-    pub api_floor_used_fraction: Option<f64>,
+    /// Where background refresh stops spending the daily API limit.
+    pub api_floor: Option<super::ApiFloor>,
     pub last_tick: Option<SystemTime>,
     pub last_success: Option<SystemTime>,
     pub consecutive_failures: u32,
@@ -169,7 +169,7 @@ impl Index {
                 "state": overview.state.to_string(),
                 "intervalSeconds": overview.interval.map(|d| d.as_secs_f64()),
                 "formulaIntervalSeconds": overview.formula_interval.map(|d| d.as_secs_f64()),
-                "stopsAtApiUsedPercent": overview.api_floor_used_fraction.map(|f| (f * 100.0).round()),
+                "stopsAtApiUsedPercent": overview.api_floor.map(|floor| f64::from(floor.stop_at_used_percent())),
                 "lastTick": overview.last_tick.map(rfc3339),
                 "lastSuccess": overview.last_success.map(rfc3339),
                 "consecutiveFailures": overview.consecutive_failures,

@@ -26,9 +26,6 @@ pub struct ClientSettings {
     pub api_version: String,
     /// Retries of a transient failure of a safe request (within the deadline).
     pub max_retries: u32,
-    /// The API floor: background work stops when less than this share (0.0 to 1.0) of the
-    /// org's daily API limit remains (see [`SalesforceClient::below_api_floor`]).
-    pub min_remaining_fraction: f64,
 }
 
 /// Salesforce's own default for client tools (the coco connector also used 30 s per request).
@@ -47,7 +44,6 @@ impl ClientSettings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             api_version: DEFAULT_API_VERSION.to_string(),
             max_retries: DEFAULT_MAX_RETRIES,
-            min_remaining_fraction: super::DEFAULT_MIN_REMAINING_FRACTION,
         }
     }
 }
@@ -143,25 +139,6 @@ impl SalesforceClient {
         *lock(&self.inner.usage)
     }
 
-    /// Whether less than `min_remaining_fraction` (e.g. 0.1 for 10 %) of the org's daily API
-    /// limit is left, by the last figure seen. Background work checks this before spending
-    /// calls; with no figure yet it answers false.
-    pub fn below_floor(&self, min_remaining_fraction: f64) -> bool {
-        self.api_usage()
-            .is_some_and(|u| u.remaining_fraction() < min_remaining_fraction)
-    }
-
-    /// Whether background work should stop spending calls: less than the configured
-    /// `min_remaining_fraction` of the daily API limit is left, by the last figure seen.
-    pub fn below_api_floor(&self) -> bool {
-        self.below_floor(self.inner.settings.min_remaining_fraction)
-    }
-
-    /// The configured API floor (share of the daily limit kept for other integrations).
-    pub fn api_floor(&self) -> f64 {
-        self.inner.settings.min_remaining_fraction
-    }
-
     /// API calls (requests under /services/data) this client has made, retries included.
     pub fn api_calls_made(&self) -> u64 {
         self.inner.api_calls.load(Ordering::Relaxed)
@@ -190,14 +167,6 @@ fn check_settings(settings: &ClientSettings) -> Result<(), SfError> {
             message: format!(
                 "API version {:?} is not of the form 62.0",
                 settings.api_version
-            ),
-        });
-    }
-    if !(0.0..=1.0).contains(&settings.min_remaining_fraction) {
-        return Err(SfError::Config {
-            message: format!(
-                "the API floor {} is not a share between 0 and 1 (0.1 keeps 10 % of the daily limit for other integrations)",
-                settings.min_remaining_fraction
             ),
         });
     }

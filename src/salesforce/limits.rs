@@ -8,6 +8,14 @@ pub struct ApiUsage {
 }
 
 impl ApiUsage {
+    /// Share of the daily limit used, 0.0 to 1.0 (1.0 when max is 0: nothing to spend).
+    pub fn used_fraction(&self) -> f64 {
+        if self.max == 0 {
+            return 1.0;
+        }
+        (self.used as f64 / self.max as f64).min(1.0)
+    }
+
     /// Share of the daily limit still available, 0.0 to 1.0 (0.0 when max is 0).
     pub fn remaining_fraction(&self) -> f64 {
         if self.max == 0 {

@@ -38,8 +38,3 @@ pub use query::QueryPage;
 /// A record as Salesforce returns it: `attributes` first, then the selected fields in SELECT
 /// order, relationship fields as nested objects.
 pub type Record = serde_json::Map<String, serde_json::Value>;
-
-/// Background work stops when less than this share of the org's daily API limit remains,
-/// leaving the rest to the other integrations that share the quota (other products commonly
-/// keep 10 % back too).
-pub const DEFAULT_MIN_REMAINING_FRACTION: f64 = 0.1;

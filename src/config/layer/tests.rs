@@ -343,7 +343,7 @@ fn example_settings_file_parses_with_every_key() {
     assert_eq!(s.objects.custom_objects, CustomObjects::All);
     assert!(s.objects.sync_custom_objects);
     assert_eq!(s.interval, DEFAULT_INTERVAL);
-    assert_eq!(s.refresh_stop_at_api_percent, 80);
+    assert_eq!(s.api_floor.stop_at_used_percent(), 80);
     assert_eq!(s.formula_refresh_interval, DEFAULT_FORMULA_REFRESH_INTERVAL);
 }
 
@@ -354,7 +354,7 @@ fn refresh_floor_and_formula_interval_are_read_and_checked() {
         "{base}refresh_stop_at_api_percent = 50\nformula_refresh_interval = \"6h\"\n"
     ));
     let s = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap();
-    assert_eq!(s.refresh_stop_at_api_percent, 50);
+    assert_eq!(s.api_floor.stop_at_used_percent(), 50);
     assert_eq!(s.formula_refresh_interval, Duration::from_secs(6 * 3600));
     for bad in [0, 101, -3] {
         let file = settings_file(&format!("{base}refresh_stop_at_api_percent = {bad}\n"));
