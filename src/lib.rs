@@ -16,4 +16,5 @@ pub mod render;
 pub mod salesforce;
 pub mod secret;
 pub mod sfid;
+pub mod sftime;
 pub mod sync;

@@ -1,22 +1,10 @@
-//! Salesforce's datetimes, read and written in one place: the listing's file times, the
-//! refresh watermarks and the status documents all go through these.
+//! A record's times: its file time and its refresh watermark, read with the one Salesforce
+//! datetime parser (`crate::sftime`).
 
 use std::time::SystemTime;
 
 use super::source::Record;
-
-/// Salesforce writes `2024-01-15T10:30:00.000+0000`; RFC 3339 is accepted too.
-pub fn parse_salesforce_datetime(text: &str) -> Option<SystemTime> {
-    let parsed = chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
-        .ok()?;
-    Some(SystemTime::from(parsed.with_timezone(&chrono::Utc)))
-}
-
-/// A time as the status documents show it: UTC, whole seconds, `Z`.
-pub fn rfc3339(time: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use crate::sftime::{parse_salesforce_datetime, rfc3339};
 
 /// A record's datetime field as a SystemTime; the epoch when absent or unparsable (an honest
 /// "unknown" rather than a made-up time).
@@ -39,15 +27,6 @@ pub fn record_watermark(record: &Record) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn salesforce_and_rfc3339_times_read_alike_and_print_in_utc() {
-        let salesforce = parse_salesforce_datetime("2024-01-15T10:30:00.000+0000").unwrap();
-        let rfc = parse_salesforce_datetime("2024-01-15T11:30:00+01:00").unwrap();
-        assert_eq!(salesforce, rfc);
-        assert_eq!(rfc3339(salesforce), "2024-01-15T10:30:00Z");
-        assert_eq!(parse_salesforce_datetime("yesterday"), None);
-    }
 
     #[test]
     fn a_record_without_a_stamp_has_the_epoch_and_no_watermark() {

@@ -482,13 +482,8 @@ fn format_time(text: &str) -> String {
     if is_salesforce_utc {
         return format!("{} {} UTC", &trimmed[..10], &trimmed[11..19]);
     }
-    let parsed = chrono::DateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(trimmed));
-    match parsed {
-        Ok(time) => time
-            .with_timezone(&chrono::Utc)
-            .format("%Y-%m-%d %H:%M:%S UTC")
-            .to_string(),
-        Err(_) => one_line(trimmed),
+    match crate::sftime::parse(trimmed) {
+        Some(time) => time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        None => one_line(trimmed),
     }
 }
