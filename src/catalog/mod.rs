@@ -1,4 +1,4 @@
-//! See DESIGN.md: the `catalog` layer. Which objects are mounted, what a listing of each
+//! The `catalog` layer (docs/architecture.md). Which objects are mounted, what a listing of each
 //! selects, per-object content rules, record titles and file names. Pure logic apart from
 //! `plan`, which reads the describes it decides from through the client; no FUSE.
 

@@ -1,4 +1,4 @@
-//! See DESIGN.md: the `render` layer. A record becomes JSON bytes or text bytes; the same
+//! The `render` layer (docs/architecture.md). A record becomes JSON bytes or text bytes; the same
 //! input always gives the same bytes, so file sizes can be computed before anyone reads.
 
 mod format;

@@ -5,7 +5,7 @@
 //! since" queries. What a listing selects is decided above (`catalog::listing_plan`); the
 //! client builds and runs the SOQL of the plan it is given, and names no CLI flag.
 //!
-//! See DESIGN.md: this layer knows nothing of files, inodes or FUSE.
+//! See docs/architecture.md: this layer knows nothing of files, inodes or FUSE.
 
 mod changes;
 mod client;
