@@ -235,56 +235,14 @@ pub(super) fn route(
                 .map(Reply::ok)
                 .ok_or_else(ApiError::not_found)
         }
-        ["sobjects", object, id] => match method {
-            "GET" => {
-                let fields: Option<Vec<String>> = req.param("fields").map(|f| {
-                    f.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                });
-                let record =
-                    read_store(shared).get_record(object, id, fields.as_deref(), version)?;
-                Ok(Reply::ok(record))
-            }
-            "PATCH" => {
-                let body = json_object(&req.body)?;
-                write_store(shared).update(object, id, &body)?;
-                Ok(Reply::no_content())
-            }
-            "DELETE" => {
-                write_store(shared).delete(object, id)?;
-                Ok(Reply::no_content())
-            }
-            other => Err(ApiError::method_not_allowed(
-                other,
-                &["GET", "HEAD", "PATCH", "DELETE"],
-            )),
-        },
+        ["sobjects", object, id] => record(shared, req, version, object, id),
         ["sobjects", object, id, field] => {
             only(&["GET"])?;
             blob(shared, object, id, field)
         }
         ["query" | "queryAll"] => {
             only(&["GET"])?;
-            let include_deleted = rest[0] == "queryAll";
-            let q = req.param("q");
-            if req
-                .param("columns")
-                .is_some_and(|c| c.eq_ignore_ascii_case("true"))
-            {
-                if let Some(q) = q.as_deref().filter(|q| !q.trim().is_empty()) {
-                    return query_columns(shared, version, q, include_deleted).map(Reply::ok);
-                }
-            }
-            let body = query::run_query(
-                shared,
-                version,
-                q.as_deref(),
-                include_deleted,
-                req.query_options.as_deref(),
-            )?;
-            Ok(Reply::ok(body))
+            query(shared, req, version, rest[0] == "queryAll")
         }
         ["query" | "queryAll", locator] => {
             only(&["GET"])?;
@@ -299,6 +257,67 @@ pub(super) fn route(
         ["jobs", "query", job @ ..] if top_level => bulk::route(shared, req, version, job),
         _ => Err(ApiError::not_found()),
     }
+}
+
+/// One record by Id: read (optionally some fields), update or delete.
+fn record(
+    shared: &Shared,
+    req: &Incoming,
+    version: &str,
+    object: &str,
+    id: &str,
+) -> Result<Reply, ApiError> {
+    match req.method.as_str() {
+        "GET" => {
+            let fields: Option<Vec<String>> = req.param("fields").map(|f| {
+                f.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
+            let record = read_store(shared).get_record(object, id, fields.as_deref(), version)?;
+            Ok(Reply::ok(record))
+        }
+        "PATCH" => {
+            let body = json_object(&req.body)?;
+            write_store(shared).update(object, id, &body)?;
+            Ok(Reply::no_content())
+        }
+        "DELETE" => {
+            write_store(shared).delete(object, id)?;
+            Ok(Reply::no_content())
+        }
+        other => Err(ApiError::method_not_allowed(
+            other,
+            &["GET", "HEAD", "PATCH", "DELETE"],
+        )),
+    }
+}
+
+/// The first page of a query, or with `columns=true` its column metadata and no rows.
+fn query(
+    shared: &Shared,
+    req: &Incoming,
+    version: &str,
+    include_deleted: bool,
+) -> Result<Reply, ApiError> {
+    let q = req.param("q");
+    if req
+        .param("columns")
+        .is_some_and(|c| c.eq_ignore_ascii_case("true"))
+    {
+        if let Some(q) = q.as_deref().filter(|q| !q.trim().is_empty()) {
+            return query_columns(shared, version, q, include_deleted).map(Reply::ok);
+        }
+    }
+    let body = query::run_query(
+        shared,
+        version,
+        q.as_deref(),
+        include_deleted,
+        req.query_options.as_deref(),
+    )?;
+    Ok(Reply::ok(body))
 }
 
 pub(super) fn write_store(
