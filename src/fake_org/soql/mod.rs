@@ -21,6 +21,7 @@
 
 pub mod ast;
 mod eval;
+mod lexer;
 mod parser;
 mod plan;
 
