@@ -939,6 +939,10 @@ async fn fault_injection_latency_and_token_expiry() {
         "identity",
         "bulk_query_job",
         "bulk_query_results",
+        "limits",
+        "search",
+        "composite_tree",
+        "tooling_query",
     ]
     .map(String::from)
     .into();

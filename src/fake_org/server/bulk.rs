@@ -182,9 +182,21 @@ fn stamp(at: DateTime<Utc>) -> String {
 pub(crate) struct QueryJobTable {
     jobs: Vec<QueryJob>,
     next_sequence: u64,
+    created_today: u64,
 }
 
 impl QueryJobTable {
+    /// Query jobs created since the last new day (deleting a job does not give its place
+    /// back: the daily limit counts creations).
+    pub(crate) fn created_today(&self) -> u64 {
+        self.created_today
+    }
+
+    /// A new day for the daily limits ([`Shared::reset_stats`]).
+    pub(crate) fn start_new_day(&mut self) {
+        self.created_today = 0;
+    }
+
     fn find(&self, id: &str) -> Result<&QueryJob, ApiError> {
         self.jobs
             .iter()
@@ -251,6 +263,7 @@ fn create(shared: &Shared, req: &Incoming, version: &str) -> Result<Reply, ApiEr
     refuse_unsupported(&execution)?;
     let mut table = lock(&shared.bulk_jobs);
     table.next_sequence += 1;
+    table.created_today += 1;
     let job = QueryJob {
         id: crate::sfid::make_id(JOB_KEY_PREFIX, JOB_ID_POD, table.next_sequence),
         include_deleted,

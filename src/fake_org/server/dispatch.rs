@@ -10,9 +10,11 @@ use super::columns::query_columns;
 use super::composite::composite;
 use super::control::control;
 use super::identity::{identity, userinfo};
+use super::limits::limits;
 use super::oauth::token;
 use super::query::{self, read_store};
 use super::reply::{ApiError, Payload, Reply};
+use super::search;
 use super::state::{Admission, RequestKind, Shared};
 
 /// Salesforce refuses request URIs longer than this with 414.
@@ -38,7 +40,7 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
-    fn params(&self) -> Vec<(String, String)> {
+    pub(super) fn params(&self) -> Vec<(String, String)> {
         self.query
             .as_deref()
             .map(|q| {
@@ -84,6 +86,15 @@ pub(super) fn api_version(segment: &str) -> Option<String> {
     (MIN_API_VERSION..=MAX_API_VERSION)
         .contains(&major_n)
         .then(|| text.to_string())
+}
+
+/// The major number of a version already checked by [`api_version`] (`59` for `59.0`).
+pub(super) fn major_version(version: &str) -> u32 {
+    version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(MAX_API_VERSION)
 }
 
 /// The release name of an API version: v59.0 is Winter '24, and releases go Winter, Spring,
@@ -159,6 +170,10 @@ fn classify(method: &str, rest: &[&str]) -> Option<RequestKind> {
         }
         (_, ["jobs", "query", _, "results"]) => RequestKind::BulkQueryResults,
         (_, ["jobs", "query"] | ["jobs", "query", _]) => RequestKind::BulkQueryJob,
+        ("GET", ["limits"]) => RequestKind::Limits,
+        (_, ["search" | "parameterizedSearch"]) => RequestKind::Search,
+        (_, ["composite", "tree", _]) => RequestKind::CompositeTree,
+        (_, ["tooling", "query"]) => RequestKind::ToolingQuery,
         _ => return None,
     })
 }
@@ -213,7 +228,7 @@ pub(super) fn route(
         }
         ["limits"] => {
             only(&["GET"])?;
-            Ok(Reply::ok(limits(shared)))
+            Ok(Reply::ok(limits(shared, major_version(version))))
         }
         ["limits", "recordCount"] => {
             only(&["GET"])?;
@@ -255,6 +270,7 @@ pub(super) fn route(
             composite(shared, req)
         }
         ["jobs", "query", job @ ..] if top_level => bulk::route(shared, req, version, job),
+        ["search" | "parameterizedSearch"] => search::route(shared, req, version, rest[0]),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -351,16 +367,10 @@ fn resources(shared: &Shared, version: &str) -> Value {
         "query": format!("{base}/query"),
         "queryAll": format!("{base}/queryAll"),
         "composite": format!("{base}/composite"),
+        "search": format!("{base}/search"),
+        "parameterizedSearch": format!("{base}/parameterizedSearch"),
+        "tooling": format!("{base}/tooling"),
         "identity": identity,
-    })
-}
-
-fn limits(shared: &Shared) -> Value {
-    json!({
-        "DailyApiRequests": {"Max": shared.api_limit, "Remaining": shared.api_remaining()},
-        "DailyBulkApiRequests": {"Max": 10000, "Remaining": 10000},
-        "DataStorageMB": {"Max": 1024, "Remaining": 1000},
-        "FileStorageMB": {"Max": 1024, "Remaining": 1000},
     })
 }
 
@@ -500,7 +510,17 @@ mod tests {
             classify("GET", &["jobs", "query", "750", "results"]),
             Some(RequestKind::BulkQueryResults)
         );
-        assert_eq!(classify("GET", &["limits"]), None);
+        assert_eq!(classify("GET", &["limits"]), Some(RequestKind::Limits));
+        assert_eq!(classify("GET", &["search"]), Some(RequestKind::Search));
+        assert_eq!(
+            classify("POST", &["composite", "tree", "Account"]),
+            Some(RequestKind::CompositeTree)
+        );
+        assert_eq!(
+            classify("GET", &["tooling", "query"]),
+            Some(RequestKind::ToolingQuery)
+        );
+        assert_eq!(classify("GET", &["limits", "recordCount"]), None);
     }
 
     mod never_panics {

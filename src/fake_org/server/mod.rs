@@ -24,10 +24,14 @@ mod cursor;
 mod dispatch;
 mod http;
 mod identity;
+mod limits;
 mod oauth;
 mod pretty;
 mod query;
 mod reply;
+mod search;
+mod search_term;
+mod sosl;
 mod state;
 
 use crate::sync::{self, lock};

@@ -42,6 +42,14 @@ pub struct RequestCounts {
     pub bulk_query_job: u64,
     /// Bulk API 2.0 query results: `GET .../jobs/query/{id}/results`, one per page.
     pub bulk_query_results: u64,
+    /// `GET .../limits`.
+    pub limits: u64,
+    /// `GET .../search?q=` (SOSL) and `GET .../parameterizedSearch?q=`.
+    pub search: u64,
+    /// `POST .../composite/tree/{name}`.
+    pub composite_tree: u64,
+    /// `GET .../tooling/query?q=`.
+    pub tooling_query: u64,
 }
 
 /// What `GET /_fake/stats` returns.
@@ -129,6 +137,10 @@ pub(crate) struct Counters {
     pub identity: AtomicU64,
     pub bulk_query_job: AtomicU64,
     pub bulk_query_results: AtomicU64,
+    pub limits: AtomicU64,
+    pub search: AtomicU64,
+    pub composite_tree: AtomicU64,
+    pub tooling_query: AtomicU64,
 }
 
 impl Counters {
@@ -147,6 +159,10 @@ impl Counters {
             identity: get(&self.identity),
             bulk_query_job: get(&self.bulk_query_job),
             bulk_query_results: get(&self.bulk_query_results),
+            limits: get(&self.limits),
+            search: get(&self.search),
+            composite_tree: get(&self.composite_tree),
+            tooling_query: get(&self.tooling_query),
         }
     }
 
@@ -164,6 +180,10 @@ impl Counters {
             &self.identity,
             &self.bulk_query_job,
             &self.bulk_query_results,
+            &self.limits,
+            &self.search,
+            &self.composite_tree,
+            &self.tooling_query,
         ] {
             c.store(0, Ordering::Relaxed);
         }
@@ -185,6 +205,10 @@ pub(crate) enum RequestKind {
     Identity,
     BulkQueryJob,
     BulkQueryResults,
+    Limits,
+    Search,
+    CompositeTree,
+    ToolingQuery,
 }
 
 /// Why an API call was refused before it was handled.
@@ -265,6 +289,10 @@ impl Shared {
             RequestKind::Identity => &c.identity,
             RequestKind::BulkQueryJob => &c.bulk_query_job,
             RequestKind::BulkQueryResults => &c.bulk_query_results,
+            RequestKind::Limits => &c.limits,
+            RequestKind::Search => &c.search,
+            RequestKind::CompositeTree => &c.composite_tree,
+            RequestKind::ToolingQuery => &c.tooling_query,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -279,6 +307,7 @@ impl Shared {
     pub fn reset_stats(&self) {
         self.counters.reset();
         *lock(&self.api_usage) = 0;
+        lock(&self.bulk_jobs).start_new_day();
     }
 
     /// Counts one API call against the daily limit, unless the limit is already spent.
