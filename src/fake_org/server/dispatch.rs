@@ -16,6 +16,7 @@ use super::query::{self, read_store};
 use super::reply::{ApiError, Payload, Reply};
 use super::search;
 use super::state::{Admission, RequestKind, Shared};
+use super::{tooling, tree};
 
 /// Salesforce refuses request URIs longer than this with 414.
 pub const MAX_URI_BYTES: usize = 16_384;
@@ -271,6 +272,8 @@ pub(super) fn route(
         }
         ["jobs", "query", job @ ..] if top_level => bulk::route(shared, req, version, job),
         ["search" | "parameterizedSearch"] => search::route(shared, req, version, rest[0]),
+        ["composite", "tree", object] if top_level => tree::route(shared, req, object),
+        ["tooling", tooling @ ..] => tooling::route(shared, req, version, tooling),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -563,6 +566,11 @@ mod tests {
                 Just("query".to_string()),
                 Just("queryAll".to_string()),
                 Just("composite".to_string()),
+                Just("tree".to_string()),
+                Just("search".to_string()),
+                Just("parameterizedSearch".to_string()),
+                Just("tooling".to_string()),
+                Just("limits".to_string()),
                 Just("jobs".to_string()),
                 Just("results".to_string()),
                 Just("Account".to_string()),
@@ -592,6 +600,7 @@ mod tests {
                 prop_oneof![
                     Just(b"{\"compositeRequest\": [{\"method\": \"GET\", \"url\": \"/services/data/v59.0/query?q=SELECT+Id+FROM+Account\", \"referenceId\": \"r\"}]}".to_vec()),
                     Just(b"{\"Name\": \"x\"}".to_vec()),
+                    Just(b"{\"records\": [{\"attributes\": {\"type\": \"Account\", \"referenceId\": \"r\"}, \"Name\": \"x\", \"Contacts\": {\"records\": [{}]}}]}".to_vec()),
                     prop::collection::vec(any::<u8>(), 0..64),
                 ],
                 any::<bool>(),

@@ -33,6 +33,8 @@ mod search;
 mod search_term;
 mod sosl;
 mod state;
+mod tooling;
+mod tree;
 
 use crate::sync::{self, lock};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -46,6 +48,7 @@ pub use cursor::{CURSOR_IDLE_TTL, MAX_OPEN_CHILD_CURSORS, MAX_OPEN_CURSORS};
 pub use dispatch::MAX_URI_BYTES;
 pub use query::{CHILD_BATCH_SIZE, MAX_BATCH_SIZE, MIN_BATCH_SIZE};
 pub use state::{FakeStats, Faults, RequestCounts, MAX_LATENCY_MS};
+pub use tree::MAX_TREE_RECORDS;
 
 use crate::fake_org::store::{GenerateOptions, Store};
 use state::Shared;

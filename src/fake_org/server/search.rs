@@ -141,6 +141,12 @@ fn searchable_objects(store: &Store, version: &str) -> Vec<Returning> {
         .flatten()
         .filter(|e| e["searchable"] == true)
         .filter_map(|e| e["name"].as_str())
+        // An object that must be filtered on an Id (ContentDocumentLink) is not indexed.
+        .filter(|name| {
+            store
+                .object(name)
+                .is_some_and(|o| o.required_filter_fields.is_empty())
+        })
         .map(|name| Returning {
             object: name.to_string(),
             fields: None,

@@ -173,31 +173,12 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fake_org::server::tooling::plain_field;
     use serde_json::json;
 
-    fn field(name: &str, field_type: FieldType) -> FieldDef {
-        FieldDef {
-            name: name.into(),
-            label: name.into(),
-            field_type,
-            length: 255,
-            reference_to: Vec::new(),
-            relationship_name: None,
-            nillable: true,
-            custom: false,
-            calculated: false,
-            filterable: true,
-            sortable: true,
-            compound_field_name: None,
-            name_field: false,
-            hidden: false,
-            picklist_values: Vec::new(),
-        }
-    }
-
     fn matches(term: &str, record: serde_json::Value) -> bool {
-        let name = field("Name", FieldType::String);
-        let phone = field("Phone", FieldType::Phone);
+        let name = plain_field("Name", FieldType::String);
+        let phone = plain_field("Phone", FieldType::Phone);
         let record = record.as_object().unwrap().clone();
         SearchTerm::parse(term)
             .unwrap()
