@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::bulk_csv::{csv_columns, write_page, ColumnDelimiter, LineEnding};
-use super::dispatch::{json_object, Incoming};
+use super::dispatch::{json_object, major_version, Incoming};
 use super::query::read_store;
 use super::reply::{ApiError, Payload, Reply};
 use super::state::Shared;
@@ -50,11 +50,7 @@ pub(super) fn route(
     version: &str,
     job: &[&str],
 ) -> Result<Reply, ApiError> {
-    let major = version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok());
-    if major.is_none_or(|m| m < MIN_BULK_API_VERSION) {
+    if major_version(version) < MIN_BULK_API_VERSION {
         return Err(ApiError::not_found());
     }
     let method = req.method.as_str();

@@ -10,7 +10,7 @@ use super::columns::query_columns;
 use super::composite::composite;
 use super::control::control;
 use super::identity::{identity, userinfo};
-use super::limits::limits;
+use super::limits;
 use super::oauth::token;
 use super::query::{self, read_store};
 use super::reply::{ApiError, Payload, Reply};
@@ -227,14 +227,7 @@ pub(super) fn route(
             only(&["GET"])?;
             Ok(Reply::ok(resources(shared, version)))
         }
-        ["limits"] => {
-            only(&["GET"])?;
-            Ok(Reply::ok(limits(shared, major_version(version))))
-        }
-        ["limits", "recordCount"] => {
-            only(&["GET"])?;
-            Ok(Reply::ok(record_counts(shared, req)))
-        }
+        ["limits", sub @ ..] => limits::route(shared, req, version, sub),
         ["sobjects"] => {
             only(&["GET"])?;
             Ok(Reply::ok(read_store(shared).describe_global(version)))
@@ -375,24 +368,6 @@ fn resources(shared: &Shared, version: &str) -> Value {
         "tooling": format!("{base}/tooling"),
         "identity": identity,
     })
-}
-
-fn record_counts(shared: &Shared, req: &Incoming) -> Value {
-    let store = read_store(shared);
-    let names: Vec<String> = req
-        .param("sObjects")
-        .map(|s| {
-            s.split(',')
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let entries: Vec<Value> = names
-        .iter()
-        .map(|name| json!({"count": store.record_count(name), "name": name}))
-        .collect();
-    json!({ "sObjects": entries })
 }
 
 /// `GET .../sobjects/{name}`: the describeGlobal entry and no recent items.

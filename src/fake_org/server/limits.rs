@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::dispatch::{major_version, Incoming};
 use super::query::read_store;
+use super::reply::{ApiError, Reply};
 use super::state::Shared;
 use crate::fake_org::model::DataSource;
 use crate::fake_org::store::Store;
@@ -119,12 +121,29 @@ const FIXED_LIMITS: &[FixedLimit] = &[
 const PERMISSION_SETS_MAX: u64 = 1_500;
 const CUSTOM_PERMISSION_SETS_MAX: u64 = 1_000;
 
+/// `GET .../limits` and `GET .../limits/recordCount?sObjects=Account,Contact`.
+pub(super) fn route(
+    shared: &Shared,
+    req: &Incoming,
+    version: &str,
+    sub: &[&str],
+) -> Result<Reply, ApiError> {
+    if req.method != "GET" {
+        return Err(ApiError::method_not_allowed(&req.method, &["GET", "HEAD"]));
+    }
+    match sub {
+        [] => Ok(Reply::ok(limits(shared, major_version(version)))),
+        ["recordCount"] => Ok(Reply::ok(record_counts(shared, req))),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
 fn entry(max: u64, remaining: u64) -> Value {
     json!({"Max": max, "Remaining": remaining.min(max)})
 }
 
 /// The whole body for API version `major` (e.g. 59).
-pub(super) fn limits(shared: &Shared, major: u32) -> Value {
+fn limits(shared: &Shared, major: u32) -> Value {
     let (records, file_bytes) = {
         let store = read_store(shared);
         (live_record_count(&store), content_bytes(&store))
@@ -184,6 +203,24 @@ pub(super) fn limits(shared: &Shared, major: u32) -> Value {
     body.sort_by(|a, b| a.0.cmp(b.0));
     let map: Map<String, Value> = body.into_iter().map(|(k, v)| (k.into(), v)).collect();
     Value::Object(map)
+}
+
+fn record_counts(shared: &Shared, req: &Incoming) -> Value {
+    let store = read_store(shared);
+    let names: Vec<String> = req
+        .param("sObjects")
+        .map(|s| {
+            s.split(',')
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let entries: Vec<Value> = names
+        .iter()
+        .map(|name| json!({"count": store.record_count(name), "name": name}))
+        .collect();
+    json!({ "sObjects": entries })
 }
 
 /// Live records of every object, each counted once: a view object (CaseFeed over
