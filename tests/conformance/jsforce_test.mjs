@@ -103,6 +103,42 @@ const checks = [
     );
   },
 
+  async function soslSearchFindsACreatedRecord() {
+    const created = await conn.sobject('Account').create({ Name: 'Jsforce Numbat Search' });
+    const result = await conn.search(
+      'FIND {numbat} IN NAME FIELDS RETURNING Account(Id, Name WHERE Name LIKE \'Jsforce%\')',
+    );
+    assert.deepEqual(
+      result.searchRecords.map((r) => [r.attributes.type, r.Id, r.Name]),
+      [['Account', created.id, 'Jsforce Numbat Search']],
+    );
+    await conn.sobject('Account').destroy(created.id);
+  },
+
+  async function toolingQueryAnswersAsAProductionOrg() {
+    const classes = await conn.tooling.query('SELECT Id, Name FROM ApexClass');
+    assert.equal(classes.totalSize, 0);
+    const objects = await conn.tooling.query('SELECT Id, DeveloperName FROM CustomObject');
+    assert.ok(objects.records.some((r) => r.DeveloperName === 'Invoice'));
+  },
+
+  async function compositeTreeCreatesParentAndChildren() {
+    const result = await conn.requestPost(`/services/data/v${conn.version}/composite/tree/Account`, {
+      records: [{
+        attributes: { type: 'Account', referenceId: 'acct' },
+        Name: 'Jsforce Tree Parent',
+        Contacts: { records: [
+          { attributes: { type: 'Contact', referenceId: 'c1' }, LastName: 'Leaf' },
+        ] },
+      }],
+    });
+    assert.equal(result.hasErrors, false);
+    assert.deepEqual(result.results.map((r) => r.referenceId), ['acct', 'c1']);
+    const account = result.results[0].id;
+    const children = await conn.query(`SELECT LastName FROM Contact WHERE AccountId = '${account}'`);
+    assert.equal(children.records[0].LastName, 'Leaf');
+  },
+
   async function invalidFieldErrorCode() {
     await assert.rejects(
       conn.query('SELECT Id, NoSuchField__c FROM Account'),

@@ -205,6 +205,39 @@ def bulk2_query_returns_the_rows_of_a_rest_query():
     assert fake_stats()["requests"]["bulk_query_results"] == results_before + len(pages)
 
 
+@check
+def limits_search_tooling_and_tree():
+    limits = SF.limits()
+    for key in ("DailyApiRequests", "DailyBulkV2QueryJobs", "DataStorageMB", "SingleEmail"):
+        assert {"Max", "Remaining"} <= set(limits[key]), key
+    tree = SF.restful(
+        "composite/tree/Account",
+        method="POST",
+        data=json.dumps({"records": [{
+            "attributes": {"type": "Account", "referenceId": "acct"},
+            "Name": "Simple Bilby Tree",
+            "Contacts": {"records": [
+                {"attributes": {"type": "Contact", "referenceId": "c1"}, "LastName": "Bilby"},
+            ]},
+        }]}),
+    )
+    assert tree["hasErrors"] is False, tree
+    account_id = tree["results"][0]["id"]
+    found = SF.search("FIND {bilby} RETURNING Account(Id, Name), Contact(Id, LastName)")
+    types = [(r["attributes"]["type"], r["Id"]) for r in found["searchRecords"]]
+    assert ("Account", account_id) in types, types
+    assert any(t == "Contact" for t, _ in types), types
+    quick = SF.quick_search("bilby")
+    assert len(quick["searchRecords"]) == len(found["searchRecords"]), quick
+    classes = SF.toolingexecute("query/?q=SELECT+Id,Name+FROM+ApexClass")
+    assert classes["totalSize"] == 0 and classes["records"] == [], classes
+    try:
+        SF.search("FIND {b}")
+        raise AssertionError("a one-character term is refused")
+    except SalesforceMalformedRequest as err:
+        assert err.content[0]["errorCode"] == "INVALID_SEARCH", err.content
+
+
 def main():
     failures = 0
     for fn in CHECKS:
