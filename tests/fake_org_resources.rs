@@ -193,6 +193,18 @@ async fn sosl_finds_whole_words_in_the_scope_with_per_object_clauses() {
     let everywhere = search(&api, "FIND {quokka}").await;
     assert_eq!(ids(&everywhere).len(), 3, "every searchable object");
 
+    let stats = org.stats();
+    assert_eq!(stats.requests.search, 7);
+    assert_eq!(stats.api_usage, 7, "each search is one API call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameterized_search_takes_its_clauses_from_parameters() {
+    let org = small_org();
+    let api = login(&org).await;
+    create(&api, "Account", json!({"Name": "Quokka Holdings"})).await;
+    create(&api, "Account", json!({"Name": "Quokka Farms"})).await;
+    org.reset_stats();
     let param = fake_org_support::send(
         api.http
             .get(api.url("parameterizedSearch"))
@@ -209,9 +221,8 @@ async fn sosl_finds_whole_words_in_the_scope_with_per_object_clauses() {
     assert_eq!(param.body["searchRecords"][0]["Name"], "Quokka Holdings");
     assert_eq!(param.body["searchRecords"].as_array().unwrap().len(), 1);
 
-    let stats = org.stats();
-    assert_eq!(stats.requests.search, 8);
-    assert_eq!(stats.api_usage, 8, "each search is one API call");
+    assert_eq!(org.stats().requests.search, 1);
+    assert_eq!(org.stats().api_usage, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,6 +344,13 @@ async fn a_failing_composite_tree_rolls_everything_back() {
     assert_eq!(deleted.body["totalSize"], 0, "not even in the recycle bin");
     let after = api.query("SELECT COUNT() FROM Contact").await.body["totalSize"].clone();
     assert_eq!(before, after);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composite_trees_with_bad_references_or_too_many_records_are_refused() {
+    let org = small_org();
+    let api = login(&org).await;
+    org.reset_stats();
 
     let mut duplicate = tree_body();
     duplicate["records"][1]["attributes"]["referenceId"] = json!("ref1");
@@ -370,6 +388,9 @@ async fn a_failing_composite_tree_rolls_everything_back() {
     assert_eq!(unknown.status, 404);
     let get = api.get("composite/tree/Account").await;
     assert_eq!(get.status, 405);
+    let stats = org.stats();
+    assert_eq!(stats.requests.composite_tree, 5, "refused trees are seen");
+    assert_eq!(stats.api_usage, 5, "and each is an API call");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
