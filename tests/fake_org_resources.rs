@@ -5,6 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use sfmount::fake_org::server::MAX_TREE_RECORDS;
+
 mod fake_org_support;
 use fake_org_support::{login, small_org, Api, Resp};
 
@@ -371,7 +373,7 @@ async fn composite_trees_with_bad_references_or_too_many_records_are_refused() {
         .send_json(Method::POST, "composite/tree/Account", &wrong_type)
         .await;
     assert_eq!(resp.body["results"][0]["referenceId"], "ref4");
-    let records: Vec<Value> = (0..201)
+    let records: Vec<Value> = (0..=MAX_TREE_RECORDS)
         .map(|n| json!({"attributes": {"type": "Account", "referenceId": format!("r{n}")}, "Name": "x"}))
         .collect();
     let too_many = api

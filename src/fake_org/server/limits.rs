@@ -191,12 +191,12 @@ fn limits(shared: &Shared, major: u32) -> Value {
             FILE_STORAGE_MB.saturating_sub(file_used_mb),
         ),
     ));
-    // The two standard permission sets the integration user's org starts with count too.
+    // The only limit real orgs nest: custom permission sets are a share of all of them.
     body.push((
         "PermissionSets",
         json!({
             "Max": PERMISSION_SETS_MAX,
-            "Remaining": PERMISSION_SETS_MAX - 2,
+            "Remaining": PERMISSION_SETS_MAX,
             "CreateCustom": entry(CUSTOM_PERMISSION_SETS_MAX, CUSTOM_PERMISSION_SETS_MAX),
         }),
     ));

@@ -1,5 +1,6 @@
 //! The fake org's HTTP server: OAuth (token, identity URL, userinfo), REST routes, query
-//! locators and `columns=true`, composite, Bulk API 2.0 query jobs, counters, faults.
+//! locators and `columns=true`, composite and sObject trees, SOSL search, tooling queries,
+//! limits, Bulk API 2.0 query jobs, counters, faults.
 //!
 //! [`FakeOrg::start`] runs the server on its own thread and tokio runtime, so synchronous
 //! tests, async tests on any runtime flavour and `sfmount demo` can all embed it.

@@ -61,10 +61,13 @@ fn malformed(message: impl Into<String>) -> ApiError {
 /// Salesforce's caret form: the statement, a caret under the column, then the text.
 fn unexpected(text: &str, pos: usize) -> ApiError {
     let column = text[..pos].chars().count() + 1;
-    let token: String = text[pos..]
+    let mut token: String = text[pos..]
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect();
+    if token.is_empty() {
+        token = "<EOF>".into();
+    }
     malformed(format!(
         "\n{text}\n{}^\nERROR at Row:1:Column:{column}\nunexpected token: {token}",
         " ".repeat(column - 1)
