@@ -1,14 +1,16 @@
 //! The fake org's schema, seeded data and record store (mutations, recycle bin, describe bodies).
 //!
-//! Records are kept as JSON maps in the wire format (see [`crate::fake_org::model`]). A field
-//! missing from a stored map is `null` (seeded records leave nulls out to save memory; read
-//! with `record.get(name).unwrap_or(&Value::Null)`); formula fields (`calculated: true`) are
-//! never stored and come from [`DataSource::formula`]. Base64 fields
+//! Records are kept as compact typed cells ([`rows`]) and read back as JSON in the wire
+//! format (see [`crate::fake_org::model`]); an unset field reads as `null`. Writes work on a
+//! whole record materialised as a JSON map ([`Store::row`]) or on single fields
+//! ([`Store::put`]). Formula fields (`calculated: true`) are never stored and come from
+//! [`DataSource::formula`]. Base64 fields
 //! (ContentVersion.VersionData) hold the blob's relative URL for [`DEFAULT_API_VERSION`];
 //! [`blob_url`] builds it for the version a request used.
 
 mod data;
 mod describe;
+mod rows;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -18,8 +20,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use serde_json::{Map, Value};
 
-use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record};
+use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record, RowRef};
 use crate::sfid;
+use rows::{Pool, Rows};
 
 /// A phrase that appears in exactly one seeded FeedComment: one on the first Case by
 /// CaseNumber. Tests grep a mounted tree for it to prove feed comments reach the files.
@@ -191,7 +194,7 @@ struct ObjectMeta {
 /// Where an object's rows live.
 #[derive(Debug, Clone)]
 enum Storage {
-    Own(Vec<Record>),
+    Own(Rows),
     /// A filtered view over another table (CaseFeed = FeedItems whose ParentId is a Case).
     View {
         base: usize,
@@ -269,6 +272,8 @@ pub struct Store {
     /// Milliseconds since the epoch of the latest mutation stamp handed out.
     last_stamp_ms: i64,
     formula_clock_offset: Duration,
+    /// The text, key prefixes and whole values the tables' cells point into.
+    pool: Pool,
 }
 
 impl Store {
@@ -281,7 +286,19 @@ impl Store {
 
     /// The schema with no records at all.
     fn empty() -> Store {
-        let (tables, global_only) = schema::build();
+        let (mut tables, global_only) = schema::build();
+        for table in &mut tables {
+            if let Storage::Own(rows) = &mut table.storage {
+                *rows = Rows::new(
+                    table
+                        .def
+                        .fields
+                        .iter()
+                        .filter(|f| !f.calculated)
+                        .map(|f| (f.name.clone(), f.field_type)),
+                );
+            }
+        }
         let by_name = tables
             .iter()
             .enumerate()
@@ -301,6 +318,7 @@ impl Store {
             next_case_number: 1001,
             last_stamp_ms: 0,
             formula_clock_offset: Duration::zero(),
+            pool: Pool::default(),
         }
     }
 
@@ -357,7 +375,8 @@ impl Store {
     ) -> Result<Value, StoreError> {
         let (table, row) = self.locate(object, id)?;
         let def = &self.tables[table].def;
-        let record = self.row(table, row);
+        let (storage, _) = self.storage_of(table);
+        let record = self.row(storage, row);
         if record.get("IsDeleted") == Some(&Value::Bool(true)) {
             return Err(StoreError::EntityIsDeleted);
         }
@@ -375,7 +394,7 @@ impl Store {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let record_id = record_id(record).to_string();
+        let record_id = record_id(&record).to_string();
         let mut out = Map::new();
         out.insert(
             "attributes".into(),
@@ -386,7 +405,7 @@ impl Store {
         );
         for field in selected {
             let value = if field.calculated {
-                self.formula(def, field, record)
+                self.formula(def, field, row_ref(storage, row))
             } else if field.field_type == FieldType::Base64 {
                 Value::String(blob_url(version, &def.name, &record_id, &field.name))
             } else {
@@ -395,6 +414,12 @@ impl Store {
             out.insert(field.name.clone(), value);
         }
         Ok(Value::Object(out))
+    }
+
+    /// A whole stored record as a JSON map (every stored field, nulls included; no
+    /// formulas), for callers outside the SOQL engine such as benchmarks.
+    pub fn record(&self, row: RowRef) -> Record {
+        self.row(row.table as usize, row.row as usize)
     }
 
     /// Inserts a record; returns its new 18-character Id.
@@ -423,7 +448,7 @@ impl Store {
             });
         }
         let (storage, _) = self.storage_of(table);
-        if self.row(storage, row).get("IsDeleted") == Some(&Value::Bool(true)) {
+        if self.is_deleted_row(storage, row) {
             return Err(StoreError::EntityIsDeleted);
         }
         let changes = self.validate_body(storage, body, false)?;
@@ -447,7 +472,7 @@ impl Store {
             });
         }
         let (storage, _) = self.storage_of(table);
-        if self.row(storage, row).get("IsDeleted") == Some(&Value::Bool(true)) {
+        if self.is_deleted_row(storage, row) {
             return Err(StoreError::EntityIsDeleted);
         }
         let stamp = self.next_stamp();
@@ -464,10 +489,10 @@ impl Store {
         for (child_table, child_row) in descendants {
             self.set_field(child_table, child_row, "IsDeleted", Value::Bool(true));
             self.touch(child_table, child_row, &stamp, &user);
-            ids.push(record_id(self.row(child_table, child_row)).to_string());
+            ids.push(self.id_of(child_table, child_row));
         }
         if !ids.is_empty() {
-            let parent = record_id(self.row(storage, row)).to_string();
+            let parent = self.id_of(storage, row);
             self.deleted_with.insert(parent, ids);
         }
         Ok(())
@@ -480,7 +505,7 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         let mut pending = vec![(table, row)];
         while let Some((parent_table, parent_row)) = pending.pop() {
-            let parent_id = record_id(self.row(parent_table, parent_row)).to_string();
+            let parent_id = self.id_of(parent_table, parent_row);
             for relationship in self.tables[parent_table]
                 .def
                 .child_relationships
@@ -495,8 +520,7 @@ impl Store {
                     continue;
                 }
                 for child_row in self.children_rows(child_table, &relationship.field, &parent_id) {
-                    let live = self.row(child_table, child_row).get("IsDeleted")
-                        != Some(&Value::Bool(true));
+                    let live = !self.is_deleted_row(child_table, child_row);
                     if live && seen.insert((child_table, child_row)) {
                         found.push((child_table, child_row));
                         pending.push((child_table, child_row));
@@ -512,7 +536,7 @@ impl Store {
         let id = sfid::to_18(id).ok_or(StoreError::NotFound)?;
         let &(table, row) = self.by_id.get(&id).ok_or(StoreError::NotFound)?;
         let (table, row) = (usize::from(table), row as usize);
-        if self.row(table, row).get("IsDeleted") != Some(&Value::Bool(true)) {
+        if !self.is_deleted_row(table, row) {
             return Err(StoreError::UndeleteFailed);
         }
         let stamp = self.next_stamp();
@@ -578,8 +602,8 @@ impl Store {
 
     /// Live (not deleted) records of an object; 0 for an unknown object.
     pub fn record_count(&self, object: &str) -> usize {
-        self.records(object)
-            .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
+        DataSource::records(self, object)
+            .filter(|r| !self.is_deleted_row(r.table as usize, r.row as usize))
             .count()
     }
 
@@ -601,23 +625,87 @@ impl Store {
         }
     }
 
-    fn rows(&self, table: usize) -> &[Record] {
+    /// The rows of a table (of the table it is a view over, for a view).
+    fn rows(&self, table: usize) -> &Rows {
         match &self.tables[table].storage {
             Storage::Own(rows) => rows,
             Storage::View { base, .. } => self.rows(*base),
         }
     }
 
-    fn row(&self, table: usize, row: usize) -> &Record {
-        &self.rows(table)[row]
+    /// One stored row as a JSON map with every stored field, nulls included.
+    fn row(&self, table: usize, row: usize) -> Record {
+        let rows = self.rows(table);
+        let mut record = Map::with_capacity(rows.names.len());
+        for (slot, name) in rows.names.iter().enumerate() {
+            record.insert(name.clone(), self.decode(table, row, slot));
+        }
+        record
     }
 
-    fn row_mut(&mut self, table: usize, row: usize) -> &mut Record {
-        let (storage, _) = self.storage_of(table);
-        match &mut self.tables[storage].storage {
-            Storage::Own(rows) => &mut rows[row],
-            Storage::View { .. } => unreachable!("storage_of resolves views to owned tables"),
+    /// One stored field of a row; null for a field the table does not store.
+    fn value(&self, table: usize, row: usize, field: &str) -> Value {
+        match self.rows(table).slot(field) {
+            Some(slot) => self.decode(table, row, slot),
+            None => Value::Null,
         }
+    }
+
+    fn decode(&self, table: usize, row: usize, slot: usize) -> Value {
+        let rows = self.rows(table);
+        self.pool.decode(rows.cell(row, slot), || {
+            let get = |part: &str| self.value(table, row, part);
+            schema::address_value(&get, &self.compound_parts(table, &rows.names[slot]))
+        })
+    }
+
+    /// The part fields of a compound field (`BillingStreet`... for `BillingAddress`).
+    fn compound_parts(&self, table: usize, compound: &str) -> Vec<String> {
+        let (storage, _) = self.storage_of(table);
+        self.tables[storage]
+            .def
+            .fields
+            .iter()
+            .filter(|p| p.compound_field_name.as_deref() == Some(compound) && p.name != compound)
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    fn id_of(&self, table: usize, row: usize) -> String {
+        match self.value(table, row, "Id") {
+            Value::String(id) => id,
+            _ => String::new(),
+        }
+    }
+
+    fn is_deleted_row(&self, table: usize, row: usize) -> bool {
+        self.value(table, row, "IsDeleted") == Value::Bool(true)
+    }
+
+    /// Whether a row of a view's base table belongs to the view: its `field` (an Id)
+    /// starts with `prefix`.
+    fn in_view(&self, table: usize, row: usize, field: &str, prefix: &str) -> bool {
+        let rows = self.rows(table);
+        rows.slot(field)
+            .is_some_and(|slot| self.pool.starts_with(rows.cell(row, slot), prefix))
+    }
+
+    /// Stores one field of a row without touching the child index (see [`Store::set_field`]
+    /// for reference fields); returns the old value. A field the table does not store is
+    /// ignored, as it has no slot.
+    fn put(&mut self, table: usize, row: usize, field: &str, value: Value) -> Value {
+        let (storage, _) = self.storage_of(table);
+        let Storage::Own(rows) = &mut self.tables[storage].storage else {
+            unreachable!("storage_of resolves views to owned tables");
+        };
+        let Some(slot) = rows.slot(field) else {
+            return Value::Null;
+        };
+        let cell = self.pool.encode(rows.types[slot], &value);
+        let old = rows.cell(row, slot);
+        rows.set(row, slot, cell);
+        // Callers use the old value only for reference fields, never for an address.
+        self.pool.decode(old, || Value::Null)
     }
 
     /// Finds a record of `object` by Id (15 or 18 characters): (table of `object`, row).
@@ -630,11 +718,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         if let Some((field, prefix)) = filter {
-            let parent = self
-                .row(storage, row as usize)
-                .get(field)
-                .and_then(Value::as_str);
-            if !parent.is_some_and(|p| p.starts_with(prefix)) {
+            if !self.in_view(storage, row as usize, field, prefix) {
                 return Err(StoreError::NotFound);
             }
         }
@@ -670,15 +754,14 @@ impl Store {
             has("LastModifiedById"),
             has("SystemModstamp"),
         );
-        let record = self.row_mut(table, row);
         if has_lmd {
-            record.insert("LastModifiedDate".into(), Value::String(stamp.into()));
+            self.put(table, row, "LastModifiedDate", Value::String(stamp.into()));
         }
         if has_lmby {
-            record.insert("LastModifiedById".into(), Value::String(user.into()));
+            self.put(table, row, "LastModifiedById", Value::String(user.into()));
         }
         if has_sms {
-            record.insert("SystemModstamp".into(), Value::String(stamp.into()));
+            self.put(table, row, "SystemModstamp", Value::String(stamp.into()));
         }
     }
 
@@ -691,11 +774,9 @@ impl Store {
             .position(|f| f.name == field);
         let is_reference = position
             .is_some_and(|p| self.tables[table].def.fields[p].field_type == FieldType::Reference);
-        let old = self
-            .row_mut(table, row)
-            .insert(field.to_string(), value.clone());
+        let old = self.put(table, row, field, value.clone());
         if let (true, Some(p)) = (is_reference, position) {
-            if let Some(Value::String(old_parent)) = old {
+            if let Value::String(old_parent) = old {
                 let key = (table as u16, p as u16, old_parent);
                 if let Some(rows) = self.children.get_mut(&key) {
                     rows.retain(|&r| r as usize != row);
@@ -726,23 +807,36 @@ impl Store {
             })
             .collect();
         let id = record_id(&record).to_string();
-        self.push_indexed(table, record, id, references)
+        let values: Vec<Value> = self
+            .rows(table)
+            .names
+            .iter()
+            .map(|name| record.get(name).cloned().unwrap_or(Value::Null))
+            .collect();
+        self.push_indexed(table, &values, id, references)
     }
 
-    /// Appends a record whose Id and non-null references (field position, parent Id) the
-    /// caller already knows, and indexes it.
+    /// Appends a record given as one value per stored field (in [`Rows::names`] order),
+    /// whose Id and non-null references (field position, parent Id) the caller already
+    /// knows, and indexes it.
     fn push_indexed(
         &mut self,
         table: usize,
-        record: Record,
+        values: &[Value],
         id: String,
         references: Vec<(u16, String)>,
     ) -> usize {
         let Storage::Own(rows) = &mut self.tables[table].storage else {
             unreachable!("records are only pushed to owned tables");
         };
-        let row = rows.len();
-        rows.push(record);
+        let pool = &mut self.pool;
+        let cells: Vec<_> = rows
+            .types
+            .iter()
+            .zip(values)
+            .map(|(&field_type, value)| pool.encode(field_type, value))
+            .collect();
+        let row = rows.push(cells);
         self.by_id.insert(id, (table as u16, row as u32));
         for (position, parent) in references {
             self.children
@@ -983,10 +1077,10 @@ impl Store {
         let row = self.push_record(storage, record);
         self.derive_fields(storage, row);
         if object == "FeedComment" {
-            let stamp = self.row(storage, row)["CreatedDate"]
-                .as_str()
-                .unwrap_or(&stamp)
-                .to_string();
+            let stamp = match self.value(storage, row, "CreatedDate") {
+                Value::String(created) => created,
+                _ => stamp,
+            };
             self.adjust_comment_count(storage, row, 1, &stamp);
         }
         if object == "ContentVersion" {
@@ -1010,12 +1104,9 @@ impl Store {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let parent = self
-                    .by_id
-                    .get(&item_id)
-                    .map(|&(t, r)| self.row(usize::from(t), r as usize))
-                    .and_then(|item| item.get("ParentId").cloned())
-                    .unwrap_or(Value::Null);
+                let parent = self.by_id.get(&item_id).map_or(Value::Null, |&(t, r)| {
+                    self.value(usize::from(t), r as usize, "ParentId")
+                });
                 record.insert("ParentId".into(), parent);
             }
             "ContentVersion" => {
@@ -1076,7 +1167,7 @@ impl Store {
     /// After a ContentVersion is stored: its document points at it as the latest version and
     /// copies its file facts; older versions stop being latest.
     fn link_version_to_document(&mut self, table: usize, row: usize) {
-        let version = self.row(table, row).clone();
+        let version = self.row(table, row);
         let Some(document_id) = version.get("ContentDocumentId").and_then(Value::as_str) else {
             return;
         };
@@ -1087,15 +1178,19 @@ impl Store {
         let siblings = self.children_rows(table, "ContentDocumentId", document_id);
         for sibling in siblings {
             if sibling != row {
-                self.row_mut(table, sibling)
-                    .insert("IsLatest".into(), Value::Bool(false));
+                self.put(table, sibling, "IsLatest", Value::Bool(false));
             }
         }
-        let document = self.row_mut(usize::from(doc_table), doc_row as usize);
-        document.insert("LatestPublishedVersionId".into(), Value::String(version_id));
+        let (doc_table, doc_row) = (usize::from(doc_table), doc_row as usize);
+        self.put(
+            doc_table,
+            doc_row,
+            "LatestPublishedVersionId",
+            Value::String(version_id),
+        );
         for name in ["Title", "FileExtension", "FileType", "ContentSize"] {
             if let Some(v) = version.get(name) {
-                document.insert(name.into(), v.clone());
+                self.put(doc_table, doc_row, name, v.clone());
             }
         }
     }
@@ -1110,25 +1205,22 @@ impl Store {
         delta: i64,
         stamp: &str,
     ) {
-        let Some(item_id) = self
-            .row(comment_table, comment_row)
-            .get("FeedItemId")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
+        let Value::String(item_id) = self.value(comment_table, comment_row, "FeedItemId") else {
             return;
         };
         let Some(&(item_table, item_row)) = self.by_id.get(&item_id) else {
             return;
         };
-        let item = self.row_mut(usize::from(item_table), item_row as usize);
-        let count = item
-            .get("CommentCount")
-            .and_then(Value::as_i64)
+        let (item_table, item_row) = (usize::from(item_table), item_row as usize);
+        let count = self
+            .value(item_table, item_row, "CommentCount")
+            .as_i64()
             .unwrap_or(0);
-        item.insert("CommentCount".into(), Value::from((count + delta).max(0)));
-        item.insert("LastModifiedDate".into(), Value::String(stamp.into()));
-        item.insert("SystemModstamp".into(), Value::String(stamp.into()));
+        let count = Value::from((count + delta).max(0));
+        self.put(item_table, item_row, "CommentCount", count);
+        for name in ["LastModifiedDate", "SystemModstamp"] {
+            self.put(item_table, item_row, name, Value::String(stamp.into()));
+        }
     }
 
     /// Recomputes derived fields: compound addresses and person names from their parts,
@@ -1158,7 +1250,9 @@ impl Store {
             })
             .collect();
         let object = def.name.clone();
-        let record = self.row_mut(table, row);
+        let before = self.row(table, row);
+        let mut record = before.clone();
+        let record = &mut record;
         match object.as_str() {
             "Case" => {
                 // Read-only, following the status as the standard "Closed" status does.
@@ -1187,11 +1281,20 @@ impl Store {
         }
         for (name, field_type, parts) in compounds {
             let value = if field_type == FieldType::Address {
-                schema::address_value(record, &parts)
+                let get = |part: &str| record.get(part).cloned().unwrap_or(Value::Null);
+                schema::address_value(&get, &parts)
             } else {
                 schema::person_name(record)
             };
             record.insert(name, value);
+        }
+        let changed: Vec<(String, Value)> = record
+            .iter()
+            .filter(|(name, value)| before.get(*name) != Some(*value))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        for (name, value) in changed {
+            self.put(table, row, &name, value);
         }
     }
 
@@ -1235,6 +1338,27 @@ impl Store {
     }
 }
 
+/// Whole records as JSON maps, for the store's tests: these shadow the [`DataSource`]
+/// methods of the same names, which hand out row handles.
+#[cfg(test)]
+impl Store {
+    fn records(&self, object: &str) -> impl Iterator<Item = Record> + '_ {
+        DataSource::records(self, object).map(|r| self.row(r.table as usize, r.row as usize))
+    }
+
+    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, Record)> {
+        let (def, r) = DataSource::record_by_id(self, id)?;
+        Some((def, self.row(r.table as usize, r.row as usize)))
+    }
+
+    fn children(&self, child_object: &str, field: &str, parent_id: &str) -> Vec<Record> {
+        DataSource::children(self, child_object, field, parent_id)
+            .into_iter()
+            .map(|r| self.row(r.table as usize, r.row as usize))
+            .collect()
+    }
+}
+
 impl DataSource for Store {
     fn object(&self, name: &str) -> Option<&ObjectDef> {
         // Row-less objects are known too, so a query meets the same check as on a real org:
@@ -1245,50 +1369,57 @@ impl DataSource for Store {
         }
     }
 
-    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a> {
+    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = RowRef> + 'a> {
         let Some(table) = self.table(object) else {
             return Box::new(std::iter::empty());
         };
         let (storage, filter) = self.storage_of(table);
-        let rows = self.rows(storage).iter();
+        let rows = (0..self.rows(storage).len()).map(move |r| row_ref(storage, r));
         match filter {
             None => Box::new(rows),
-            Some((field, prefix)) => Box::new(rows.filter(move |r| {
-                r.get(field)
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with(prefix))
-            })),
+            Some((field, prefix)) => {
+                Box::new(rows.filter(move |r| self.in_view(storage, r.row as usize, field, prefix)))
+            }
         }
     }
 
-    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, &Record)> {
+    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, RowRef)> {
         let id = sfid::to_18(id)?;
         let &(table, row) = self.by_id.get(&id)?;
         let table = usize::from(table);
-        Some((&self.tables[table].def, self.row(table, row as usize)))
+        Some((&self.tables[table].def, row_ref(table, row as usize)))
     }
 
-    fn children<'a>(&'a self, child_object: &str, field: &str, parent_id: &str) -> Vec<&'a Record> {
+    fn children(&self, child_object: &str, field: &str, parent_id: &str) -> Vec<RowRef> {
         let Some(table) = self.table(child_object) else {
             return Vec::new();
         };
         let (storage, filter) = self.storage_of(table);
-        let rows = self.rows(storage);
         self.children_rows(storage, field, parent_id)
             .into_iter()
-            .map(|r| &rows[r])
-            .filter(|r| match filter {
+            .filter(|&r| match filter {
                 None => true,
-                Some((field, prefix)) => r
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with(prefix)),
+                Some((field, prefix)) => self.in_view(storage, r, field, prefix),
             })
+            .map(|r| row_ref(storage, r))
             .collect()
     }
 
-    fn formula(&self, object: &ObjectDef, field: &FieldDef, record: &Record) -> Value {
-        schema::evaluate_formula(&object.name, &field.name, record, self.formula_now())
+    fn value(&self, row: RowRef, field: &str) -> Value {
+        Store::value(self, row.table as usize, row.row as usize, field)
+    }
+
+    fn formula(&self, object: &ObjectDef, field: &FieldDef, row: RowRef) -> Value {
+        let get = |name: &str| Store::value(self, row.table as usize, row.row as usize, name);
+        schema::evaluate_formula(&object.name, &field.name, &get, self.formula_now())
+    }
+}
+
+/// The engine's handle on a stored row.
+fn row_ref(table: usize, row: usize) -> RowRef {
+    RowRef {
+        table: table as u32,
+        row: row as u32,
     }
 }
 
