@@ -533,8 +533,9 @@ pub fn project_row(
 ) -> Value {
     let id = row_id(ds, record);
     let id = id.as_str();
-    let mut row = Map::new();
-    let mut attributes = Map::new();
+    // Sized up front: growing a map rehashes it, and a page builds thousands of them.
+    let mut row = Map::with_capacity(columns.len() + 1);
+    let mut attributes = Map::with_capacity(2);
     let type_name = if polymorphic { "Name" } else { &object.name };
     attributes.insert("type".into(), Value::String(type_name.to_string()));
     attributes.insert(

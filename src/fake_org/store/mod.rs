@@ -157,7 +157,27 @@ fn bare_version(api_version: &str) -> &str {
 
 /// Salesforce's datetime wire format: UTC, milliseconds, `+0000` without a colon.
 pub fn format_datetime(at: DateTime<Utc>) -> String {
-    // Hand-rolled: chrono's strftime parsing dominated seeding time.
+    // Hand-rolled: chrono's strftime parsing dominated seeding time, and stored datetimes
+    // are rendered like this on every read, several per row of a page.
+    // A leap second shows as millisecond 1000+ in chrono; Salesforce has none.
+    let millis = at.timestamp_subsec_millis().min(999);
+    if (0..=9999).contains(&at.year()) {
+        let mut text = *b"0000-00-00T00:00:00.000+0000";
+        let mut put = |end: usize, mut value: u32, width: usize| {
+            for slot in text[end - width..end].iter_mut().rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(4, at.year().unsigned_abs(), 4);
+        put(7, at.month(), 2);
+        put(10, at.day(), 2);
+        put(13, at.hour(), 2);
+        put(16, at.minute(), 2);
+        put(19, at.second(), 2);
+        put(23, millis, 3);
+        return String::from_utf8_lossy(&text).into_owned();
+    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
         at.year(),
@@ -166,8 +186,7 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
         at.hour(),
         at.minute(),
         at.second(),
-        // A leap second shows as millisecond 1000+ in chrono; Salesforce has none.
-        at.timestamp_subsec_millis().min(999)
+        millis
     )
 }
 
@@ -289,13 +308,25 @@ impl Store {
         let (mut tables, global_only) = schema::build();
         for table in &mut tables {
             if let Storage::Own(rows) = &mut table.storage {
+                let def = &table.def;
+                let parts = |compound: &FieldDef| -> Vec<String> {
+                    if compound.field_type != FieldType::Address {
+                        return Vec::new();
+                    }
+                    def.fields
+                        .iter()
+                        .filter(|p| {
+                            p.compound_field_name.as_deref() == Some(compound.name.as_str())
+                                && p.name != compound.name
+                        })
+                        .map(|p| p.name.clone())
+                        .collect()
+                };
                 *rows = Rows::new(
-                    table
-                        .def
-                        .fields
+                    def.fields
                         .iter()
                         .filter(|f| !f.calculated)
-                        .map(|f| (f.name.clone(), f.field_type)),
+                        .map(|f| (f.name.clone(), f.field_type, parts(f))),
                 );
             }
         }
@@ -655,20 +686,8 @@ impl Store {
         let rows = self.rows(table);
         self.pool.decode(rows.cell(row, slot), || {
             let get = |part: &str| self.value(table, row, part);
-            schema::address_value(&get, &self.compound_parts(table, &rows.names[slot]))
+            schema::address_value(&get, &rows.address_parts[slot])
         })
-    }
-
-    /// The part fields of a compound field (`BillingStreet`... for `BillingAddress`).
-    fn compound_parts(&self, table: usize, compound: &str) -> Vec<String> {
-        let (storage, _) = self.storage_of(table);
-        self.tables[storage]
-            .def
-            .fields
-            .iter()
-            .filter(|p| p.compound_field_name.as_deref() == Some(compound) && p.name != compound)
-            .map(|p| p.name.clone())
-            .collect()
     }
 
     fn id_of(&self, table: usize, row: usize) -> String {
@@ -1384,8 +1403,13 @@ impl DataSource for Store {
     }
 
     fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, RowRef)> {
-        let id = sfid::to_18(id)?;
-        let &(table, row) = self.by_id.get(&id)?;
+        // Stored Ids are 18 characters with the checksum's case: one spelled that way is
+        // looked up as it is, without building its 18-character form (this runs for every
+        // row of a page and every parent lookup).
+        let &(table, row) = match self.by_id.get(id) {
+            Some(found) => found,
+            None => self.by_id.get(&sfid::to_18(id)?)?,
+        };
         let table = usize::from(table);
         Some((&self.tables[table].def, row_ref(table, row as usize)))
     }

@@ -83,6 +83,9 @@ pub(super) struct Pool {
 /// emails, which repeat across hundreds of thousands of records.
 const SHARED_TEXT_MAX: usize = 40;
 
+/// Ids spell their sequence number in base 62 (`0-9A-Za-z`), as `sfid::make_id` does.
+const BASE: u64 = 62;
+
 /// Length of the wire datetime `2024-01-15T10:30:00.000+0000`.
 const DATETIME_LEN: usize = 28;
 
@@ -140,7 +143,7 @@ impl Pool {
                 b'a'..=b'z' => b - b'a' + 36,
                 _ => return None,
             };
-            sequence = sequence * 62 + u64::from(digit);
+            sequence = sequence * BASE + u64::from(digit);
         }
         let sequence = u32::try_from(sequence).ok()?;
         // The checksum is the only other part of a made Id: if it is right, make_id
@@ -176,10 +179,27 @@ impl Pool {
         }
     }
 
+    /// What `sfid::make_id(prefix, ID_POD, sequence)` spells, built in place: pages render
+    /// several Ids a row, and make_id's two `format!`s were a visible share of a page.
     fn id_text(&self, prefix: u16, sequence: u32) -> String {
-        let key = &self.prefixes[usize::from(prefix)];
-        let key = std::str::from_utf8(key).expect("key prefixes are ASCII");
-        sfid::make_id(key, ID_POD, u64::from(sequence))
+        let mut id15 = [b'0'; 15];
+        id15[..3].copy_from_slice(&self.prefixes[usize::from(prefix)]);
+        id15[3..6].copy_from_slice(ID_POD.as_bytes());
+        let mut rest = u64::from(sequence);
+        for slot in id15[6..].iter_mut().rev() {
+            let digit = (rest % BASE) as u8;
+            *slot = match digit {
+                0..=9 => b'0' + digit,
+                10..=35 => b'A' + digit - 10,
+                _ => b'a' + digit - 36,
+            };
+            rest /= BASE;
+        }
+        let id15 = std::str::from_utf8(&id15).expect("Ids are ASCII");
+        let mut id = String::with_capacity(18);
+        id.push_str(id15);
+        id.push_str(&sfid::checksum(id15).expect("made Ids are alphanumeric"));
+        id
     }
 
     /// True when a cell holds text starting with `prefix` (view filters on Id prefixes).
@@ -238,13 +258,24 @@ pub(super) struct Rows {
     /// Stored (non-formula) field names in schema order: the slots of a row.
     pub(super) names: Vec<String>,
     pub(super) types: Vec<FieldType>,
+    /// For each compound address slot, its part fields (`BillingStreet`...); empty for the
+    /// other slots. Kept here because every read of an address needs them.
+    pub(super) address_parts: Vec<Vec<String>>,
     slot_of: FastMap<String, u16>,
     cells: Vec<Cell>,
 }
 
 impl Rows {
-    pub(super) fn new(fields: impl Iterator<Item = (String, FieldType)>) -> Rows {
-        let (names, types): (Vec<String>, Vec<FieldType>) = fields.unzip();
+    /// Slots from (name, type, address parts) of each stored field.
+    pub(super) fn new(fields: impl Iterator<Item = (String, FieldType, Vec<String>)>) -> Rows {
+        let mut names = Vec::new();
+        let mut types = Vec::new();
+        let mut address_parts = Vec::new();
+        for (name, field_type, parts) in fields {
+            names.push(name);
+            types.push(field_type);
+            address_parts.push(parts);
+        }
         let slot_of = names
             .iter()
             .enumerate()
@@ -258,6 +289,7 @@ impl Rows {
         Rows {
             names,
             types,
+            address_parts,
             slot_of,
             cells: Vec::new(),
         }
@@ -326,10 +358,29 @@ mod tests {
             let cell = pool.encode(field_type, &value);
             assert_eq!(pool.decode(cell, || Value::Null), value, "{value}");
         }
-        assert!(matches!(
-            pool.encode(FieldType::Id, &Value::from(id)),
-            Cell::Id { .. }
-        ));
+        let cell = pool.encode(FieldType::Id, &Value::from(id.as_str()));
+        assert!(matches!(cell, Cell::Id { .. }));
+        for sequence in [0, 1, 61, 62, 3843, 238_327, u32::MAX] {
+            let made = sfid::make_id("a0B", ID_POD, u64::from(sequence));
+            let cell = pool.encode(FieldType::Id, &Value::from(made.as_str()));
+            assert_eq!(pool.decode(cell, || Value::Null), Value::from(made));
+        }
         assert_eq!(std::mem::size_of::<Cell>(), 16);
+    }
+
+    #[test]
+    fn datetimes_render_in_the_wire_form() {
+        for (ms, text) in [
+            (0, "1970-01-01T00:00:00.000+0000"),
+            (1_705_314_600_123, "2024-01-15T10:30:00.123+0000"),
+        ] {
+            assert_eq!(format_datetime(millis_to_time(ms)), text);
+            assert_eq!(parse_wire_datetime(text), Some(ms));
+        }
+        let far = Utc
+            .with_ymd_and_hms(12345, 6, 7, 8, 9, 10)
+            .single()
+            .unwrap();
+        assert_eq!(format_datetime(far), "12345-06-07T08:09:10.000+0000");
     }
 }
