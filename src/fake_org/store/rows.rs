@@ -210,10 +210,7 @@ impl Pool {
                 prefix.len() <= 3 && key.starts_with(prefix.as_bytes())
             }
             Cell::Text(index) => self.texts.get(index).starts_with(prefix),
-            Cell::DateTime(_) => self
-                .decode(cell, || Value::Null)
-                .as_str()
-                .is_some_and(|s| s.starts_with(prefix)),
+            Cell::DateTime(ms) => format_datetime(millis_to_time(ms)).starts_with(prefix),
             _ => false,
         }
     }
