@@ -277,6 +277,10 @@ pub struct Store {
     tables: Vec<Table>,
     /// Lower-cased object name to table position.
     by_name: HashMap<String, usize>,
+    /// Object name as the schema spells it to table position: the engine names objects
+    /// that way several times a row of a page (subqueries), and this lookup needs no
+    /// lower-cased copy.
+    by_exact_name: FastMap<String, usize>,
     /// Record Id to (table, row).
     by_id: FastMap<String, (u16, u32)>,
     children: FastMap<ChildKey, Vec<u32>>,
@@ -337,9 +341,15 @@ impl Store {
             .enumerate()
             .map(|(i, t)| (t.def.name.to_ascii_lowercase(), i))
             .collect();
+        let by_exact_name = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.def.name.clone(), i))
+            .collect();
         Store {
             tables,
             by_name,
+            by_exact_name,
             by_id: FastMap::default(),
             children: FastMap::default(),
             global_only,
@@ -637,7 +647,10 @@ impl Store {
     // ----- internals -------------------------------------------------------------------
 
     fn table(&self, object: &str) -> Option<usize> {
-        self.by_name.get(&object.to_ascii_lowercase()).copied()
+        match self.by_exact_name.get(object) {
+            Some(&table) => Some(table),
+            None => self.by_name.get(&object.to_ascii_lowercase()).copied(),
+        }
     }
 
     /// The table that stores an object's rows, and the view filter if it is a view.
@@ -1211,12 +1224,15 @@ impl Store {
         else {
             return Vec::new();
         };
-        let Some(parent) = sfid::to_18(parent_id) else {
-            return Vec::new();
+        let key = |parent: String| (table as u16, position as u16, parent);
+        // Parent Ids usually come as stored (18 characters, checksum case right): looked up
+        // as they are first, which spares building the 18-character form for each row of a
+        // page with a subquery.
+        let rows = match self.children.get(&key(parent_id.to_string())) {
+            Some(rows) => Some(rows),
+            None => sfid::to_18(parent_id).and_then(|parent| self.children.get(&key(parent))),
         };
-        self.children
-            .get(&(table as u16, position as u16, parent))
-            .map(|rows| rows.iter().map(|&r| r as usize).collect())
+        rows.map(|rows| rows.iter().map(|&r| r as usize).collect())
             .unwrap_or_default()
     }
 
