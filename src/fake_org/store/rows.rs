@@ -10,6 +10,7 @@
 //! do not change.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Number, Value};
@@ -17,7 +18,7 @@ use serde_json::{Number, Value};
 use crate::fake_org::model::FieldType;
 use crate::sfid;
 
-use super::{format_datetime, FastMap, ID_POD};
+use super::{format_datetime, FastMap, IdHasher, ID_POD};
 
 /// One stored field value. 16 bytes: an 8-byte payload and the tag.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,10 +71,11 @@ impl Texts {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Pool {
     texts: Texts,
-    /// Short strings seen before, so repeated picklist values, dates and names are stored
-    /// once. Only strings up to [`SHARED_TEXT_MAX`] bytes are looked up: long texts are
-    /// mostly unique, and a map entry per unique string would cost more than it saves.
-    shared: FastMap<Box<str>, u32>,
+    /// Short strings seen before, by hash of their text, so repeated picklist values,
+    /// dates and names are stored once. Keyed by hash rather than by the text so that a
+    /// unique string costs one small map entry, not a second copy of itself. Only strings
+    /// up to [`SHARED_TEXT_MAX`] bytes are looked up: long texts are mostly unique.
+    shared: FastMap<u64, u32>,
     prefixes: Vec<[u8; 3]>,
     prefix_index: HashMap<[u8; 3], u16>,
     others: Vec<Value>,
@@ -121,12 +123,17 @@ impl Pool {
         if text.len() > SHARED_TEXT_MAX {
             return Cell::Text(self.texts.push(text));
         }
-        if let Some(&index) = self.shared.get(text) {
-            return Cell::Text(index);
+        let hash = BuildHasherDefault::<IdHasher>::default().hash_one(text);
+        match self.shared.get(&hash) {
+            Some(&index) if self.texts.get(index) == text => Cell::Text(index),
+            // Another text with the same hash: this one is simply kept unshared.
+            Some(_) => Cell::Text(self.texts.push(text)),
+            None => {
+                let index = self.texts.push(text);
+                self.shared.insert(hash, index);
+                Cell::Text(index)
+            }
         }
-        let index = self.texts.push(text);
-        self.shared.insert(text.into(), index);
-        Cell::Text(index)
     }
 
     /// A cell for an Id that `make_id(prefix, ID_POD, n)` spells exactly, else `None`.
