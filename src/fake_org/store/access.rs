@@ -133,8 +133,9 @@ impl Store {
             .map(|(&field_type, value)| pool.encode(field_type, value))
             .collect();
         let row = rows.push(cells);
-        self.by_id.insert(id, (table as u16, row as u32));
+        self.by_id.insert(&id, (table as u16, row as u32));
         for (position, parent) in references {
+            let parent = self.by_id.key_or_insert(&parent);
             self.children
                 .entry((table as u16, position, parent))
                 .or_default()

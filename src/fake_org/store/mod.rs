@@ -11,6 +11,7 @@
 mod access;
 mod data;
 mod describe;
+mod ids;
 mod rows;
 mod schema;
 #[cfg(test)]
@@ -243,7 +244,7 @@ struct GlobalOnlyEntry {
 }
 
 /// Index key for child lookups: (storage table, field position in its def, parent Id).
-type ChildKey = (u16, u16, String);
+type ChildKey = (u16, u16, ids::IdKey);
 
 /// FNV-1a: the indexes are keyed by short Ids that no attacker chooses, and SipHash made
 /// seeding several times slower in debug builds.
@@ -282,7 +283,7 @@ pub struct Store {
     /// lower-cased copy.
     by_exact_name: FastMap<String, usize>,
     /// Record Id to (table, row).
-    by_id: FastMap<String, (u16, u32)>,
+    by_id: ids::IdIndex,
     children: FastMap<ChildKey, Vec<u32>>,
     global_only: Vec<GlobalOnlyEntry>,
     org_id: String,
@@ -350,7 +351,7 @@ impl Store {
             tables,
             by_name,
             by_exact_name,
-            by_id: FastMap::default(),
+            by_id: ids::IdIndex::default(),
             children: FastMap::default(),
             global_only,
             org_id: String::new(),
@@ -733,13 +734,14 @@ impl Store {
             .is_some_and(|p| self.tables[table].def.fields[p].field_type == FieldType::Reference);
         let old = self.put(table, row, field, value.clone());
         if let (true, Some(p)) = (is_reference, position) {
-            if let Value::String(old_parent) = old {
+            if let Some(old_parent) = old.as_str().and_then(|id| self.by_id.key(id)) {
                 let key = (table as u16, p as u16, old_parent);
                 if let Some(rows) = self.children.get_mut(&key) {
                     rows.retain(|&r| r as usize != row);
                 }
             }
             if let Value::String(new_parent) = value {
+                let new_parent = self.by_id.key_or_insert(&new_parent);
                 self.children
                     .entry((table as u16, p as u16, new_parent))
                     .or_default()
@@ -1224,14 +1226,15 @@ impl Store {
         else {
             return Vec::new();
         };
-        let key = |parent: String| (table as u16, position as u16, parent);
         // Parent Ids usually come as stored (18 characters, checksum case right): looked up
         // as they are first, which spares building the 18-character form for each row of a
         // page with a subquery.
-        let rows = match self.children.get(&key(parent_id.to_string())) {
-            Some(rows) => Some(rows),
-            None => sfid::to_18(parent_id).and_then(|parent| self.children.get(&key(parent))),
+        let parent = match self.by_id.key(parent_id) {
+            Some(key) => Some(key),
+            None => sfid::to_18(parent_id).and_then(|id| self.by_id.key(&id)),
         };
+        let rows =
+            parent.and_then(|parent| self.children.get(&(table as u16, position as u16, parent)));
         rows.map(|rows| rows.iter().map(|&r| r as usize).collect())
             .unwrap_or_default()
     }

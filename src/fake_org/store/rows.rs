@@ -3,7 +3,7 @@
 //!
 //! A `serde_json` map per record cost about 3.3 KB a record (an IndexMap entry, a heap key
 //! and a heap string per field), 5.9 GB for `--records 110000`. Here a field is a 16-byte
-//! [`Cell`]; Ids that [`sfid::make_id`] made for this org are a key prefix number and a
+//! [`Cell`]; Ids that [`crate::sfid::make_id`] made for this org are a key prefix number and a
 //! sequence number, datetimes are milliseconds, compound addresses are rebuilt from their
 //! parts on read, and other text is a 4-byte span into [`Texts`]. Values are turned back
 //! into the exact JSON they were stored as when read ([`Pool::decode`]), so the wire bytes
@@ -16,9 +16,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Number, Value};
 
 use crate::fake_org::model::FieldType;
-use crate::sfid;
 
-use super::{format_datetime, FastMap, IdHasher, ID_POD};
+use super::{format_datetime, ids, FastMap, IdHasher};
 
 /// One stored field value. 16 bytes: an 8-byte payload and the tag.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,7 +28,7 @@ pub(super) enum Cell {
     Float(f64),
     /// A datetime in the wire form [`format_datetime`] writes, as milliseconds since the epoch.
     DateTime(i64),
-    /// An Id as [`sfid::make_id`] builds it for this org's pod: `prefix` numbers the key
+    /// An Id as [`crate::sfid::make_id`] builds it for this org's pod: `prefix` numbers the key
     /// prefix in [`Pool::prefixes`].
     Id {
         prefix: u16,
@@ -85,9 +84,6 @@ pub(super) struct Pool {
 /// emails, which repeat across hundreds of thousands of records.
 const SHARED_TEXT_MAX: usize = 40;
 
-/// Ids spell their sequence number in base 62 (`0-9A-Za-z`), as `sfid::make_id` does.
-const BASE: u64 = 62;
-
 /// Length of the wire datetime `2024-01-15T10:30:00.000+0000`.
 const DATETIME_LEN: usize = 28;
 
@@ -138,27 +134,7 @@ impl Pool {
 
     /// A cell for an Id that `make_id(prefix, ID_POD, n)` spells exactly, else `None`.
     fn encode_id(&mut self, text: &str) -> Option<Cell> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 18 || &bytes[3..6] != ID_POD.as_bytes() {
-            return None;
-        }
-        let mut sequence: u64 = 0;
-        for &b in &bytes[6..15] {
-            let digit = match b {
-                b'0'..=b'9' => b - b'0',
-                b'A'..=b'Z' => b - b'A' + 10,
-                b'a'..=b'z' => b - b'a' + 36,
-                _ => return None,
-            };
-            sequence = sequence * BASE + u64::from(digit);
-        }
-        let sequence = u32::try_from(sequence).ok()?;
-        // The checksum is the only other part of a made Id: if it is right, make_id
-        // would spell this very text.
-        if sfid::checksum(&text[..15])?.as_bytes() != &bytes[15..] {
-            return None;
-        }
-        let key: [u8; 3] = bytes[..3].try_into().ok()?;
+        let (key, sequence) = ids::made_id_parts(text)?;
         let prefix = match self.prefix_index.get(&key) {
             Some(&p) => p,
             None => {
@@ -186,27 +162,8 @@ impl Pool {
         }
     }
 
-    /// What `sfid::make_id(prefix, ID_POD, sequence)` spells, built in place: pages render
-    /// several Ids a row, and make_id's two `format!`s were a visible share of a page.
     fn id_text(&self, prefix: u16, sequence: u32) -> String {
-        let mut id15 = [b'0'; 15];
-        id15[..3].copy_from_slice(&self.prefixes[usize::from(prefix)]);
-        id15[3..6].copy_from_slice(ID_POD.as_bytes());
-        let mut rest = u64::from(sequence);
-        for slot in id15[6..].iter_mut().rev() {
-            let digit = (rest % BASE) as u8;
-            *slot = match digit {
-                0..=9 => b'0' + digit,
-                10..=35 => b'A' + digit - 10,
-                _ => b'a' + digit - 36,
-            };
-            rest /= BASE;
-        }
-        let id15 = std::str::from_utf8(&id15).expect("Ids are ASCII");
-        let mut id = String::with_capacity(18);
-        id.push_str(id15);
-        id.push_str(&sfid::checksum(id15).expect("made Ids are alphanumeric"));
-        id
+        ids::made_id_text(self.prefixes[usize::from(prefix)], sequence)
     }
 
     /// True when a cell holds text starting with `prefix` (view filters on Id prefixes).
@@ -337,6 +294,8 @@ impl Rows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fake_org::store::ID_POD;
+    use crate::sfid;
 
     #[test]
     fn values_come_back_as_stored() {
@@ -364,11 +323,6 @@ mod tests {
         }
         let cell = pool.encode(FieldType::Id, &Value::from(id.as_str()));
         assert!(matches!(cell, Cell::Id { .. }));
-        for sequence in [0, 1, 61, 62, 3843, 238_327, u32::MAX] {
-            let made = sfid::make_id("a0B", ID_POD, u64::from(sequence));
-            let cell = pool.encode(FieldType::Id, &Value::from(made.as_str()));
-            assert_eq!(pool.decode(cell, || Value::Null), Value::from(made));
-        }
         assert_eq!(std::mem::size_of::<Cell>(), 16);
     }
 
