@@ -2,8 +2,8 @@
 //!
 //! Records are kept as compact typed cells ([`rows`]) and read back as JSON in the wire
 //! format (see [`crate::fake_org::model`]); an unset field reads as `null`. Writes work on a
-//! whole record materialised as a JSON map ([`Store::row`]) or on single fields
-//! ([`Store::put`]). Formula fields (`calculated: true`) are never stored and come from
+//! whole record materialised as a JSON map (`Store::row`) or on single fields
+//! (`Store::put`). Formula fields (`calculated: true`) are never stored and come from
 //! [`DataSource::formula`]. Base64 fields
 //! (ContentVersion.VersionData) hold the blob's relative URL for [`DEFAULT_API_VERSION`];
 //! [`blob_url`] builds it for the version a request used.
