@@ -1334,7 +1334,7 @@ pub(super) fn address_value(get: &dyn Fn(&str) -> Value, parts: &[String]) -> Va
             .map_or(Value::Null, |p| get(p))
     };
     // Alphabetical keys, as the Organization capture shows.
-    let mut address = Map::new();
+    let mut address = Map::with_capacity(8); // the eight keys below: no regrowth
     address.insert("city".into(), part("City"));
     address.insert("country".into(), part("Country"));
     address.insert("geocodeAccuracy".into(), part("GeocodeAccuracy"));
