@@ -48,20 +48,22 @@ pub(super) enum Cell {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Texts {
     bytes: String,
-    ends: Vec<u32>,
+    /// 64-bit: `--records 800000` or so would pass 4 GiB of text, and 4 bytes more per
+    /// string is a small price for having no such ceiling.
+    ends: Vec<u64>,
 }
 
 impl Texts {
     fn push(&mut self, text: &str) -> u32 {
         self.bytes.push_str(text);
-        let end = u32::try_from(self.bytes.len()).expect("stored text stays under 4 GiB");
-        self.ends.push(end);
+        self.ends.push(self.bytes.len() as u64);
         u32::try_from(self.ends.len() - 1).expect("fewer than 4 billion strings")
     }
 
     fn get(&self, index: u32) -> &str {
         let index = index as usize;
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        // Offsets were byte lengths of `bytes`, so they fit a usize.
         &self.bytes[start as usize..self.ends[index] as usize]
     }
 }
