@@ -5,7 +5,8 @@
 //! and a heap string per field), 5.9 GB for `--records 110000`. Here a field is a 16-byte
 //! [`Cell`]; Ids that [`crate::sfid::make_id`] made for this org are a key prefix number and a
 //! sequence number, datetimes are milliseconds, compound addresses are rebuilt from their
-//! parts on read, and other text is a 4-byte span into [`Texts`]. Values are turned back
+//! parts on read, and other text is a string number in [`Texts`] (short strings stored
+//! once however often they repeat). Values are turned back
 //! into the exact JSON they were stored as when read ([`Pool::decode`]), so the wire bytes
 //! do not change.
 
