@@ -1,15 +1,25 @@
 //! The fake org's schema and record store as seen by the SOQL engine.
 //!
 //! The server (`fake_org::server`, `fake_org::data`) owns and mutates the data; the SOQL
-//! engine (`fake_org::soql`) only reads it through [`DataSource`]. Records are stored as
-//! JSON maps of field API name to value, in the wire format Salesforce returns
-//! (datetimes as `2024-01-15T10:30:00.000+0000`, dates as `2024-01-15`, compound
-//! addresses as objects), without the `attributes` block.
+//! engine (`fake_org::soql`) only reads it through [`DataSource`], by [`RowRef`] handles,
+//! and gets field values as JSON in the wire format Salesforce returns (datetimes as
+//! `2024-01-15T10:30:00.000+0000`, dates as `2024-01-15`, compound addresses as objects).
+//! How rows are stored is the data source's business (the store keeps compact typed cells).
 
 use serde_json::{Map, Value};
 
-/// One stored record: field API name (canonical casing) to value.
+/// One record as a JSON map: field API name (canonical casing) to value, without the
+/// `attributes` block. The store builds these for writes and tests; queries read single
+/// values through [`DataSource::value`] instead.
 pub type Record = Map<String, Value>;
+
+/// A handle on one stored row, meaningful only to the [`DataSource`] that handed it out
+/// (the store: storage table and row number). Copy-sized so that a scan moves no data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowRef {
+    pub table: u32,
+    pub row: u32,
+}
 
 /// The describe `type` of a field, as Salesforce spells it on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,12 +181,14 @@ pub trait DataSource {
     fn object(&self, name: &str) -> Option<&ObjectDef>;
     /// Every stored record of an object in insertion order, including soft-deleted ones
     /// (`IsDeleted: true`); the engine drops those unless the query is a queryAll.
-    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a>;
+    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = RowRef> + 'a>;
     /// Any record by 18-character Id, with the object it belongs to.
-    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, &Record)>;
+    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, RowRef)>;
     /// Records of `child_object` whose reference `field` equals `parent_id`
     /// (soft-deleted ones included, as with [`DataSource::records`]).
-    fn children<'a>(&'a self, child_object: &str, field: &str, parent_id: &str) -> Vec<&'a Record>;
+    fn children(&self, child_object: &str, field: &str, parent_id: &str) -> Vec<RowRef>;
+    /// The stored value of a field (canonical name) of a row; null when unset or unknown.
+    fn value(&self, row: RowRef, field: &str) -> Value;
     /// The value of a formula field (`calculated: true`) for a record, computed now.
-    fn formula(&self, object: &ObjectDef, field: &FieldDef, record: &Record) -> Value;
+    fn formula(&self, object: &ObjectDef, field: &FieldDef, row: RowRef) -> Value;
 }

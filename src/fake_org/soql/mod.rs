@@ -128,8 +128,8 @@ pub fn execute(
         let mut ids = Vec::with_capacity(rows.len());
         ids.extend(
             rows.iter()
-                .filter_map(|r| eval::get_early(r, "Id").and_then(serde_json::Value::as_str))
-                .map(str::to_string),
+                .map(|&r| eval::row_id(ds, r))
+                .filter(|id| !id.is_empty()),
         );
         ids
     };

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::fake_org::model::{
-    ChildRelationshipDef, DataSource, FieldDef, FieldType, ObjectDef, Record,
+    ChildRelationshipDef, DataSource, FieldDef, FieldType, ObjectDef, Record, RowRef,
 };
 use crate::sfid::make_id;
 
@@ -252,43 +252,65 @@ impl DataSource for TestOrg {
             .find(|o| o.name.eq_ignore_ascii_case(name))
     }
 
-    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a> {
+    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = RowRef> + 'a> {
         self.scans.set(self.scans.get() + 1);
         let object = object.to_string();
         Box::new(
             self.records
                 .iter()
-                .filter(move |(o, _)| *o == object)
-                .map(|(_, r)| r),
+                .enumerate()
+                .filter(move |(_, (o, _))| *o == object)
+                .map(|(i, _)| row_ref(i)),
         )
     }
 
-    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, &Record)> {
-        let (object, record) = self
+    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, RowRef)> {
+        let (i, (object, _)) = self
             .records
             .iter()
-            .find(|(_, r)| r.get("Id").and_then(Value::as_str) == Some(id))?;
-        Some((self.object(object)?, record))
+            .enumerate()
+            .find(|(_, (_, r))| r.get("Id").and_then(Value::as_str) == Some(id))?;
+        Some((self.object(object)?, row_ref(i)))
     }
 
-    fn children<'a>(&'a self, child_object: &str, field: &str, parent_id: &str) -> Vec<&'a Record> {
+    fn children(&self, child_object: &str, field: &str, parent_id: &str) -> Vec<RowRef> {
         self.records
             .iter()
-            .filter(|(o, r)| {
+            .enumerate()
+            .filter(|(_, (o, r))| {
                 o == child_object && r.get(field).and_then(Value::as_str) == Some(parent_id)
             })
-            .map(|(_, r)| r)
+            .map(|(i, _)| row_ref(i))
             .collect()
     }
 
-    fn formula(&self, _object: &ObjectDef, field: &FieldDef, record: &Record) -> Value {
+    fn value(&self, row: RowRef, field: &str) -> Value {
+        self.row(row).get(field).cloned().unwrap_or(Value::Null)
+    }
+
+    fn formula(&self, _object: &ObjectDef, field: &FieldDef, row: RowRef) -> Value {
         match field.name.as_str() {
-            "NameLength__c" => record
+            "NameLength__c" => self
+                .row(row)
                 .get("Name")
                 .and_then(Value::as_str)
                 .map_or(Value::Null, |n| json!(n.chars().count())),
             _ => Value::Null,
         }
+    }
+}
+
+/// Rows of the test org are numbered by their position in `TestOrg::records`.
+fn row_ref(index: usize) -> RowRef {
+    RowRef {
+        table: 0,
+        row: index as u32,
+    }
+}
+
+impl TestOrg {
+    fn row(&self, row: RowRef) -> &Record {
+        &self.records[row.row as usize].1
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::rows::Rows;
 use super::{GlobalOnlyEntry, ObjectMeta, Storage, Store, Table};
 use crate::fake_org::model::{FieldDef, FieldType, ObjectDef};
 
@@ -191,7 +192,7 @@ pub(super) fn describe_global_only(
     let table = Table {
         def: entry.def.clone(),
         meta: ObjectMeta::default(),
-        storage: Storage::Own(Vec::new()),
+        storage: Storage::Own(Rows::new(std::iter::empty())),
     };
     describe_body(&table, global_only_traits(entry), version, instance_url)
 }

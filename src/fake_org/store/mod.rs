@@ -1,14 +1,18 @@
 //! The fake org's schema, seeded data and record store (mutations, recycle bin, describe bodies).
 //!
-//! Records are kept as JSON maps in the wire format (see [`crate::fake_org::model`]). A field
-//! missing from a stored map is `null` (seeded records leave nulls out to save memory; read
-//! with `record.get(name).unwrap_or(&Value::Null)`); formula fields (`calculated: true`) are
-//! never stored and come from [`DataSource::formula`]. Base64 fields
+//! Records are kept as compact typed cells ([`rows`]) and read back as JSON in the wire
+//! format (see [`crate::fake_org::model`]); an unset field reads as `null`. Writes work on a
+//! whole record materialised as a JSON map (`Store::row`) or on single fields
+//! (`Store::put`). Formula fields (`calculated: true`) are never stored and come from
+//! [`DataSource::formula`]. Base64 fields
 //! (ContentVersion.VersionData) hold the blob's relative URL for [`DEFAULT_API_VERSION`];
 //! [`blob_url`] builds it for the version a request used.
 
+mod access;
 mod data;
 mod describe;
+mod ids;
+mod rows;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -20,6 +24,8 @@ use serde_json::{Map, Value};
 
 use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record};
 use crate::sfid;
+use access::row_ref;
+use rows::{Pool, Rows};
 
 /// A phrase that appears in exactly one seeded FeedComment: one on the first Case by
 /// CaseNumber. Tests grep a mounted tree for it to prove feed comments reach the files.
@@ -154,7 +160,27 @@ fn bare_version(api_version: &str) -> &str {
 
 /// Salesforce's datetime wire format: UTC, milliseconds, `+0000` without a colon.
 pub fn format_datetime(at: DateTime<Utc>) -> String {
-    // Hand-rolled: chrono's strftime parsing dominated seeding time.
+    // Hand-rolled: chrono's strftime parsing dominated seeding time, and stored datetimes
+    // are rendered like this on every read, several per row of a page.
+    // A leap second shows as millisecond 1000+ in chrono; Salesforce has none.
+    let millis = at.timestamp_subsec_millis().min(999);
+    if (0..=9999).contains(&at.year()) {
+        let mut text = *b"0000-00-00T00:00:00.000+0000";
+        let mut put = |end: usize, mut value: u32, width: usize| {
+            for slot in text[end - width..end].iter_mut().rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(4, at.year().unsigned_abs(), 4);
+        put(7, at.month(), 2);
+        put(10, at.day(), 2);
+        put(13, at.hour(), 2);
+        put(16, at.minute(), 2);
+        put(19, at.second(), 2);
+        put(23, millis, 3);
+        return String::from_utf8_lossy(&text).into_owned();
+    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",
         at.year(),
@@ -163,8 +189,7 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
         at.hour(),
         at.minute(),
         at.second(),
-        // A leap second shows as millisecond 1000+ in chrono; Salesforce has none.
-        at.timestamp_subsec_millis().min(999)
+        millis
     )
 }
 
@@ -191,7 +216,7 @@ struct ObjectMeta {
 /// Where an object's rows live.
 #[derive(Debug, Clone)]
 enum Storage {
-    Own(Vec<Record>),
+    Own(Rows),
     /// A filtered view over another table (CaseFeed = FeedItems whose ParentId is a Case).
     View {
         base: usize,
@@ -219,7 +244,7 @@ struct GlobalOnlyEntry {
 }
 
 /// Index key for child lookups: (storage table, field position in its def, parent Id).
-type ChildKey = (u16, u16, String);
+type ChildKey = (u16, u16, ids::IdKey);
 
 /// FNV-1a: the indexes are keyed by short Ids that no attacker chooses, and SipHash made
 /// seeding several times slower in debug builds.
@@ -253,8 +278,12 @@ pub struct Store {
     tables: Vec<Table>,
     /// Lower-cased object name to table position.
     by_name: HashMap<String, usize>,
+    /// Object name as the schema spells it to table position: the engine names objects
+    /// that way several times a row of a page (subqueries), and this lookup needs no
+    /// lower-cased copy.
+    by_exact_name: FastMap<String, usize>,
     /// Record Id to (table, row).
-    by_id: FastMap<String, (u16, u32)>,
+    by_id: ids::IdIndex,
     children: FastMap<ChildKey, Vec<u32>>,
     global_only: Vec<GlobalOnlyEntry>,
     org_id: String,
@@ -269,6 +298,8 @@ pub struct Store {
     /// Milliseconds since the epoch of the latest mutation stamp handed out.
     last_stamp_ms: i64,
     formula_clock_offset: Duration,
+    /// The text, key prefixes and whole values the tables' cells point into.
+    pool: Pool,
 }
 
 impl Store {
@@ -281,16 +312,46 @@ impl Store {
 
     /// The schema with no records at all.
     fn empty() -> Store {
-        let (tables, global_only) = schema::build();
+        let (mut tables, global_only) = schema::build();
+        for table in &mut tables {
+            if let Storage::Own(rows) = &mut table.storage {
+                let def = &table.def;
+                let parts = |compound: &FieldDef| -> Vec<String> {
+                    if compound.field_type != FieldType::Address {
+                        return Vec::new();
+                    }
+                    def.fields
+                        .iter()
+                        .filter(|p| {
+                            p.compound_field_name.as_deref() == Some(compound.name.as_str())
+                                && p.name != compound.name
+                        })
+                        .map(|p| p.name.clone())
+                        .collect()
+                };
+                *rows = Rows::new(
+                    def.fields
+                        .iter()
+                        .filter(|f| !f.calculated)
+                        .map(|f| (f.name.clone(), f.field_type, parts(f))),
+                );
+            }
+        }
         let by_name = tables
             .iter()
             .enumerate()
             .map(|(i, t)| (t.def.name.to_ascii_lowercase(), i))
             .collect();
+        let by_exact_name = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.def.name.clone(), i))
+            .collect();
         Store {
             tables,
             by_name,
-            by_id: FastMap::default(),
+            by_exact_name,
+            by_id: ids::IdIndex::default(),
             children: FastMap::default(),
             global_only,
             org_id: String::new(),
@@ -301,6 +362,7 @@ impl Store {
             next_case_number: 1001,
             last_stamp_ms: 0,
             formula_clock_offset: Duration::zero(),
+            pool: Pool::default(),
         }
     }
 
@@ -357,7 +419,8 @@ impl Store {
     ) -> Result<Value, StoreError> {
         let (table, row) = self.locate(object, id)?;
         let def = &self.tables[table].def;
-        let record = self.row(table, row);
+        let (storage, _) = self.storage_of(table);
+        let record = self.row(storage, row);
         if record.get("IsDeleted") == Some(&Value::Bool(true)) {
             return Err(StoreError::EntityIsDeleted);
         }
@@ -375,7 +438,7 @@ impl Store {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let record_id = record_id(record).to_string();
+        let record_id = record_id(&record).to_string();
         let mut out = Map::new();
         out.insert(
             "attributes".into(),
@@ -386,7 +449,7 @@ impl Store {
         );
         for field in selected {
             let value = if field.calculated {
-                self.formula(def, field, record)
+                self.formula(def, field, row_ref(storage, row))
             } else if field.field_type == FieldType::Base64 {
                 Value::String(blob_url(version, &def.name, &record_id, &field.name))
             } else {
@@ -423,7 +486,7 @@ impl Store {
             });
         }
         let (storage, _) = self.storage_of(table);
-        if self.row(storage, row).get("IsDeleted") == Some(&Value::Bool(true)) {
+        if self.is_deleted_row(storage, row) {
             return Err(StoreError::EntityIsDeleted);
         }
         let changes = self.validate_body(storage, body, false)?;
@@ -447,7 +510,7 @@ impl Store {
             });
         }
         let (storage, _) = self.storage_of(table);
-        if self.row(storage, row).get("IsDeleted") == Some(&Value::Bool(true)) {
+        if self.is_deleted_row(storage, row) {
             return Err(StoreError::EntityIsDeleted);
         }
         let stamp = self.next_stamp();
@@ -464,10 +527,10 @@ impl Store {
         for (child_table, child_row) in descendants {
             self.set_field(child_table, child_row, "IsDeleted", Value::Bool(true));
             self.touch(child_table, child_row, &stamp, &user);
-            ids.push(record_id(self.row(child_table, child_row)).to_string());
+            ids.push(self.id_of(child_table, child_row));
         }
         if !ids.is_empty() {
-            let parent = record_id(self.row(storage, row)).to_string();
+            let parent = self.id_of(storage, row);
             self.deleted_with.insert(parent, ids);
         }
         Ok(())
@@ -480,7 +543,7 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         let mut pending = vec![(table, row)];
         while let Some((parent_table, parent_row)) = pending.pop() {
-            let parent_id = record_id(self.row(parent_table, parent_row)).to_string();
+            let parent_id = self.id_of(parent_table, parent_row);
             for relationship in self.tables[parent_table]
                 .def
                 .child_relationships
@@ -495,8 +558,7 @@ impl Store {
                     continue;
                 }
                 for child_row in self.children_rows(child_table, &relationship.field, &parent_id) {
-                    let live = self.row(child_table, child_row).get("IsDeleted")
-                        != Some(&Value::Bool(true));
+                    let live = !self.is_deleted_row(child_table, child_row);
                     if live && seen.insert((child_table, child_row)) {
                         found.push((child_table, child_row));
                         pending.push((child_table, child_row));
@@ -512,7 +574,7 @@ impl Store {
         let id = sfid::to_18(id).ok_or(StoreError::NotFound)?;
         let &(table, row) = self.by_id.get(&id).ok_or(StoreError::NotFound)?;
         let (table, row) = (usize::from(table), row as usize);
-        if self.row(table, row).get("IsDeleted") != Some(&Value::Bool(true)) {
+        if !self.is_deleted_row(table, row) {
             return Err(StoreError::UndeleteFailed);
         }
         let stamp = self.next_stamp();
@@ -578,15 +640,18 @@ impl Store {
 
     /// Live (not deleted) records of an object; 0 for an unknown object.
     pub fn record_count(&self, object: &str) -> usize {
-        self.records(object)
-            .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
+        DataSource::records(self, object)
+            .filter(|r| !self.is_deleted_row(r.table as usize, r.row as usize))
             .count()
     }
 
     // ----- internals -------------------------------------------------------------------
 
     fn table(&self, object: &str) -> Option<usize> {
-        self.by_name.get(&object.to_ascii_lowercase()).copied()
+        match self.by_exact_name.get(object) {
+            Some(&table) => Some(table),
+            None => self.by_name.get(&object.to_ascii_lowercase()).copied(),
+        }
     }
 
     /// The table that stores an object's rows, and the view filter if it is a view.
@@ -601,25 +666,6 @@ impl Store {
         }
     }
 
-    fn rows(&self, table: usize) -> &[Record] {
-        match &self.tables[table].storage {
-            Storage::Own(rows) => rows,
-            Storage::View { base, .. } => self.rows(*base),
-        }
-    }
-
-    fn row(&self, table: usize, row: usize) -> &Record {
-        &self.rows(table)[row]
-    }
-
-    fn row_mut(&mut self, table: usize, row: usize) -> &mut Record {
-        let (storage, _) = self.storage_of(table);
-        match &mut self.tables[storage].storage {
-            Storage::Own(rows) => &mut rows[row],
-            Storage::View { .. } => unreachable!("storage_of resolves views to owned tables"),
-        }
-    }
-
     /// Finds a record of `object` by Id (15 or 18 characters): (table of `object`, row).
     fn locate(&self, object: &str, id: &str) -> Result<(usize, usize), StoreError> {
         let table = self.table(object).ok_or(StoreError::NotFound)?;
@@ -630,11 +676,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         if let Some((field, prefix)) = filter {
-            let parent = self
-                .row(storage, row as usize)
-                .get(field)
-                .and_then(Value::as_str);
-            if !parent.is_some_and(|p| p.starts_with(prefix)) {
+            if !self.in_view(storage, row as usize, field, prefix) {
                 return Err(StoreError::NotFound);
             }
         }
@@ -670,15 +712,14 @@ impl Store {
             has("LastModifiedById"),
             has("SystemModstamp"),
         );
-        let record = self.row_mut(table, row);
         if has_lmd {
-            record.insert("LastModifiedDate".into(), Value::String(stamp.into()));
+            self.put(table, row, "LastModifiedDate", Value::String(stamp.into()));
         }
         if has_lmby {
-            record.insert("LastModifiedById".into(), Value::String(user.into()));
+            self.put(table, row, "LastModifiedById", Value::String(user.into()));
         }
         if has_sms {
-            record.insert("SystemModstamp".into(), Value::String(stamp.into()));
+            self.put(table, row, "SystemModstamp", Value::String(stamp.into()));
         }
     }
 
@@ -691,66 +732,22 @@ impl Store {
             .position(|f| f.name == field);
         let is_reference = position
             .is_some_and(|p| self.tables[table].def.fields[p].field_type == FieldType::Reference);
-        let old = self
-            .row_mut(table, row)
-            .insert(field.to_string(), value.clone());
+        let old = self.put(table, row, field, value.clone());
         if let (true, Some(p)) = (is_reference, position) {
-            if let Some(Value::String(old_parent)) = old {
+            if let Some(old_parent) = old.as_str().and_then(|id| self.by_id.key(id)) {
                 let key = (table as u16, p as u16, old_parent);
                 if let Some(rows) = self.children.get_mut(&key) {
                     rows.retain(|&r| r as usize != row);
                 }
             }
             if let Value::String(new_parent) = value {
+                let new_parent = self.by_id.key_or_insert(&new_parent);
                 self.children
                     .entry((table as u16, p as u16, new_parent))
                     .or_default()
                     .push(row as u32);
             }
         }
-    }
-
-    /// Appends a fully built record to a table and indexes it.
-    fn push_record(&mut self, table: usize, record: Record) -> usize {
-        let references: Vec<(u16, String)> = self.tables[table]
-            .def
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.field_type == FieldType::Reference)
-            .filter_map(|(p, f)| {
-                record
-                    .get(&f.name)
-                    .and_then(Value::as_str)
-                    .map(|parent| (p as u16, parent.to_string()))
-            })
-            .collect();
-        let id = record_id(&record).to_string();
-        self.push_indexed(table, record, id, references)
-    }
-
-    /// Appends a record whose Id and non-null references (field position, parent Id) the
-    /// caller already knows, and indexes it.
-    fn push_indexed(
-        &mut self,
-        table: usize,
-        record: Record,
-        id: String,
-        references: Vec<(u16, String)>,
-    ) -> usize {
-        let Storage::Own(rows) = &mut self.tables[table].storage else {
-            unreachable!("records are only pushed to owned tables");
-        };
-        let row = rows.len();
-        rows.push(record);
-        self.by_id.insert(id, (table as u16, row as u32));
-        for (position, parent) in references {
-            self.children
-                .entry((table as u16, position, parent))
-                .or_default()
-                .push(row as u32);
-        }
-        row
     }
 
     /// Checks a create/update body against the schema and converts it to stored values.
@@ -983,10 +980,10 @@ impl Store {
         let row = self.push_record(storage, record);
         self.derive_fields(storage, row);
         if object == "FeedComment" {
-            let stamp = self.row(storage, row)["CreatedDate"]
-                .as_str()
-                .unwrap_or(&stamp)
-                .to_string();
+            let stamp = match self.value(storage, row, "CreatedDate") {
+                Value::String(created) => created,
+                _ => stamp,
+            };
             self.adjust_comment_count(storage, row, 1, &stamp);
         }
         if object == "ContentVersion" {
@@ -1010,12 +1007,9 @@ impl Store {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let parent = self
-                    .by_id
-                    .get(&item_id)
-                    .map(|&(t, r)| self.row(usize::from(t), r as usize))
-                    .and_then(|item| item.get("ParentId").cloned())
-                    .unwrap_or(Value::Null);
+                let parent = self.by_id.get(&item_id).map_or(Value::Null, |&(t, r)| {
+                    self.value(usize::from(t), r as usize, "ParentId")
+                });
                 record.insert("ParentId".into(), parent);
             }
             "ContentVersion" => {
@@ -1076,7 +1070,7 @@ impl Store {
     /// After a ContentVersion is stored: its document points at it as the latest version and
     /// copies its file facts; older versions stop being latest.
     fn link_version_to_document(&mut self, table: usize, row: usize) {
-        let version = self.row(table, row).clone();
+        let version = self.row(table, row);
         let Some(document_id) = version.get("ContentDocumentId").and_then(Value::as_str) else {
             return;
         };
@@ -1087,15 +1081,19 @@ impl Store {
         let siblings = self.children_rows(table, "ContentDocumentId", document_id);
         for sibling in siblings {
             if sibling != row {
-                self.row_mut(table, sibling)
-                    .insert("IsLatest".into(), Value::Bool(false));
+                self.put(table, sibling, "IsLatest", Value::Bool(false));
             }
         }
-        let document = self.row_mut(usize::from(doc_table), doc_row as usize);
-        document.insert("LatestPublishedVersionId".into(), Value::String(version_id));
+        let (doc_table, doc_row) = (usize::from(doc_table), doc_row as usize);
+        self.put(
+            doc_table,
+            doc_row,
+            "LatestPublishedVersionId",
+            Value::String(version_id),
+        );
         for name in ["Title", "FileExtension", "FileType", "ContentSize"] {
             if let Some(v) = version.get(name) {
-                document.insert(name.into(), v.clone());
+                self.put(doc_table, doc_row, name, v.clone());
             }
         }
     }
@@ -1110,25 +1108,22 @@ impl Store {
         delta: i64,
         stamp: &str,
     ) {
-        let Some(item_id) = self
-            .row(comment_table, comment_row)
-            .get("FeedItemId")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
+        let Value::String(item_id) = self.value(comment_table, comment_row, "FeedItemId") else {
             return;
         };
         let Some(&(item_table, item_row)) = self.by_id.get(&item_id) else {
             return;
         };
-        let item = self.row_mut(usize::from(item_table), item_row as usize);
-        let count = item
-            .get("CommentCount")
-            .and_then(Value::as_i64)
+        let (item_table, item_row) = (usize::from(item_table), item_row as usize);
+        let count = self
+            .value(item_table, item_row, "CommentCount")
+            .as_i64()
             .unwrap_or(0);
-        item.insert("CommentCount".into(), Value::from((count + delta).max(0)));
-        item.insert("LastModifiedDate".into(), Value::String(stamp.into()));
-        item.insert("SystemModstamp".into(), Value::String(stamp.into()));
+        let count = Value::from((count + delta).max(0));
+        self.put(item_table, item_row, "CommentCount", count);
+        for name in ["LastModifiedDate", "SystemModstamp"] {
+            self.put(item_table, item_row, name, Value::String(stamp.into()));
+        }
     }
 
     /// Recomputes derived fields: compound addresses and person names from their parts,
@@ -1158,7 +1153,9 @@ impl Store {
             })
             .collect();
         let object = def.name.clone();
-        let record = self.row_mut(table, row);
+        let before = self.row(table, row);
+        let mut record = before.clone();
+        let record = &mut record;
         match object.as_str() {
             "Case" => {
                 // Read-only, following the status as the standard "Closed" status does.
@@ -1187,11 +1184,20 @@ impl Store {
         }
         for (name, field_type, parts) in compounds {
             let value = if field_type == FieldType::Address {
-                schema::address_value(record, &parts)
+                let get = |part: &str| record.get(part).cloned().unwrap_or(Value::Null);
+                schema::address_value(&get, &parts)
             } else {
                 schema::person_name(record)
             };
             record.insert(name, value);
+        }
+        let changed: Vec<(String, Value)> = record
+            .iter()
+            .filter(|(name, value)| before.get(*name) != Some(*value))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        for (name, value) in changed {
+            self.put(table, row, &name, value);
         }
     }
 
@@ -1220,75 +1226,22 @@ impl Store {
         else {
             return Vec::new();
         };
-        let Some(parent) = sfid::to_18(parent_id) else {
-            return Vec::new();
+        // Parent Ids usually come as stored (18 characters, checksum case right): looked up
+        // as they are first, which spares building the 18-character form for each row of a
+        // page with a subquery.
+        let parent = match self.by_id.key(parent_id) {
+            Some(key) => Some(key),
+            None => sfid::to_18(parent_id).and_then(|id| self.by_id.key(&id)),
         };
-        self.children
-            .get(&(table as u16, position as u16, parent))
-            .map(|rows| rows.iter().map(|&r| r as usize).collect())
+        let rows =
+            parent.and_then(|parent| self.children.get(&(table as u16, position as u16, parent)));
+        rows.map(|rows| rows.iter().map(|&r| r as usize).collect())
             .unwrap_or_default()
     }
 
     /// The formula clock: real time shifted by the test offset.
     fn formula_now(&self) -> DateTime<Utc> {
         Utc::now() + self.formula_clock_offset
-    }
-}
-
-impl DataSource for Store {
-    fn object(&self, name: &str) -> Option<&ObjectDef> {
-        // Row-less objects are known too, so a query meets the same check as on a real org:
-        // the custom metadata type answers (with no rows), the events are not queryable.
-        match self.table(name) {
-            Some(t) => Some(&self.tables[t].def),
-            None => self.global_only_def(name),
-        }
-    }
-
-    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a> {
-        let Some(table) = self.table(object) else {
-            return Box::new(std::iter::empty());
-        };
-        let (storage, filter) = self.storage_of(table);
-        let rows = self.rows(storage).iter();
-        match filter {
-            None => Box::new(rows),
-            Some((field, prefix)) => Box::new(rows.filter(move |r| {
-                r.get(field)
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with(prefix))
-            })),
-        }
-    }
-
-    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, &Record)> {
-        let id = sfid::to_18(id)?;
-        let &(table, row) = self.by_id.get(&id)?;
-        let table = usize::from(table);
-        Some((&self.tables[table].def, self.row(table, row as usize)))
-    }
-
-    fn children<'a>(&'a self, child_object: &str, field: &str, parent_id: &str) -> Vec<&'a Record> {
-        let Some(table) = self.table(child_object) else {
-            return Vec::new();
-        };
-        let (storage, filter) = self.storage_of(table);
-        let rows = self.rows(storage);
-        self.children_rows(storage, field, parent_id)
-            .into_iter()
-            .map(|r| &rows[r])
-            .filter(|r| match filter {
-                None => true,
-                Some((field, prefix)) => r
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with(prefix)),
-            })
-            .collect()
-    }
-
-    fn formula(&self, object: &ObjectDef, field: &FieldDef, record: &Record) -> Value {
-        schema::evaluate_formula(&object.name, &field.name, record, self.formula_now())
     }
 }
 

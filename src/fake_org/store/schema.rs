@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::rows::Rows;
 use super::{GlobalOnlyEntry, ObjectMeta, Storage, Table};
 use crate::fake_org::model::{ChildRelationshipDef, FieldDef, FieldType, ObjectDef, Record};
 
@@ -397,7 +398,7 @@ fn table(
                 ("mine", format!("My {noun}")),
             ],
         },
-        storage: Storage::Own(Vec::new()),
+        storage: Storage::Own(Rows::new(std::iter::empty())),
     }
 }
 
@@ -1324,17 +1325,16 @@ pub(super) fn apply_create_defaults(object: &str, record: &mut Record) {
 }
 
 /// The compound address object, from its part fields (`BillingStreet` → `street` ...).
-pub(super) fn address_value(record: &Record, parts: &[String]) -> Value {
+/// `get` reads a stored field of the record.
+pub(super) fn address_value(get: &dyn Fn(&str) -> Value, parts: &[String]) -> Value {
     let part = |suffix: &str| {
         parts
             .iter()
             .find(|p| p.ends_with(suffix))
-            .and_then(|p| record.get(p))
-            .cloned()
-            .unwrap_or(Value::Null)
+            .map_or(Value::Null, |p| get(p))
     };
     // Alphabetical keys, as the Organization capture shows.
-    let mut address = Map::new();
+    let mut address = Map::with_capacity(8); // the eight keys below: no regrowth
     address.insert("city".into(), part("City"));
     address.insert("country".into(), part("Country"));
     address.insert("geocodeAccuracy".into(), part("GeocodeAccuracy"));
@@ -1370,15 +1370,12 @@ pub(super) fn person_name(record: &Record) -> Value {
 pub(super) fn evaluate_formula(
     object: &str,
     field: &str,
-    record: &Record,
+    get: &dyn Fn(&str) -> Value,
     now: DateTime<Utc>,
 ) -> Value {
     match (object, field) {
         ("Invoice__c", "Days_Open__c") => {
-            let created = record
-                .get("CreatedDate")
-                .and_then(Value::as_str)
-                .and_then(super::parse_datetime);
+            let created = get("CreatedDate").as_str().and_then(super::parse_datetime);
             match created {
                 // TODAY() - DATEVALUE(CreatedDate): whole days between the two dates (UTC).
                 Some(created) => {
