@@ -245,8 +245,8 @@ fn live_record_count(store: &Store) -> u64 {
 fn content_bytes(store: &Store) -> u64 {
     store
         .records("ContentVersion")
-        .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
-        .filter_map(|r| r.get("ContentSize").and_then(Value::as_u64))
+        .filter(|&row| store.value(row, "IsDeleted") != Value::Bool(true))
+        .filter_map(|row| store.value(row, "ContentSize").as_u64())
         .sum()
 }
 

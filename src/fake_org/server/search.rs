@@ -221,7 +221,7 @@ fn run_object(
         .filter(|id| {
             store
                 .record_by_id(id)
-                .is_some_and(|(_, record)| search.term.matches(record, &fields))
+                .is_some_and(|(_, row)| search.term.matches(&store.record(row), &fields))
         })
         .skip(returning.offset.unwrap_or(0))
         .take(limit)

@@ -18,7 +18,7 @@ use super::dispatch::Incoming;
 use super::query::read_store;
 use super::reply::{ApiError, Reply};
 use super::state::Shared;
-use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record};
+use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record, RowRef};
 use crate::fake_org::soql::{self, ExecOptions};
 use crate::fake_org::store::Store;
 use crate::sfid;
@@ -184,6 +184,12 @@ fn schema() -> Vec<ObjectDef> {
 }
 
 /// The tooling objects and their rows, built from the store for one request.
+/// Table numbers of the [`RowRef`]s this source hands out (they mean nothing to the store).
+const CUSTOM_OBJECT_TABLE: u32 = 0;
+const CUSTOM_FIELD_TABLE: u32 = 1;
+/// ApexClass, ApexTrigger, ApexPage: a production org without code has none.
+const NO_ROWS_TABLE: u32 = 2;
+
 struct ToolingOrg {
     objects: Vec<ObjectDef>,
     custom_objects: Vec<Record>,
@@ -225,14 +231,24 @@ impl ToolingOrg {
         }
     }
 
-    fn rows(&self, object: &str) -> &[Record] {
+    /// The rows of a tooling object and the table number its [`RowRef`]s carry.
+    fn table(&self, object: &str) -> (u32, &[Record]) {
         if object.eq_ignore_ascii_case("CustomObject") {
-            &self.custom_objects
+            (CUSTOM_OBJECT_TABLE, &self.custom_objects)
         } else if object.eq_ignore_ascii_case("CustomField") {
-            &self.custom_fields
+            (CUSTOM_FIELD_TABLE, &self.custom_fields)
         } else {
-            &[]
+            (NO_ROWS_TABLE, &[])
         }
+    }
+
+    fn row(&self, row: RowRef) -> Option<&Record> {
+        let rows = match row.table {
+            CUSTOM_OBJECT_TABLE => &self.custom_objects,
+            CUSTOM_FIELD_TABLE => &self.custom_fields,
+            _ => return None,
+        };
+        rows.get(row.row as usize)
     }
 }
 
@@ -261,26 +277,41 @@ impl DataSource for ToolingOrg {
             .find(|o| o.name.eq_ignore_ascii_case(name))
     }
 
-    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = &'a Record> + 'a> {
-        Box::new(self.rows(object).iter())
+    fn records<'a>(&'a self, object: &str) -> Box<dyn Iterator<Item = RowRef> + 'a> {
+        let (table, rows) = self.table(object);
+        Box::new((0..rows.len() as u32).map(move |row| RowRef { table, row }))
     }
 
-    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, &Record)> {
+    fn record_by_id(&self, id: &str) -> Option<(&ObjectDef, RowRef)> {
         let id = sfid::to_18(id)?;
         ["CustomObject", "CustomField"]
             .into_iter()
             .find_map(|name| {
-                let record = self.rows(name).iter().find(|r| r["Id"] == id.as_str())?;
-                Some((self.object(name)?, record))
+                let (table, rows) = self.table(name);
+                let row = rows.iter().position(|r| r["Id"] == id.as_str())?;
+                Some((
+                    self.object(name)?,
+                    RowRef {
+                        table,
+                        row: row as u32,
+                    },
+                ))
             })
     }
 
-    fn children<'a>(&'a self, _: &str, _: &str, _: &str) -> Vec<&'a Record> {
+    fn children(&self, _: &str, _: &str, _: &str) -> Vec<RowRef> {
         // The tooling objects here have no child relationships.
         Vec::new()
     }
 
-    fn formula(&self, _: &ObjectDef, _: &FieldDef, _: &Record) -> Value {
+    fn value(&self, row: RowRef, field: &str) -> Value {
+        self.row(row)
+            .and_then(|record| record.get(field))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    fn formula(&self, _: &ObjectDef, _: &FieldDef, _: RowRef) -> Value {
         // ... nor formula fields.
         Value::Null
     }
