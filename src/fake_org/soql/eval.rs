@@ -522,7 +522,8 @@ fn sort_rows<'a>(
     positions.into_iter().map(|p| rows[p]).collect()
 }
 
-/// One row in the wire shape: `attributes`, then the columns in SELECT order.
+/// One row in the wire shape: `attributes`, then the columns in SELECT order. Long on
+/// purpose: one arm per column kind (a field, a parent path, a child subquery).
 pub fn project_row(
     ds: &dyn DataSource,
     opts: &ExecOptions,

@@ -202,6 +202,8 @@ pub(super) fn describe_object(table: &Table, version: &str, instance_url: &str) 
     describe_body(table, traits(table), version, instance_url)
 }
 
+/// The object describe body. Long on purpose: its keys in the captures' order, as one
+/// literal, so a diff against a real describe reads line by line.
 fn describe_body(table: &Table, t: Traits, version: &str, instance_url: &str) -> Value {
     let def = &table.def;
     let global = global_entry_from(&t, version);
@@ -315,7 +317,8 @@ fn soap_type(field_type: FieldType) -> &'static str {
     }
 }
 
-/// One entry of `fields`: the 57 keys of the captures, alphabetical.
+/// One entry of `fields`: the 57 keys of the captures, alphabetical. Long on purpose: one
+/// literal with every key, so a missing or extra key shows at a glance.
 fn field_entry(def: &ObjectDef, f: &FieldDef) -> Value {
     use FieldType as T;
     let ty = f.field_type;

@@ -186,7 +186,8 @@ impl Store {
         Ok(changes)
     }
 
-    /// One body value to its stored form, with Salesforce's type and length checks.
+    /// One body value to its stored form, with Salesforce's type and length checks. Long on
+    /// purpose: one arm per field type, each with the error Salesforce gives for it.
     fn convert_value(
         &self,
         def: &ObjectDef,
