@@ -1,6 +1,8 @@
-//! A body cache miss: the record and the ones after it in listing order are fetched again
-//! in one request (readers such as `grep -r` go in listing order) and re-rendered. Readers
-//! of files in a batch being fetched wait for that fetch instead of making their own.
+//! A body cache miss: first the local store (the body as rendered when it was listed or
+//! last changed, served only if its length and digest are the listing's); failing that,
+//! the record and the ones after it in listing order are fetched again in one request
+//! (readers such as `grep -r` go in listing order) and re-rendered. Readers of files in a
+//! batch being fetched wait for that fetch instead of making their own.
 
 use crate::sync::{lock, Abandoned, Pending};
 use std::collections::{HashMap, HashSet};
@@ -8,16 +10,21 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::org::{fetch_by_ids, WAIT_SLACK};
+use super::present::is_body_of;
 use super::{Index, IndexError, Listing, RefetchResult};
 
 impl Index {
-    /// The rendered body of a record file. From memory when cached; otherwise fetched again
-    /// with its neighbours (one request shared by every reader of the batch).
+    /// The rendered body of a record file. From memory when cached, else from the local
+    /// store; otherwise fetched again with its neighbours (one request shared by every
+    /// reader of the batch).
     pub fn body(&self, folder: usize, ino: u64) -> Result<Arc<[u8]>, IndexError> {
         if let Some(body) = lock(&self.shared.bodies).get(ino) {
             return Ok(body);
         }
         let listing = self.listing(folder)?;
+        if let Some(body) = self.stored_body(folder, &listing, ino) {
+            return Ok(body);
+        }
         let f = self.folder(folder)?;
         let deadline = self.shared.config.operation_deadline;
         let started = Instant::now();
@@ -68,6 +75,29 @@ impl Index {
                 }
             }
         }
+    }
+
+    /// The body of `ino` from the local store, if the store has the version `listing`
+    /// names. It is put back in memory only if no rewrite replaced that version meanwhile
+    /// (a rewrite holds the folder's rewrite lock while it changes the cache and listing).
+    fn stored_body(&self, folder: usize, listing: &Listing, ino: u64) -> Option<Arc<[u8]>> {
+        let entry = listing.by_ino(ino)?;
+        let f = self.folder(folder).ok()?;
+        let stored = self
+            .shared
+            .store
+            .read(&f.spec.object, &entry.id, entry.format)?;
+        if !is_body_of(entry, &stored) {
+            tracing::debug!(object = %f.spec.object, id = %entry.id, "stored body is another version");
+            return None;
+        }
+        let body: Arc<[u8]> = stored.into();
+        let _rewrite = lock(&f.rewrite);
+        let current = self.peek_listing(folder);
+        if current.and_then(|l| l.by_ino(ino).map(|e| e.digest)) == Some(entry.digest) {
+            lock(&self.shared.bodies).insert(ino, body.clone());
+        }
+        Some(body)
     }
 
     /// Starts fetching the record of `ino` and the ones after it, and marks all their files

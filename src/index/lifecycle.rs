@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::present::{record_id, render_record, Presenter};
+use super::store::StoreBatch;
 use super::time::record_watermark;
 use super::{FileEntry, Index, IndexError, Listing, LoadResult, Record, Shared};
 
@@ -125,7 +126,10 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     let mut positions: HashMap<String, usize> = HashMap::new();
     let mut skipped_without_id = 0usize;
     let mut watermark: Option<SystemTime> = None;
+    shared.store.clear_object(&f.spec.object);
     let mut sink = |page: Vec<Record>| {
+        // One store transaction per page: a page is at most 2,000 records.
+        let mut stored = StoreBatch::default();
         for record in page {
             watermark = watermark.max(record_watermark(&record));
             let Some(id) = record_id(&record) else {
@@ -141,6 +145,9 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
                     None => shared.allocate_ino(folder),
                 };
                 let entry = file.entry(ino, id);
+                if shared.store.is_enabled() {
+                    stored.put_file(&entry, &file.body);
+                }
                 bodies.insert(ino, file.body);
                 match existing {
                     Some(position) => files[position + k] = entry,
@@ -151,6 +158,7 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
                 positions.insert(id.to_string(), files.len() - shared.config.formats.len());
             }
         }
+        shared.store.write(&f.spec.object, &stored);
     };
     shared.source.fetch(&f.spec.object, None, &mut sink).await?;
     if skipped_without_id > 0 {

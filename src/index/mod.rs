@@ -2,7 +2,8 @@
 //! times, stable inode numbers) and a bounded cache of rendered bodies.
 //!
 //! Rooms: `lifecycle` (a folder from unlisted through loading to listed), `rewrite` (a
-//! changed listing and its diff), `bodies` (a body cache miss), `status` (the status
+//! changed listing and its diff), `bodies` (a body cache miss: memory, then the local
+//! `store`, then the org), `status` (the status
 //! documents), `org` (every call to the source, for the refresher too), `listing` (the
 //! immutable listing), `time` (Salesforce datetimes).
 //!
@@ -33,6 +34,7 @@ mod rewrite;
 pub mod salesforce_source;
 pub mod source;
 mod status;
+pub mod store;
 mod time;
 
 use crate::catalog::Group;
@@ -53,6 +55,7 @@ pub use source::{
     Record, RecordSink, SourceError, SourceFuture,
 };
 pub use status::{AppliedChanges, FolderRefresh, RefreshOverview, RefreshState};
+use store::{BodyStore, StoreGuard};
 pub use time::{parse_salesforce_datetime, record_time, record_watermark, rfc3339};
 
 /// Record files have inode numbers at or above this: `(folder + 1) << RECORD_INO_SHIFT |
@@ -220,6 +223,8 @@ struct Shared {
     folders: Vec<Folder>,
     config: IndexConfig,
     bodies: Mutex<BodyCache>,
+    /// Bodies on disk, read on a body cache miss before asking the org.
+    store: StoreGuard,
     mounted_at: SystemTime,
     overview: Mutex<RefreshOverview>,
     /// When each file's content last changed after its first listing (dropped with the
@@ -242,6 +247,18 @@ impl Index {
         folders: Vec<FolderSpec>,
         config: IndexConfig,
     ) -> Index {
+        Index::with_store(source, runtime, folders, config, None)
+    }
+
+    /// As [`Index::new`], keeping rendered bodies in `store` too (None: memory only), so a
+    /// body evicted from memory is read from disk rather than fetched again.
+    pub fn with_store(
+        source: Arc<dyn ObjectSource>,
+        runtime: tokio::runtime::Handle,
+        folders: Vec<FolderSpec>,
+        config: IndexConfig,
+        store: Option<Arc<dyn BodyStore>>,
+    ) -> Index {
         let folders = folders
             .into_iter()
             .map(|spec| Folder {
@@ -258,6 +275,7 @@ impl Index {
                 runtime,
                 folders,
                 bodies: Mutex::new(BodyCache::new(config.body_cache_bytes)),
+                store: StoreGuard::new(store),
                 config,
                 mounted_at: SystemTime::now(),
                 overview: Mutex::new(RefreshOverview::default()),

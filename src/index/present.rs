@@ -74,6 +74,15 @@ impl Rendered {
     }
 }
 
+/// Whether `body` is the version of the file `entry` describes: same length and digest.
+/// A body from the local store is served only then (a failed store write leaves an older
+/// version there; a length other than the file's size would break every reader).
+pub(super) fn is_body_of(entry: &FileEntry, body: &[u8]) -> bool {
+    entry.size == body.len() as u64 && entry.digest == body_digest(body)
+}
+
+/// The digest only compares bodies rendered by this process: `DefaultHasher` may change
+/// between Rust releases, which costs a store at most a re-fetch, never a wrong body.
 fn body_digest(body: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();

@@ -4,9 +4,11 @@
 
 use crate::sync::lock;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::present::{record_id, render_record, Presenter};
+use super::store::StoreBatch;
 use super::time::record_watermark;
 use super::{ChangeSummary, FileEntry, FileFormat, Index, IndexError, Listing, Record};
 use super::{RefetchResult, RenderedBody};
@@ -18,6 +20,8 @@ struct Renders {
     /// The Ids of `replacements` in the order the changes arrived.
     order: Vec<String>,
     bodies: Vec<RenderedBody>,
+    /// The same bodies by Id and format, for the local store.
+    stored: StoreBatch,
 }
 
 /// The listing's new files and what changed on the way.
@@ -79,6 +83,12 @@ impl Index {
             .collect();
         let merge = merge_runs(old, &renders, &deleted);
         self.store_bodies(&merge, &renders.bodies);
+        // One store transaction per rewrite, written before the new listing is published;
+        // if it fails the store keeps older bodies, which their digests then refuse.
+        let mut stored = renders.stored;
+        stored.delete_ids = deleted.iter().map(|id| Arc::from(*id)).collect();
+        let object = &self.shared.folders[folder].spec.object;
+        self.shared.store.write(object, &stored);
         if !merge.unchanged {
             let now = SystemTime::now();
             let changed_at = if merge.summary.membership_changed() {
@@ -109,6 +119,7 @@ impl Index {
             replacements: HashMap::new(),
             order: Vec::new(),
             bodies: Vec::new(),
+            stored: StoreBatch::default(),
         };
         for record in changed {
             let Some(id) = record_id(record) else {
@@ -122,7 +133,11 @@ impl Index {
                     .get(&(id, file.format))
                     .copied()
                     .unwrap_or_else(|| self.shared.allocate_ino(folder));
-                entries.push(file.entry(ino, id));
+                let entry = file.entry(ino, id);
+                if self.shared.store.is_enabled() {
+                    renders.stored.put_file(&entry, &file.body);
+                }
+                entries.push(entry);
                 renders.bodies.push((ino, file.body));
             }
             if renders

@@ -1,0 +1,268 @@
+//! The store in one SQLite file: WAL, so a reader never waits for a writer's sync and a
+//! crash (kill -9) leaves the last committed transaction; `synchronous = NORMAL`, which in
+//! WAL mode loses at most the last transactions on power loss, never consistency (every
+//! body is checked against its listing before it is served anyway).
+//!
+//! The file is 0600 in a 0700 folder: bodies are the org's data. A file that is not a
+//! database, is corrupt, or has a schema this build does not know is renamed aside and a
+//! fresh store started, so a damaged cache costs a re-read, never a failed mount.
+
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+
+use super::{BodyStore, StoreBatch, StoreError};
+use crate::index::FileFormat;
+use crate::sync::lock;
+
+/// The schema this build writes and reads, kept in `PRAGMA user_version`. Raise it with
+/// every change of the tables below; a store of another version is set aside.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "CREATE TABLE bodies (
+    object TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    format TEXT NOT NULL,
+    body   BLOB NOT NULL,
+    PRIMARY KEY (object, id, format)
+);";
+
+/// Readers and the writer share one connection; a second process on the same store (not
+/// supported, but possible by mistake) waits this long for a lock instead of failing at once.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The folder holds one org's data: only its owner may list or enter it.
+const FOLDER_MODE: u32 = 0o700;
+/// The database and its `-wal` and `-shm` files (SQLite gives them the database's mode).
+const FILE_MODE: u32 = 0o600;
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+/// Why an existing file cannot be used as this build's store.
+enum Unusable {
+    Unreadable(String),
+    Failed(rusqlite::Error),
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it and its folder if needed. An unreadable file
+    /// is renamed to `<name>.unreadable-<unix seconds>` (with a warning) and replaced.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        prepare_folder(path)?;
+        let connection = match open_connection(path) {
+            Ok(connection) => connection,
+            Err(Unusable::Failed(source)) => return Err(sqlite_error(path, source)),
+            Err(Unusable::Unreadable(reason)) => {
+                let aside = set_aside(path, &reason)?;
+                tracing::warn!(
+                    store = %path.display(),
+                    set_aside = %aside.display(),
+                    reason = %reason,
+                    "the local store was unreadable; it was set aside and a new one started"
+                );
+                open_connection(path).map_err(|unusable| match unusable {
+                    Unusable::Failed(source) => sqlite_error(path, source),
+                    Unusable::Unreadable(reason) => StoreError::Unreadable {
+                        path: path.to_path_buf(),
+                        reason,
+                    },
+                })?
+            }
+        };
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            connection: Mutex::new(connection),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn error(&self, source: rusqlite::Error) -> StoreError {
+        sqlite_error(&self.path, source)
+    }
+}
+
+impl BodyStore for SqliteStore {
+    fn apply(&self, object: &str, batch: &StoreBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        write_batch(&mut lock(&self.connection), object, batch).map_err(|source| self.error(source))
+    }
+
+    fn get(
+        &self,
+        object: &str,
+        id: &str,
+        format: FileFormat,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let connection = lock(&self.connection);
+        let read = || -> Result<Option<Vec<u8>>, rusqlite::Error> {
+            connection
+                .prepare_cached(
+                    "SELECT body FROM bodies WHERE object = ?1 AND id = ?2 AND format = ?3",
+                )?
+                .query_row(params![object, id, format.extension()], |row| row.get(0))
+                .optional()
+        };
+        read().map_err(|source| self.error(source))
+    }
+
+    fn clear_object(&self, object: &str) -> Result<(), StoreError> {
+        lock(&self.connection)
+            .execute("DELETE FROM bodies WHERE object = ?1", params![object])
+            .map(drop)
+            .map_err(|source| self.error(source))
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        lock(&self.connection)
+            .execute("DELETE FROM bodies", [])
+            .map(drop)
+            .map_err(|source| self.error(source))
+    }
+}
+
+/// Every body of `batch` in one transaction: all or none.
+fn write_batch(
+    connection: &mut Connection,
+    object: &str,
+    batch: &StoreBatch,
+) -> Result<(), rusqlite::Error> {
+    let transaction = connection.transaction()?;
+    {
+        let mut put = transaction.prepare_cached(
+            "INSERT OR REPLACE INTO bodies (object, id, format, body) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for stored in &batch.put {
+            let format = stored.format.extension();
+            put.execute(params![object, &*stored.id, format, &*stored.body])?;
+        }
+        let mut delete =
+            transaction.prepare_cached("DELETE FROM bodies WHERE object = ?1 AND id = ?2")?;
+        for id in &batch.delete_ids {
+            delete.execute(params![object, &**id])?;
+        }
+    }
+    transaction.commit()
+}
+
+fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates the store's folder (0700) and the database file (0600) before SQLite opens it,
+/// so the file is never readable by others, not even for a moment.
+fn prepare_folder(path: &Path) -> Result<(), StoreError> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let folder_error = |source| StoreError::Folder {
+        path: folder.to_path_buf(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(FOLDER_MODE)
+        .create(folder)
+        .map_err(folder_error)?;
+    // A folder that existed already keeps its mode otherwise.
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(FOLDER_MODE))
+        .map_err(folder_error)?;
+    let file_error = |source| StoreError::Folder {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .open(path)
+        .map_err(file_error)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(FILE_MODE)).map_err(file_error)
+}
+
+/// Opens the file and brings it to this build's schema, or says why it cannot be used.
+fn open_connection(path: &Path) -> Result<Connection, Unusable> {
+    let connection = Connection::open(path).map_err(classify)?;
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .map_err(Unusable::Failed)?;
+    // The first statement reads the header: a file that is not a database fails here.
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(classify)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(store = %path.display(), mode = %mode, "the local store is not in WAL mode");
+    }
+    connection
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(classify)?;
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(classify)?;
+    match version {
+        0 => {
+            connection
+                .execute_batch(&format!(
+                    "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(classify)?;
+        }
+        SCHEMA_VERSION => {}
+        other => {
+            return Err(Unusable::Unreadable(format!(
+                "schema version {other}, this sfmount reads {SCHEMA_VERSION}"
+            )))
+        }
+    }
+    Ok(connection)
+}
+
+/// A damaged or foreign file is unreadable (set aside); anything else (a full disk, no
+/// permission) is a plain failure, reported as it is.
+fn classify(error: rusqlite::Error) -> Unusable {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            Unusable::Unreadable(error.to_string())
+        }
+        _ => Unusable::Failed(error),
+    }
+}
+
+/// Renames the unreadable store (and drops its `-wal` and `-shm`, which belong to it) so a
+/// fresh one can start; the old file stays for a person to inspect or delete.
+fn set_aside(path: &Path, reason: &str) -> Result<PathBuf, StoreError> {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".unreadable-{seconds}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside).map_err(|source| StoreError::SetAside {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+        source,
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        // Absent companions are the normal case.
+        let _ = std::fs::remove_file(PathBuf::from(companion));
+    }
+    prepare_folder(path)?;
+    Ok(aside)
+}
+
+#[cfg(test)]
+mod tests;
