@@ -130,6 +130,13 @@ pub struct MountArgs {
     /// grep) or `both` (two files per record) [default: json].
     #[arg(long, value_parser = format_values())]
     pub format: Option<String>,
+    /// Folder of the local store of record bodies, one per org and user
+    /// [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Keep everything in memory: no local store on disk (as `cache_dir = ""`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl MountArgs {
@@ -145,6 +152,11 @@ impl MountArgs {
                 .or(self.custom_objects.is_some().then_some(true)),
             custom_objects: self.custom_objects.clone(),
             format: self.format.clone(),
+            // An empty folder is the settings' word for "no store".
+            cache_dir: match self.no_cache {
+                true => Some(PathBuf::new()),
+                false => self.cache_dir.clone(),
+            },
             ..self.connection.settings_layer()
         }
     }
@@ -286,6 +298,23 @@ mod tests {
         ]);
         let s = Settings::resolve(None, &mount.settings_layer(), &env).unwrap();
         assert!(!s.objects.sync_custom_objects);
+    }
+
+    #[test]
+    fn no_cache_and_cache_dir_become_the_cache_dir_setting() {
+        assert_eq!(parse_mount(&[]).settings_layer().cache_dir, None);
+        assert_eq!(
+            parse_mount(&["--cache-dir", "/c"])
+                .settings_layer()
+                .cache_dir,
+            Some(PathBuf::from("/c"))
+        );
+        assert_eq!(
+            parse_mount(&["--no-cache"]).settings_layer().cache_dir,
+            Some(PathBuf::new())
+        );
+        let both = ["sfmount", "mount", "/m", "--no-cache", "--cache-dir", "/c"];
+        assert!(Cli::try_parse_from(both).is_err());
     }
 
     #[test]

@@ -29,6 +29,9 @@ struct MountProcess {
     dir: tempfile::TempDir,
     /// The process's stderr goes to a file: a pipe nobody reads would block it when full.
     log: tempfile::NamedTempFile,
+    /// The mount's local store (`--cache-dir`), never the real ~/.cache; the demo keeps its
+    /// own.
+    _cache: Option<tempfile::TempDir>,
 }
 
 impl MountProcess {
@@ -91,6 +94,7 @@ fn start_org(records: usize) -> FakeOrg {
 fn mount(org: &FakeOrg, extra: &[&str]) -> MountProcess {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = tempfile::NamedTempFile::new().expect("log file");
+    let cache = tempfile::tempdir().expect("cache dir");
     let child = Command::new(BINARY)
         .arg("mount")
         .arg(dir.path())
@@ -100,6 +104,8 @@ fn mount(org: &FakeOrg, extra: &[&str]) -> MountProcess {
             "--client-id",
             org.client_id(),
         ])
+        .arg("--cache-dir")
+        .arg(cache.path())
         .args(extra)
         .env("SFMOUNT_CLIENT_SECRET", org.client_secret())
         .env("RUST_LOG", "warn")
@@ -111,6 +117,7 @@ fn mount(org: &FakeOrg, extra: &[&str]) -> MountProcess {
         child: Some(child),
         dir,
         log,
+        _cache: Some(cache),
     };
     if !wait_for_mount(process.path(), Duration::from_secs(30)) {
         let (status, stderr) = process.stop_with_stderr();
@@ -591,6 +598,7 @@ fn demo_mounts_prints_hints_and_stops_cleanly() {
         child: Some(child),
         dir: parent,
         log,
+        _cache: None,
     };
     let mut stdout = m.child.as_mut().and_then(|c| c.stdout.take()).unwrap();
     if !wait_for_mount(&mountpoint, Duration::from_secs(30)) {

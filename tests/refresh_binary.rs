@@ -76,6 +76,8 @@ fn sighup_refreshes_now_and_the_status_file_says_so() {
         ])
         // An hour: only SIGHUP can make this refresh happen within the test.
         .args(["--interval", "1h", "--standard-objects", "Account"])
+        // Memory only: this test is about refresh, and must not write into ~/.cache.
+        .arg("--no-cache")
         .env("SFMOUNT_CLIENT_SECRET", org.client_secret())
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())

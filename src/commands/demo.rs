@@ -33,6 +33,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     settings.objects.custom_objects = CustomObjects::All;
     settings.format = args.format;
     settings.interval = interval;
+    // The demo's store lives as long as the demo: a fake org's data is not worth keeping.
+    let cache = tempfile::Builder::new()
+        .prefix("sfmount-demo-cache-")
+        .tempdir()
+        .context("cannot create the demo's temporary cache folder")?;
+    settings.cache_dir = Some(cache.path().to_path_buf());
 
     let runtime = build_runtime()?;
     let result = mount_org(

@@ -13,7 +13,9 @@ use crate::config::Settings;
 use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
+use crate::index::store::{store_path, BodyStore, SqliteStore};
 use crate::index::{FolderSpec, Index, IndexConfig};
+use crate::salesforce::OrgIdentity;
 
 pub fn run(args: MountArgs) -> anyhow::Result<()> {
     let settings =
@@ -179,11 +181,12 @@ pub(crate) fn mount_org(
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
+    let store = open_store(settings.cache_dir.as_deref(), client.identity());
     let source = Arc::new(
         crate::index::salesforce_source::ClientSource::new(client)
             .with_error_wording(super::flag_hints::user_message),
     );
-    let index = Index::new(source, runtime.handle().clone(), folders, config);
+    let index = Index::with_store(source, runtime.handle().clone(), folders, config, store);
     let mut refresh = RefreshConfig::new(settings.interval);
     refresh.formula_interval = settings.formula_refresh_interval;
     refresh.api_floor = settings.api_floor;
@@ -197,6 +200,37 @@ pub(crate) fn mount_org(
         Some(refresh),
         on_mounted,
     )
+}
+
+/// The local store of this org and run-as user under `cache_dir`, or none (memory only)
+/// when there is no cache folder, the session did not say whose it is, or the store cannot
+/// be opened: a missing disk cache costs API calls, never the mount.
+fn open_store(
+    cache_dir: Option<&Path>,
+    identity: Option<OrgIdentity>,
+) -> Option<Arc<dyn BodyStore>> {
+    let Some(cache_dir) = cache_dir else {
+        tracing::info!("no local store (cache_dir is empty): bodies are kept in memory only");
+        return None;
+    };
+    let Some(identity) = identity else {
+        tracing::warn!(
+            "the token response did not name the org and user; no local store, bodies are \
+             kept in memory only"
+        );
+        return None;
+    };
+    let path = store_path(cache_dir, &identity.org_id, &identity.user_id);
+    match SqliteStore::open(&path) {
+        Ok(store) => {
+            tracing::info!(store = %path.display(), "local store open");
+            Some(Arc::new(store))
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "no local store; bodies are kept in memory only");
+            None
+        }
+    }
 }
 
 /// Mounts `fs` and blocks until SIGINT or SIGTERM (then unmounts) or until someone else

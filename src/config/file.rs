@@ -1,7 +1,7 @@
 //! The settings file: TOML with the connector's keys and sfmount's own, read into a
 //! [`Layer`]. Unknown keys are errors, so a misspelt key is not silently ignored.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -22,6 +22,7 @@ format = "json"                      # json, text or both
 request_timeout = "30s"              # deadline of each API request
 refresh_stop_at_api_percent = 80     # background refresh stops once this % of the daily API limit is used
 formula_refresh_interval = "24h"     # objects with formula fields are re-read whole this often
+# cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
 "#;
 
 /// The settings file as written by the user; every key optional so that the environment and
@@ -41,6 +42,7 @@ struct FileSettings {
     request_timeout: Option<DurationValue>,
     refresh_stop_at_api_percent: Option<i64>,
     formula_refresh_interval: Option<DurationValue>,
+    cache_dir: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -59,6 +61,7 @@ impl FileSettings {
             format: self.format,
             refresh_stop_at_api_percent: self.refresh_stop_at_api_percent,
             formula_refresh_interval: self.formula_refresh_interval,
+            cache_dir: self.cache_dir,
         }
     }
 }

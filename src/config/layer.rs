@@ -37,6 +37,8 @@ pub struct Layer {
     pub format: Option<String>,
     pub refresh_stop_at_api_percent: Option<i64>,
     pub formula_refresh_interval: Option<DurationValue>,
+    /// Folder of the local stores; an empty path means none (memory only).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Layer {
@@ -47,6 +49,24 @@ impl Layer {
             domain: non_empty(env(ENV_DOMAIN)),
             client_id: env(ENV_CLIENT_ID),
             client_secret: env(ENV_CLIENT_SECRET).map(Secret::new),
+            ..Layer::default()
+        }
+    }
+
+    /// The defaults that depend on the environment, as the lowest layer: the cache folder
+    /// is `$XDG_CACHE_HOME/sfmount`, else `$HOME/.cache/sfmount` (the XDG base directory
+    /// rule, which also says a relative XDG_CACHE_HOME is to be ignored).
+    pub fn environment_defaults(env: &dyn Fn(&str) -> Option<String>) -> Layer {
+        let xdg = env("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|path| path.is_absolute());
+        let home = || {
+            env("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        };
+        Layer {
+            cache_dir: xdg.or_else(home).map(|cache| cache.join("sfmount")),
             ..Layer::default()
         }
     }
@@ -69,7 +89,8 @@ impl Settings {
             Some(path) => super::file::read_settings_layer(path)?,
             None => Layer::default(),
         };
-        Settings::from_layers(&[flags, &Layer::from_env(env), &file])
+        let defaults = Layer::environment_defaults(env);
+        Settings::from_layers(&[flags, &Layer::from_env(env), &file, &defaults])
     }
 
     /// Merges `layers`, highest first, and checks every value used.
@@ -126,6 +147,9 @@ impl Settings {
                 None => super::DEFAULT_FORMULA_REFRESH_INTERVAL,
             };
 
+        let cache_dir = first(layers, |layer| layer.cache_dir.clone())
+            .filter(|dir| !dir.as_os_str().is_empty());
+
         Ok(Settings {
             login,
             client_id,
@@ -136,6 +160,7 @@ impl Settings {
             request_timeout,
             api_floor,
             formula_refresh_interval,
+            cache_dir,
         })
     }
 }

@@ -76,6 +76,8 @@ pub struct Settings {
     pub api_floor: ApiFloor,
     /// How often objects with formula fields are re-read whole.
     pub formula_refresh_interval: Duration,
+    /// Where the local stores live (one per org and run-as user); `None`: memory only.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -122,7 +124,8 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Settings with every default, for a login and credentials (used by `demo` and tests).
+    /// Settings with every default, for a login and credentials (used by `demo` and tests);
+    /// no local store, since where it goes depends on the environment (`resolve` knows).
     pub fn new(login: Login, client_id: impl Into<String>, client_secret: Secret) -> Settings {
         Settings {
             login,
@@ -134,6 +137,7 @@ impl Settings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             api_floor: ApiFloor::DEFAULT,
             formula_refresh_interval: DEFAULT_FORMULA_REFRESH_INTERVAL,
+            cache_dir: None,
         }
     }
 }

@@ -130,6 +130,12 @@ impl SalesforceClient {
         self.session().instance_url.clone()
     }
 
+    /// The org and run-as user of the current session (after `connect`), when the token
+    /// response named them.
+    pub fn identity(&self) -> Option<super::session::OrgIdentity> {
+        self.session().identity.clone()
+    }
+
     pub fn api_version(&self) -> &str {
         &self.inner.settings.api_version
     }

@@ -34,6 +34,7 @@ pub use limits::{parse_limit_info, ApiUsage};
 pub use login::{validate_domain, validate_login_url, LoginProblem, LoginTarget};
 pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
 pub use query::QueryPage;
+pub use session::OrgIdentity;
 
 /// A record as Salesforce returns it: `attributes` first, then the selected fields in SELECT
 /// order, relationship fields as nested objects.

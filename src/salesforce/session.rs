@@ -19,7 +19,35 @@ use crate::secret::Secret;
 pub(super) struct Session {
     pub access_token: Secret,
     pub instance_url: String,
+    /// Whose session this is, from the token response's identity URL (no secret).
+    pub identity: Option<OrgIdentity>,
     pub generation: u64,
+}
+
+/// The org and the run-as user a session acts for: the two Ids of the token response's
+/// `id` URL (`https://login.salesforce.com/id/ORGID/USERID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgIdentity {
+    pub org_id: String,
+    pub user_id: String,
+}
+
+impl OrgIdentity {
+    /// The Ids of an identity URL, if it has two that look like Salesforce Ids (15 or 18
+    /// letters and digits: they name a folder on disk, so nothing else is taken).
+    pub fn from_id_url(id_url: &str) -> Option<OrgIdentity> {
+        let url = url::Url::parse(id_url).ok()?;
+        let segments: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
+        let [.., "id", org_id, user_id] = segments.as_slice() else {
+            return None;
+        };
+        let looks_like_id =
+            |id: &str| matches!(id.len(), 15 | 18) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        (looks_like_id(org_id) && looks_like_id(user_id)).then(|| OrgIdentity {
+            org_id: org_id.to_string(),
+            user_id: user_id.to_string(),
+        })
+    }
 }
 
 impl Session {
@@ -28,6 +56,7 @@ impl Session {
         Session {
             access_token: Secret::default(),
             instance_url: String::new(),
+            identity: None,
             generation: 0,
         }
     }
@@ -45,11 +74,12 @@ impl SalesforceClient {
         if self.session().generation != stale_generation {
             return Ok(());
         }
-        let (access_token, instance_url) = self.request_token().await?;
+        let (access_token, instance_url, identity) = self.request_token().await?;
         let mut session = sync::write(&self.inner.session);
         *session = Arc::new(Session {
             access_token,
             instance_url,
+            identity,
             generation: stale_generation + 1,
         });
         Ok(())
@@ -57,7 +87,7 @@ impl SalesforceClient {
 
     /// POST the client-credentials grant to the login host, retrying transient failures
     /// (a token request carries no side effect on the org).
-    async fn request_token(&self) -> Result<(Secret, String), SfError> {
+    async fn request_token(&self) -> Result<(Secret, String, Option<OrgIdentity>), SfError> {
         let settings = &self.inner.settings;
         // Naming the host lets a user spot a mistyped domain; the URL holds nothing secret.
         let what = match url::Url::parse(&self.inner.token_url) {
@@ -72,7 +102,7 @@ impl SalesforceClient {
             let remaining = attempts.remaining(&what)?;
             let error = match self.send_token_request(&what, remaining).await {
                 Ok((status, body)) => match parse_token_response(status, &body) {
-                    Ok(token) => return Ok(token),
+                    Ok((token, instance)) => return Ok((token, instance, token_identity(&body))),
                     Err(e) => e,
                 },
                 Err(e) => e,
@@ -120,6 +150,12 @@ impl SalesforceClient {
             Ok(Ok(answer)) => Ok(answer),
         }
     }
+}
+
+/// The org and user of a successful token response (its `id` field), if it names them.
+fn token_identity(body: &[u8]) -> Option<OrgIdentity> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    OrgIdentity::from_id_url(value.get("id")?.as_str()?)
 }
 
 fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<(Secret, String), SfError> {
@@ -195,5 +231,25 @@ mod tests {
                 .unwrap_err()
                 .is_transient()
         );
+    }
+
+    #[test]
+    fn the_identity_url_names_the_org_and_the_run_as_user() {
+        let body = br#"{"access_token":"t","instance_url":"https://a.my.salesforce.com","id":"https://login.salesforce.com/id/00D5e000000AbCdEAK/0055e000001XyZwAAK"}"#;
+        assert_eq!(
+            token_identity(body),
+            Some(OrgIdentity {
+                org_id: "00D5e000000AbCdEAK".into(),
+                user_id: "0055e000001XyZwAAK".into(),
+            })
+        );
+        for unusable in [
+            "x",
+            "https://login.salesforce.com/id/00D5e000000AbCd",
+            "https://login.salesforce.com/id/../0055e000001XyZwAAK",
+            "https://login.salesforce.com/id/00D5e000000AbCdEAK/005%2F..%2Fetc%2F",
+        ] {
+            assert_eq!(OrgIdentity::from_id_url(unusable), None, "{unusable}");
+        }
     }
 }

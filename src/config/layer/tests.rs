@@ -369,3 +369,53 @@ fn refresh_floor_and_formula_interval_are_read_and_checked() {
     let err = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap_err();
     assert!(matches!(err, ConfigError::IntervalTooShort { .. }), "{err}");
 }
+
+#[test]
+fn cache_dir_defaults_to_the_xdg_cache_and_can_be_moved_or_turned_off() {
+    let credentials = [("SFMOUNT_DOMAIN", "acme"), ("SFMOUNT_CLIENT_ID", "id")];
+    let resolve = |file: Option<&Path>, flags: &Layer, extra: &[(&str, &str)]| {
+        let mut pairs = credentials.to_vec();
+        pairs.push(("SFMOUNT_CLIENT_SECRET", "pw"));
+        pairs.extend_from_slice(extra);
+        Settings::resolve(file, flags, &env_of(&pairs))
+            .unwrap()
+            .cache_dir
+    };
+    let none = Layer::default();
+    assert_eq!(
+        resolve(
+            None,
+            &none,
+            &[("XDG_CACHE_HOME", "/xdg"), ("HOME", "/home/u")]
+        ),
+        Some(PathBuf::from("/xdg/sfmount"))
+    );
+    // The XDG rule: a relative XDG_CACHE_HOME is ignored.
+    assert_eq!(
+        resolve(
+            None,
+            &none,
+            &[("XDG_CACHE_HOME", "rel"), ("HOME", "/home/u")]
+        ),
+        Some(PathBuf::from("/home/u/.cache/sfmount"))
+    );
+    assert_eq!(resolve(None, &none, &[]), None, "nowhere to keep it");
+    let file = settings_file("cache_dir = \"/srv/cache\"\n");
+    assert_eq!(
+        resolve(Some(file.path()), &none, &[("HOME", "/home/u")]),
+        Some(PathBuf::from("/srv/cache"))
+    );
+    let off = Layer {
+        cache_dir: Some(PathBuf::new()),
+        ..Layer::default()
+    };
+    assert_eq!(
+        resolve(Some(file.path()), &off, &[("HOME", "/home/u")]),
+        None
+    );
+    let file = settings_file("cache_dir = \"\"\n");
+    assert_eq!(
+        resolve(Some(file.path()), &none, &[("HOME", "/home/u")]),
+        None
+    );
+}
