@@ -131,6 +131,17 @@ fn sqlite(path: PathBuf) -> Arc<SqliteStore> {
     Arc::new(SqliteStore::open(&path).expect("store"))
 }
 
+/// A fixture with a SQLite store, and that store for the test to look into.
+fn fixture_with_sqlite() -> (Fixture, Arc<SqliteStore>) {
+    let mut kept = None;
+    let f = fixture(|path| {
+        let store = sqlite(path);
+        kept = Some(store.clone());
+        Some(store)
+    });
+    (f, kept.expect("the fixture opened the store"))
+}
+
 #[test]
 fn with_a_tiny_memory_cache_every_read_after_the_listing_is_served_from_the_store() {
     let f = fixture(|path| Some(sqlite(path)));
@@ -165,13 +176,7 @@ fn without_a_store_the_same_reads_go_to_the_org() {
 
 #[test]
 fn a_stored_body_of_another_version_is_refetched_not_served() {
-    let mut kept = None;
-    let f = fixture(|path| {
-        let store = sqlite(path);
-        kept = Some(store.clone());
-        Some(store)
-    });
-    let store = kept.unwrap();
+    let (f, store) = fixture_with_sqlite();
     let files = f.account_files();
     let target = &files[7];
     let id = sfmount::sfid::make_id("001", "Hs0", 8);
@@ -200,13 +205,7 @@ fn a_stored_body_of_another_version_is_refetched_not_served() {
 
 #[test]
 fn changes_and_deletions_reach_the_store() {
-    let mut kept = None;
-    let f = fixture(|path| {
-        let store = sqlite(path);
-        kept = Some(store.clone());
-        Some(store)
-    });
-    let store = kept.unwrap();
+    let (f, store) = fixture_with_sqlite();
     let files = f.account_files();
     let changed = account(1, "a much longer description than the one before it");
     let gone = sfmount::sfid::make_id("001", "Hs0", 2);

@@ -57,8 +57,10 @@ impl StoreGuard {
                     tracing::warn!(
                         error = %error,
                         "the local store failed; serving from memory and the org \
-                         (further store errors are not logged)"
+                         (further store errors are logged at debug level)"
                     );
+                } else {
+                    tracing::debug!(error = %error, "the local store failed again");
                 }
                 None
             }
