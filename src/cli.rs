@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{DurationValue, Layer};
+use crate::config::{DurationValue, Layer, SizeValue};
 use crate::render::{parse_format_setting, FileFormat, FORMAT_SETTING_VALUES};
 
 #[derive(Debug, Parser)]
@@ -137,6 +137,10 @@ pub struct MountArgs {
     /// Keep everything in memory: no local store on disk (as `cache_dir = ""`).
     #[arg(long)]
     pub no_cache: bool,
+    /// Memory for rendered records, e.g. `64MiB`, `1GiB`; records beyond it are read back
+    /// from the local store (or, with --no-cache, from Salesforce) [default: 64MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub memory_cache_size: Option<String>,
 }
 
 impl MountArgs {
@@ -157,6 +161,7 @@ impl MountArgs {
                 true => Some(PathBuf::new()),
                 false => self.cache_dir.clone(),
             },
+            memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
             ..self.connection.settings_layer()
         }
     }
@@ -315,6 +320,17 @@ mod tests {
         );
         let both = ["sfmount", "mount", "/m", "--no-cache", "--cache-dir", "/c"];
         assert!(Cli::try_parse_from(both).is_err());
+    }
+
+    #[test]
+    fn memory_cache_size_is_passed_as_text_for_the_settings_to_check() {
+        assert_eq!(parse_mount(&[]).settings_layer().memory_cache_size, None);
+        assert_eq!(
+            parse_mount(&["--memory-cache-size", "16MiB"])
+                .settings_layer()
+                .memory_cache_size,
+            Some(SizeValue::Text("16MiB".into()))
+        );
     }
 
     #[test]

@@ -178,6 +178,7 @@ pub(crate) fn mount_org(
         })
         .collect();
     let mut config = IndexConfig::new(settings.format.to_vec(), client.instance_url());
+    config.body_cache_bytes = settings.memory_cache_bytes;
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);

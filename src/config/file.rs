@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ConfigError, DurationValue, Layer};
+use super::{ConfigError, DurationValue, Layer, SizeValue};
 use crate::secret::Secret;
 
 /// A commented settings file showing every key, for README and `--help` texts.
@@ -22,6 +22,7 @@ format = "json"                      # json, text or both
 request_timeout = "30s"              # deadline of each API request
 refresh_stop_at_api_percent = 80     # background refresh stops once this % of the daily API limit is used
 formula_refresh_interval = "24h"     # objects with formula fields are re-read whole this often
+# memory_cache_size = "64MiB"          # rendered records kept in memory; the rest is read from the local store
 # cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
 "#;
 
@@ -43,6 +44,7 @@ struct FileSettings {
     refresh_stop_at_api_percent: Option<i64>,
     formula_refresh_interval: Option<DurationValue>,
     cache_dir: Option<PathBuf>,
+    memory_cache_size: Option<SizeValue>,
 }
 
 impl FileSettings {
@@ -62,6 +64,7 @@ impl FileSettings {
             refresh_stop_at_api_percent: self.refresh_stop_at_api_percent,
             formula_refresh_interval: self.formula_refresh_interval,
             cache_dir: self.cache_dir,
+            memory_cache_size: self.memory_cache_size,
         }
     }
 }

@@ -5,11 +5,11 @@
 //! value that a later source overrides is no error).
 
 use super::{
-    ConfigError, DurationValue, Login, Settings, DEFAULT_FORMAT, DEFAULT_INTERVAL,
+    ConfigError, DurationValue, Login, Settings, SizeValue, DEFAULT_FORMAT, DEFAULT_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_DOMAIN,
 };
 use crate::catalog::{CustomObjects, ObjectChoice};
-use crate::index::ApiFloor;
+use crate::index::{ApiFloor, IndexConfig};
 use crate::render::parse_format_setting;
 use crate::salesforce::{validate_domain, validate_login_url, LoginProblem};
 use crate::secret::Secret;
@@ -39,6 +39,8 @@ pub struct Layer {
     pub formula_refresh_interval: Option<DurationValue>,
     /// Folder of the local stores; an empty path means none (memory only).
     pub cache_dir: Option<PathBuf>,
+    /// Budget of the in-memory body cache.
+    pub memory_cache_size: Option<SizeValue>,
 }
 
 impl Layer {
@@ -149,6 +151,10 @@ impl Settings {
 
         let cache_dir = first(layers, |layer| layer.cache_dir.clone())
             .filter(|dir| !dir.as_os_str().is_empty());
+        let memory_cache_bytes = match first(layers, |layer| layer.memory_cache_size.clone()) {
+            Some(size) => size.to_bytes()?,
+            None => IndexConfig::DEFAULT_BODY_CACHE_BYTES,
+        };
 
         Ok(Settings {
             login,
@@ -161,6 +167,7 @@ impl Settings {
             api_floor,
             formula_refresh_interval,
             cache_dir,
+            memory_cache_bytes,
         })
     }
 }

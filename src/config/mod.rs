@@ -19,6 +19,7 @@
 mod duration;
 mod file;
 mod layer;
+mod size;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use std::time::Duration;
 pub use duration::{parse_duration, parse_interval, DurationValue, MIN_INTERVAL};
 pub use file::EXAMPLE_SETTINGS;
 pub use layer::Layer;
+pub use size::{parse_size, SizeValue};
 
 use crate::catalog::ObjectChoice;
 use crate::index::refresh::RefreshConfig;
@@ -78,6 +80,8 @@ pub struct Settings {
     pub formula_refresh_interval: Duration,
     /// Where the local stores live (one per org and run-as user); `None`: memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Byte budget of the rendered bodies kept in memory (`memory_cache_size`).
+    pub memory_cache_bytes: usize,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -111,6 +115,8 @@ pub enum ConfigError {
     EmptySecretFile { path: PathBuf },
     #[error("bad duration {text:?}: {reason} (expected e.g. `30s`, `5m`, `1h30m` or a number of seconds)")]
     BadDuration { text: String, reason: String },
+    #[error("bad size {text:?}: expected e.g. `64MiB`, `512KiB`, `1GiB` or a number of bytes")]
+    BadSize { text: String },
     #[error("interval {text:?} is too short: the minimum is {}s, because each refresh spends API calls from the org's daily limit", MIN_INTERVAL.as_secs())]
     IntervalTooShort { text: String },
     #[error("refresh_stop_at_api_percent = {0}: expected a whole percentage from 1 to 100 (80 leaves a fifth of the daily API limit to other integrations)")]
@@ -138,6 +144,7 @@ impl Settings {
             api_floor: ApiFloor::DEFAULT,
             formula_refresh_interval: DEFAULT_FORMULA_REFRESH_INTERVAL,
             cache_dir: None,
+            memory_cache_bytes: crate::index::IndexConfig::DEFAULT_BODY_CACHE_BYTES,
         }
     }
 }

@@ -99,10 +99,10 @@ pub struct IndexConfig {
 }
 
 impl IndexConfig {
-    /// 256 MiB keeps every body of a typical mount (six objects of tens of thousands of
-    /// records of a few KiB) in memory, while a huge org degrades to re-fetching rather than
-    /// exhausting the machine.
-    pub const DEFAULT_BODY_CACHE_BYTES: usize = 256 << 20;
+    /// 64 MiB holds the hot set (the folders being read now); with the local store a miss
+    /// is a disk read, so memory need not hold the whole org. Without a store a miss is a
+    /// query per 200 records: raise it there (`memory_cache_size`).
+    pub const DEFAULT_BODY_CACHE_BYTES: usize = 64 << 20;
     /// 200 Ids of 18 characters make a query of about 4.5 KB, well within the 16 KB URI
     /// limit, and cover what a sequential reader (grep -r) reads next.
     pub const DEFAULT_NEIGHBOUR_BATCH: usize = 200;

@@ -419,3 +419,27 @@ fn cache_dir_defaults_to_the_xdg_cache_and_can_be_moved_or_turned_off() {
         None
     );
 }
+
+#[test]
+fn memory_cache_size_is_read_from_the_file_and_flags_and_checked() {
+    let base = "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n";
+    let defaults =
+        Settings::resolve(Some(settings_file(base).path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(defaults.memory_cache_bytes, 64 << 20);
+    let file = settings_file(&format!("{base}memory_cache_size = \"1GiB\"\n"));
+    let s = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(s.memory_cache_bytes, 1 << 30);
+    let file = settings_file(&format!("{base}memory_cache_size = 4096\n"));
+    let s = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(s.memory_cache_bytes, 4096);
+    // A flag wins over the file.
+    let flags = Layer {
+        memory_cache_size: Some(SizeValue::Text("8MiB".into())),
+        ..Layer::default()
+    };
+    let s = Settings::resolve(Some(file.path()), &flags, &no_env).unwrap();
+    assert_eq!(s.memory_cache_bytes, 8 << 20);
+    let file = settings_file(&format!("{base}memory_cache_size = \"lots\"\n"));
+    let err = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap_err();
+    assert!(matches!(err, ConfigError::BadSize { .. }), "{err}");
+}
