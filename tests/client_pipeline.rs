@@ -19,8 +19,27 @@ enum Answer {
     Token,
     Html503,
     Truncated,
+    /// A 200 whose body is an HTML page, as a captive proxy sends.
+    Html200,
+    /// A 200 with no body at all.
+    Empty200,
+    /// Truncated on the first request, a good describeGlobal (or token) after.
+    TruncatedOnce,
+    Sobjects,
     Silent,
     Unauthorized,
+}
+
+impl Answer {
+    /// What to send for the `hit`-th request (counted from 1).
+    fn on_hit(self, hit: usize, token: bool) -> Answer {
+        match self {
+            Answer::TruncatedOnce if hit == 1 => Answer::Truncated,
+            Answer::TruncatedOnce if token => Answer::Token,
+            Answer::TruncatedOnce => Answer::Sobjects,
+            other => other,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -49,6 +68,18 @@ fn respond(answer: Answer, base: &str) -> Response {
             r#"{"encoding":"UTF-8","maxBatchSize":200,"sobjects":[{"name":"Acc"#,
         )
             .into_response(),
+        Answer::Html200 => (
+            [("content-type", "text/html")],
+            "<html><body>Please sign in to the proxy</body></html>",
+        )
+            .into_response(),
+        Answer::Empty200 => (StatusCode::OK, "").into_response(),
+        Answer::Sobjects => (
+            [("content-type", "application/json;charset=UTF-8")],
+            r#"{"encoding":"UTF-8","maxBatchSize":200,"sobjects":[]}"#,
+        )
+            .into_response(),
+        Answer::TruncatedOnce => unreachable!("resolved by Answer::on_hit"),
         Answer::Unauthorized => (
             StatusCode::UNAUTHORIZED,
             [("content-type", "application/json;charset=UTF-8")],
@@ -109,21 +140,30 @@ fn composite_answering(
         let answer = answer.clone();
         async move {
             calls.fetch_add(1, Ordering::SeqCst);
-            let responses: Vec<serde_json::Value> = body["compositeRequest"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    let (status, body) = answer(r["url"].as_str().unwrap_or_default());
-                    serde_json::json!({
-                        "body": body,
-                        "httpHeaders": {}, "httpStatusCode": status, "referenceId": r["referenceId"]
-                    })
-                })
-                .collect();
-            axum::Json(serde_json::json!({ "compositeResponse": responses }))
+            axum::Json(composite_response(&body, answer))
         }
     })
+}
+
+/// The composite answer to the request `body`: each subrequest gets the HTTP status and
+/// body `answer` gives for its URL.
+fn composite_response(
+    body: &serde_json::Value,
+    answer: impl Fn(&str) -> (u16, serde_json::Value),
+) -> serde_json::Value {
+    let responses: Vec<serde_json::Value> = body["compositeRequest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (status, body) = answer(r["url"].as_str().unwrap_or_default());
+            serde_json::json!({
+                "body": body,
+                "httpHeaders": {}, "httpStatusCode": status, "referenceId": r["referenceId"]
+            })
+        })
+        .collect();
+    serde_json::json!({ "compositeResponse": responses })
 }
 
 async fn start(token: Answer, api: Answer) -> (String, Mock) {
@@ -142,11 +182,11 @@ async fn start(token: Answer, api: Answer) -> (String, Mock) {
                 let m = m1.clone();
                 let b = b1.clone();
                 async move {
-                    m.token_hits.fetch_add(1, Ordering::SeqCst);
+                    let hit = m.token_hits.fetch_add(1, Ordering::SeqCst) + 1;
                     if let Answer::Silent = m.token {
                         tokio::time::sleep(Duration::from_secs(3600)).await;
                     }
-                    respond(m.token, &b)
+                    respond(m.token.on_hit(hit, true), &b)
                 }
             }),
         )
@@ -156,11 +196,11 @@ async fn start(token: Answer, api: Answer) -> (String, Mock) {
                 let m = m2.clone();
                 let b = b2.clone();
                 async move {
-                    m.api_hits.fetch_add(1, Ordering::SeqCst);
+                    let hit = m.api_hits.fetch_add(1, Ordering::SeqCst) + 1;
                     if let Answer::Silent = m.api {
                         tokio::time::sleep(Duration::from_secs(3600)).await;
                     }
-                    respond(m.api, &b)
+                    respond(m.api.on_hit(hit, false), &b)
                 }
             }),
         );
@@ -243,14 +283,17 @@ async fn html_503_on_an_api_call_is_retried_then_reported() {
 }
 
 #[tokio::test]
-async fn truncated_json_is_malformed_and_not_retried() {
+async fn truncated_json_is_retried_then_malformed() {
+    // This test used to assert one request: a 200 body that does not parse was final. It
+    // is now retried like a 5xx (the issue's item 7), so the request is made 1 + 3 times.
     let (base, mock) = start(Answer::Token, Answer::Truncated).await;
     let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
         .await
         .unwrap();
     let err = client.describe_global().await.unwrap_err();
     assert!(matches!(err, SfError::Malformed { .. }), "{err:?}");
-    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 1);
+    assert!(err.to_string().contains("not valid JSON"), "{err}");
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 4);
     // The limit header of the failed response was still read.
     assert_eq!(
         client.api_usage().map(|u| (u.used, u.max)),
@@ -258,7 +301,100 @@ async fn truncated_json_is_malformed_and_not_retried() {
     );
     // A failed describeGlobal is not cached: the next call asks again.
     let _ = client.describe_global().await;
+    assert_eq!(mock.api_hits.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test]
+async fn a_truncated_200_then_a_good_one_succeeds_after_two_requests() {
+    let (base, mock) = start(Answer::Token, Answer::TruncatedOnce).await;
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    client.describe_global().await.unwrap();
     assert_eq!(mock.api_hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn html_and_empty_200_bodies_are_retried_then_malformed() {
+    for answer in [Answer::Html200, Answer::Empty200] {
+        let (base, mock) = start(Answer::Token, answer).await;
+        let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+            .await
+            .unwrap();
+        let err = client.describe_global().await.unwrap_err();
+        assert!(matches!(err, SfError::Malformed { .. }), "{err:?}");
+        // One attempt plus the default three retries.
+        assert_eq!(mock.api_hits.load(Ordering::SeqCst), 4);
+    }
+}
+
+#[tokio::test]
+async fn an_unparsable_token_response_is_retried_and_never_quoted() {
+    let (base, mock) = start(Answer::TruncatedOnce, Answer::Sobjects).await;
+    SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 2);
+
+    let (base, mock) = start(Answer::Html200, Answer::Sobjects).await;
+    let err = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SfError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().contains("My Domain"), "{err}");
+    assert_eq!(mock.token_hits.load(Ordering::SeqCst), 4);
+    assert_no_secrets(&format!("{err} {err:?}"));
+}
+
+/// A composite endpoint whose first answer is cut short and whose later ones are good:
+/// every query returns no rows.
+fn composite_truncated_once(calls: Arc<AtomicUsize>) -> axum::routing::MethodRouter {
+    post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+        let hit = calls.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            if hit == 1 {
+                return (StatusCode::OK, r#"{"compositeResponse":[{"bo"#).into_response();
+            }
+            let empty = |_: &str| {
+                (
+                    200,
+                    serde_json::json!({"totalSize": 0, "done": true, "records": []}),
+                )
+            };
+            axum::Json(composite_response(&body, empty)).into_response()
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_truncated_composite_of_queries_is_retried_like_its_5xx() {
+    // A composite of queries is safe (`Call::safe`, query.rs): its 5xx is retried, so a 200
+    // it cannot parse is too.
+    use sfmount::salesforce::ChangeQuery;
+    let (listener, base) = listen().await;
+    let composites = Arc::new(AtomicUsize::new(0));
+    let app = Router::new()
+        .route("/services/oauth2/token", grant_tokens(&base))
+        .route(
+            "/services/data/v62.0/composite",
+            composite_truncated_once(composites.clone()),
+        );
+    serve(listener, app);
+    let client = SalesforceClient::connect(settings(&base, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let plan = case_plan_with_feeds();
+    let changes = client
+        .changes_since(&[ChangeQuery {
+            plan: &plan,
+            since: chrono::Utc::now(),
+        }])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    assert!(changes.rows.is_empty());
+    assert_eq!(composites.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -343,6 +343,42 @@ fn refresh_pauses_at_the_api_floor_without_calling() {
 }
 
 #[test]
+fn a_paused_refresh_probes_the_usage_once_per_interval_and_resumes() {
+    let probe_every = Duration::from_millis(300);
+    let mut f = fixture(3, |c| {
+        c.api_floor = ApiFloor::new(80).unwrap();
+        c.paused_probe_every = probe_every;
+    });
+    f.source
+        .set_api_usage(Some(ApiUsage { used: 90, max: 100 }));
+    assert_eq!(f.engine.tick(), TickOutcome::Paused { used: 90, max: 100 });
+    // Ticks in quick succession (a short interval, SIGHUPs) ask nothing.
+    for _ in 0..5 {
+        assert_eq!(f.engine.tick(), TickOutcome::Paused { used: 90, max: 100 });
+    }
+    assert_eq!(f.source.usage_probes(), 0);
+    // Still at the floor when asked: one probe, the fresh figure shown, still paused.
+    f.source.set_org_api_usage(ApiUsage { used: 95, max: 100 });
+    std::thread::sleep(probe_every);
+    assert_eq!(f.engine.tick(), TickOutcome::Paused { used: 95, max: 100 });
+    assert_eq!(f.engine.tick(), TickOutcome::Paused { used: 95, max: 100 });
+    assert_eq!(f.source.usage_probes(), 1);
+    // The usage falls back: the next probe resumes refreshing in the same tick.
+    f.source.set_org_api_usage(ApiUsage { used: 10, max: 100 });
+    let batches = f.source.calls().change_batches;
+    std::thread::sleep(probe_every);
+    assert!(matches!(f.engine.tick(), TickOutcome::Refreshed { .. }));
+    assert_eq!(f.source.usage_probes(), 2);
+    assert_eq!(f.source.calls().change_batches, batches + 1);
+    let status: Value = serde_json::from_slice(&f.index.status_json()).unwrap();
+    assert_eq!(status["refresh"]["state"], "running", "{status}");
+    assert_eq!(status["apiUsage"]["used"], 10);
+    // Under the floor no probe is made.
+    f.engine.tick();
+    assert_eq!(f.source.usage_probes(), 2);
+}
+
+#[test]
 fn formula_objects_are_reread_whole_on_their_own_schedule() {
     let mut f = fixture(4, |c| c.formula_interval = Duration::from_secs(3600));
     f.source.set_full_refresh_objects(&["Account"]);

@@ -39,6 +39,10 @@ pub struct MemorySource {
     feed_activity: Mutex<HashMap<String, Vec<FeedActivity>>>,
     change_batches: AtomicU64,
     usage: Mutex<Option<ApiUsage>>,
+    usage_probes: AtomicU64,
+    /// The figure the org would report if asked now (`refresh_api_usage`), when it differs
+    /// from the one last seen.
+    org_usage: Mutex<Option<ApiUsage>>,
     full_refresh_objects: Mutex<Vec<String>>,
 }
 
@@ -100,6 +104,17 @@ impl MemorySource {
     /// What `api_usage` reports from now on.
     pub fn set_api_usage(&self, usage: Option<ApiUsage>) {
         *lock(&self.usage) = usage;
+    }
+
+    /// What the org reports from now on when asked (`refresh_api_usage`); `api_usage`
+    /// keeps the last figure seen until then, as a client's does.
+    pub fn set_org_api_usage(&self, usage: ApiUsage) {
+        *lock(&self.org_usage) = Some(usage);
+    }
+
+    /// How many times `refresh_api_usage` asked for the usage figure.
+    pub fn usage_probes(&self) -> u64 {
+        self.usage_probes.load(Ordering::SeqCst)
     }
 
     /// Objects that `needs_full_refresh` answers true for.
@@ -260,5 +275,16 @@ impl ObjectSource for MemorySource {
 
     fn api_usage(&self) -> Option<ApiUsage> {
         *lock(&self.usage)
+    }
+
+    fn refresh_api_usage(&self) -> SourceFuture<'_, Option<ApiUsage>> {
+        Box::pin(async move {
+            self.usage_probes.fetch_add(1, Ordering::SeqCst);
+            self.before_call().await?;
+            if let Some(fresh) = lock(&self.org_usage).take() {
+                *lock(&self.usage) = Some(fresh);
+            }
+            Ok(*lock(&self.usage))
+        })
     }
 }

@@ -44,6 +44,19 @@ impl Index {
         self.shared.source.api_usage()
     }
 
+    /// Asks the org for its daily API usage now (one cheap call; see
+    /// `ObjectSource::refresh_api_usage`).
+    pub(crate) fn refresh_api_usage(
+        &self,
+        deadline: Duration,
+        stop: &AtomicBool,
+    ) -> Result<Option<ApiUsage>, IndexError> {
+        let source = self.shared.source.clone();
+        self.run("api usage", deadline, stop, async move {
+            source.refresh_api_usage().await.map_err(IndexError::Source)
+        })
+    }
+
     /// Asks which rows of each requested object changed (one batch for all of them).
     pub(crate) fn changes(
         &self,

@@ -190,6 +190,15 @@ impl ObjectSource for ClientSource {
     fn api_usage(&self) -> Option<ApiUsage> {
         self.client.api_usage()
     }
+
+    fn refresh_api_usage(&self) -> SourceFuture<'_, Option<ApiUsage>> {
+        Box::pin(async move {
+            self.client
+                .refresh_api_usage()
+                .await
+                .map_err(|e| self.error(e))
+        })
+    }
 }
 
 fn stamp_time(stamp: Option<&str>) -> Option<SystemTime> {

@@ -122,4 +122,12 @@ pub trait ObjectSource: Send + Sync + 'static {
     fn api_usage(&self) -> Option<ApiUsage> {
         None
     }
+
+    /// Asks the org for its daily API usage now (one cheap call), so a paused refresh can
+    /// see the figure fall back; afterwards `api_usage` reports the fresh figure. A source
+    /// without a cheaper way answers its last figure without a call.
+    fn refresh_api_usage(&self) -> SourceFuture<'_, Option<ApiUsage>> {
+        let usage = self.api_usage();
+        Box::pin(async move { Ok(usage) })
+    }
 }

@@ -1,4 +1,11 @@
-//! The `Sforce-Limit-Info` header: the org's daily API usage, sent on every REST response.
+//! The `Sforce-Limit-Info` header: the org's daily API usage, sent on every REST response;
+//! and `GET /limits`, the cheapest way to ask for that figure when nothing else calls.
+
+use serde_json::Value;
+
+use super::client::{Meter, SalesforceClient};
+use super::error::SfError;
+use crate::sync::lock;
 
 /// Daily API requests used and allowed, as the org last reported them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +47,50 @@ pub fn parse_limit_info(header: &str) -> Option<ApiUsage> {
     })
 }
 
+impl SalesforceClient {
+    /// Asks the org for its daily API usage now (`GET .../limits`, one API call) and keeps
+    /// the figure for [`SalesforceClient::api_usage`]. The answer's `Sforce-Limit-Info`
+    /// header already sets it; `DailyApiRequests` in the body is read too, so a proxy that
+    /// drops the header does not leave the old figure in place.
+    pub async fn refresh_api_usage(&self) -> Result<Option<ApiUsage>, SfError> {
+        let path = format!("{}/limits", self.data_path());
+        let value = self
+            .get_json(path, "limits".into(), &Meter::default())
+            .await?;
+        if let Some(usage) = daily_api_requests(&value) {
+            *lock(&self.inner.usage) = Some(usage);
+        }
+        Ok(self.api_usage())
+    }
+}
+
+/// `DailyApiRequests {Max, Remaining}` of a `/limits` answer, as used and allowed.
+fn daily_api_requests(limits: &Value) -> Option<ApiUsage> {
+    let daily = limits.get("DailyApiRequests")?;
+    let max = daily.get("Max")?.as_u64()?;
+    let remaining = daily.get("Remaining")?.as_u64()?;
+    Some(ApiUsage {
+        used: max.saturating_sub(remaining),
+        max,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_daily_api_requests_of_a_limits_answer() {
+        let limits = serde_json::json!({"DailyApiRequests": {"Max": 15000, "Remaining": 14990}});
+        assert_eq!(
+            daily_api_requests(&limits),
+            Some(ApiUsage {
+                used: 10,
+                max: 15000
+            })
+        );
+        assert_eq!(daily_api_requests(&serde_json::json!({})), None);
+    }
 
     #[test]
     fn parses_the_plain_form() {

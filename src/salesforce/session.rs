@@ -100,16 +100,28 @@ impl SalesforceClient {
         let mut attempts = Attempts::new(settings.request_timeout, settings.max_retries);
         loop {
             let remaining = attempts.remaining(&what)?;
-            let error = match self.send_token_request(&what, remaining).await {
+            let (error, retryable) = match self.send_token_request(&what, remaining).await {
                 Ok((status, body)) => match parse_token_response(status, &body) {
                     Ok((token, instance)) => return Ok((token, instance, token_identity(&body))),
-                    Err(e) => e,
+                    // A grant whose body does not parse (cut short, an HTML page from a
+                    // proxy) is retried like a 5xx, as API calls are: asking again for a
+                    // client-credentials token has no effect on the org.
+                    Err(e) => {
+                        let unparsed =
+                            status.is_success() && serde_json::from_slice::<Value>(&body).is_err();
+                        let retryable = unparsed || e.is_transient();
+                        (e, retryable)
+                    }
                 },
-                Err(e) => e,
+                Err(e) => {
+                    let retryable = e.is_transient();
+                    (e, retryable)
+                }
             };
-            let Some(wait) = attempts.retry_wait(&error, true) else {
+            let Some(wait) = attempts.retry_wait(retryable) else {
                 return Err(error);
             };
+            tracing::debug!(what = %what, error = %error, retry = attempts.retries(), "transient failure; retrying");
             tokio::time::sleep(wait).await;
         }
     }

@@ -72,11 +72,11 @@ impl Attempts {
         }
     }
 
-    /// How long to wait before retrying after `error`, or None when the request must fail
-    /// now: the error is not transient, the request is not safe to repeat, the retries are
-    /// spent, or the wait would reach the deadline.
-    pub(super) fn retry_wait(&mut self, error: &SfError, safe: bool) -> Option<Duration> {
-        if !(error.is_transient() && safe && self.retries < self.max_retries) {
+    /// How long to wait before retrying, or None when the request must fail now: the
+    /// failure may not be retried (`retryable`: it is transient and the request is safe to
+    /// repeat), the retries are spent, or the wait would reach the deadline.
+    pub(super) fn retry_wait(&mut self, retryable: bool) -> Option<Duration> {
+        if !(retryable && self.retries < self.max_retries) {
             return None;
         }
         let wait = backoff(self.retries);
@@ -118,22 +118,13 @@ impl SalesforceClient {
         .await
     }
 
-    /// Sends `call` through the pipeline and parses the JSON body.
+    /// Sends `call` through the pipeline and parses the JSON body: a deadline over all
+    /// attempts, one re-authentication on 401, retries with exponential backoff and jitter
+    /// for transient failures of safe requests. A 2xx body that is not JSON counts as
+    /// transient for a safe request: a proxy or load balancer that cuts a response short or
+    /// swaps in an HTML page answers the same request properly a moment later, exactly like
+    /// a 5xx would.
     pub(crate) async fn call_json(&self, call: Call<'_>, meter: &Meter) -> Result<Value, SfError> {
-        let what = call.what.clone();
-        let bytes = self.call(call, meter).await?;
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes).map_err(|e| SfError::Malformed {
-            what,
-            detail: format!("the body is not valid JSON ({e}): {}", snippet(&bytes)),
-        })
-    }
-
-    /// The pipeline: deadline over all attempts, one re-authentication on 401, retries with
-    /// exponential backoff and jitter for transient failures of safe requests.
-    pub(crate) async fn call(&self, call: Call<'_>, meter: &Meter) -> Result<Vec<u8>, SfError> {
         let settings = &self.inner.settings;
         let mut attempts = Attempts::new(settings.request_timeout, settings.max_retries);
         let mut reauthenticated = false;
@@ -143,8 +134,13 @@ impl SalesforceClient {
             }
             let session = self.session();
             let remaining = attempts.remaining(&call.what)?;
-            let error = match self.send_once(&call, &session, remaining, meter).await {
-                Ok((status, body)) if status.is_success() => return Ok(body),
+            let (error, transient) = match self.send_once(&call, &session, remaining, meter).await {
+                Ok((status, body)) if status.is_success() => {
+                    match parse_body(status, &body, &call.what) {
+                        Ok(value) => return Ok(value),
+                        Err(error) => (error, true),
+                    }
+                }
                 Ok((StatusCode::UNAUTHORIZED, _)) if !reauthenticated => {
                     // A 401 means the request was not executed, so repeating it is safe
                     // whatever its method.
@@ -163,11 +159,15 @@ impl SalesforceClient {
                     if let SfError::LimitExceeded { message } = &error {
                         self.latch_limit(message);
                     }
-                    error
+                    let transient = error.is_transient();
+                    (error, transient)
                 }
-                Err(error) => error,
+                Err(error) => {
+                    let transient = error.is_transient();
+                    (error, transient)
+                }
             };
-            let Some(wait) = attempts.retry_wait(&error, call.safe) else {
+            let Some(wait) = attempts.retry_wait(transient && call.safe) else {
                 return Err(error);
             };
             // Debug, not warn: a retry that works needs no attention, and one that fails
@@ -251,6 +251,25 @@ impl SalesforceClient {
         *lock(&self.inner.limited_until) =
             Some((Instant::now() + LIMIT_COOLDOWN, message.to_string()));
     }
+}
+
+/// The JSON of a successful response. Only 204 No Content may be empty: every other
+/// answer of the calls the client makes (queries, describes, composite, limits) carries a
+/// JSON document, so an empty 200 was cut short on the way.
+fn parse_body(status: StatusCode, bytes: &[u8], what: &str) -> Result<Value, SfError> {
+    if bytes.is_empty() && status == StatusCode::NO_CONTENT {
+        return Ok(Value::Null);
+    }
+    if bytes.is_empty() {
+        return Err(SfError::Malformed {
+            what: what.to_string(),
+            detail: format!("the body of an HTTP {} answer is empty", status.as_u16()),
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| SfError::Malformed {
+        what: what.to_string(),
+        detail: format!("the body is not valid JSON ({e}): {}", snippet(bytes)),
+    })
 }
 
 /// Exponential backoff with jitter: a random wait between half and all of base·2^attempt.
