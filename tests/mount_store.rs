@@ -13,13 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sfmount::catalog::Group;
-use sfmount::fake_org::{FakeOrg, FakeOrgConfig, RequestCounts};
+use sfmount::fake_org::{FakeOrg, RequestCounts};
 use sfmount::fs::fuse::{spawn_mount, MountConfig};
 use sfmount::fs::Filesystem;
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
 use sfmount::index::store::{store_path, BodyStore, SqliteStore};
 use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig};
-use sfmount::salesforce::{ClientSettings, LoginTarget, SalesforceClient, Secret};
 
 use mount_support::*;
 
@@ -84,24 +83,12 @@ fn mount_account(with_store: bool) -> Option<Mounted> {
     if !fuse_available("mount_store") {
         return None;
     }
-    let org = FakeOrg::start(FakeOrgConfig {
-        records: RECORDS,
-        ..FakeOrgConfig::default()
-    })
-    .expect("fake org");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = runtime
-        .block_on(SalesforceClient::connect(ClientSettings::new(
-            LoginTarget::Url(org.base_url()),
-            org.client_id(),
-            Secret::new(org.client_secret().to_string()),
-        )))
-        .expect("connect");
-    let global = runtime.block_on(client.describe_global()).unwrap();
+    let ConnectedOrg {
+        org,
+        runtime,
+        client,
+        global,
+    } = connect_fake_org(RECORDS);
     let identity = client
         .identity()
         .expect("the token response names org and user");

@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sfmount::catalog::Group;
-use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
+use sfmount::fake_org::{FakeOrg, Faults};
 use sfmount::fs::fuse::{spawn_mount, start_invalidator, MountConfig, KERNEL_TTL};
 use sfmount::fs::Filesystem;
 use sfmount::index::refresh::{RefreshConfig, Refresher};
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
 use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig, RefreshState};
-use sfmount::salesforce::{ClientSettings, LoginTarget, SalesforceClient, Secret};
 
 use mount_support::*;
 
@@ -178,24 +177,12 @@ fn mount_org(records: usize, objects: &[&str], interval: Duration) -> Option<Mou
     if !fuse_available("refresh_mount") {
         return None;
     }
-    let org = FakeOrg::start(FakeOrgConfig {
-        records,
-        ..FakeOrgConfig::default()
-    })
-    .expect("fake org");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = runtime
-        .block_on(SalesforceClient::connect(ClientSettings::new(
-            LoginTarget::Url(org.base_url()),
-            org.client_id(),
-            Secret::new(org.client_secret().to_string()),
-        )))
-        .expect("connect");
-    let global = runtime.block_on(client.describe_global()).unwrap();
+    let ConnectedOrg {
+        org,
+        runtime,
+        client,
+        global,
+    } = connect_fake_org(records);
     let folders = objects
         .iter()
         .map(|object| FolderSpec {

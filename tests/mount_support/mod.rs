@@ -175,3 +175,43 @@ pub fn assert_every_mutation_fails_with_erofs(folder: &Path, existing: &Path) {
         "nothing changed"
     );
 }
+
+/// A fake org of `records` records per object and a client logged in to it, on a runtime
+/// the test keeps alive: the start of every in-process mount test.
+#[cfg(feature = "fake-org")]
+pub struct ConnectedOrg {
+    pub org: sfmount::fake_org::FakeOrg,
+    pub runtime: tokio::runtime::Runtime,
+    pub client: sfmount::salesforce::SalesforceClient,
+    pub global: std::sync::Arc<sfmount::salesforce::DescribeGlobal>,
+}
+
+#[cfg(feature = "fake-org")]
+pub fn connect_fake_org(records: usize) -> ConnectedOrg {
+    use sfmount::fake_org::{FakeOrg, FakeOrgConfig};
+    use sfmount::salesforce::{ClientSettings, LoginTarget, SalesforceClient, Secret};
+    let org = FakeOrg::start(FakeOrgConfig {
+        records,
+        ..FakeOrgConfig::default()
+    })
+    .expect("fake org");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = runtime
+        .block_on(SalesforceClient::connect(ClientSettings::new(
+            LoginTarget::Url(org.base_url()),
+            org.client_id(),
+            Secret::new(org.client_secret().to_string()),
+        )))
+        .expect("connect");
+    let global = runtime.block_on(client.describe_global()).unwrap();
+    ConnectedOrg {
+        org,
+        runtime,
+        client,
+        global,
+    }
+}
