@@ -159,6 +159,7 @@ fn group_and_object_folders_exist_without_listing_records() {
         [
             ".",
             "..",
+            ".sfmount-changes.jsonl",
             ".sfmount-status.json",
             "Standard Objects",
             "Custom Objects"

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use sfmount::catalog::Group;
 use sfmount::fs::{DirEntry, Filesystem, ROOT_INO};
 use sfmount::index::store::{
-    store_path, BodyStore, SqliteStore, StoreBatch, StoreError, StoredBody,
+    store_path, FolderHeader, FolderInfo, JournalEntry, LocalStore, SqliteStore, StoreBatch,
+    StoreError, StoredBody, StoredFolder,
 };
 use sfmount::index::{
     FileFormat, FolderSpec, Index, IndexConfig, ListingPlan, MemorySource, Record,
@@ -82,7 +83,7 @@ impl Fixture {
     }
 }
 
-fn fixture(store: impl FnOnce(PathBuf) -> Option<Arc<dyn BodyStore>>) -> Fixture {
+fn fixture(store: impl FnOnce(PathBuf) -> Option<Arc<dyn LocalStore>>) -> Fixture {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -187,7 +188,7 @@ fn a_stored_body_of_another_version_is_refetched_not_served() {
             format: FileFormat::Json,
             body: Arc::from(&b"{\"stale\": true}"[..]),
         }],
-        delete_ids: Vec::new(),
+        ..StoreBatch::default()
     };
     store.apply("Account", &stale).unwrap();
     f.index().clear_body_cache();
@@ -233,14 +234,23 @@ fn broken() -> StoreError {
     }
 }
 
-impl BodyStore for BrokenStore {
-    fn apply(&self, _: &str, _: &StoreBatch) -> Result<(), StoreError> {
+impl LocalStore for BrokenStore {
+    fn apply(&self, _: &str, _: &StoreBatch) -> Result<Vec<u64>, StoreError> {
         Err(broken())
     }
     fn get(&self, _: &str, _: &str, _: FileFormat) -> Result<Option<Vec<u8>>, StoreError> {
         Err(broken())
     }
-    fn clear_object(&self, _: &str) -> Result<(), StoreError> {
+    fn begin_listing(&self, _: &str, _: &FolderHeader) -> Result<(), StoreError> {
+        Err(broken())
+    }
+    fn load_folder(&self, _: &str) -> Result<Option<StoredFolder>, StoreError> {
+        Err(broken())
+    }
+    fn journal_tail(&self, _: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        Err(broken())
+    }
+    fn info(&self) -> Result<Vec<FolderInfo>, StoreError> {
         Err(broken())
     }
     fn clear(&self) -> Result<(), StoreError> {

@@ -149,7 +149,12 @@ fn ls_cat_grep_find_and_stat_work_and_a_listed_folder_costs_nothing_more() {
     // ls at each level.
     assert_eq!(
         names(m.path()),
-        [".sfmount-status.json", "Custom Objects", "Standard Objects"]
+        [
+            ".sfmount-changes.jsonl",
+            ".sfmount-status.json",
+            "Custom Objects",
+            "Standard Objects"
+        ]
     );
     let standard = names(&m.path().join("Standard Objects"));
     for object in sfmount::catalog::DEFAULT_STANDARD_OBJECTS {

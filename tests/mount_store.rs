@@ -17,7 +17,7 @@ use sfmount::fake_org::{FakeOrg, RequestCounts};
 use sfmount::fs::fuse::{spawn_mount, MountConfig};
 use sfmount::fs::Filesystem;
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
-use sfmount::index::store::{store_path, BodyStore, SqliteStore};
+use sfmount::index::store::{store_path, LocalStore, SqliteStore};
 use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig};
 
 use mount_support::*;
@@ -97,7 +97,7 @@ fn mount_account(with_store: bool) -> Option<Mounted> {
         with_store.then(|| store_path(cache.path(), &identity.org_id, &identity.user_id));
     let store = store_file
         .as_ref()
-        .map(|path| Arc::new(SqliteStore::open(path).expect("store")) as Arc<dyn BodyStore>);
+        .map(|path| Arc::new(SqliteStore::open(path).expect("store")) as Arc<dyn LocalStore>);
     let mut config = IndexConfig::new(vec![FileFormat::Json], client.instance_url());
     config.body_cache_bytes = TINY_MEMORY_CACHE;
     let folders = vec![FolderSpec {

@@ -8,7 +8,39 @@ use anyhow::Context;
 
 use crate::catalog::{select_objects, OrgObject, Selection};
 use crate::config::{ConfigError, Layer, Settings};
-use crate::salesforce::{DescribeGlobal, SalesforceClient};
+use crate::salesforce::{DescribeGlobal, SalesforceClient, SfError};
+
+/// The org could not be reached or refused us (down, over its API limit, credentials
+/// refused): `mount` can still serve a local store. The message is the user's.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct OrgUnreachable {
+    pub message: String,
+}
+
+impl OrgUnreachable {
+    /// Whether `error` came from an org out of reach rather than from wrong settings.
+    pub(crate) fn in_chain(error: &anyhow::Error) -> bool {
+        error.chain().any(|cause| cause.is::<OrgUnreachable>())
+    }
+}
+
+/// The user's words for `error`, marked [`OrgUnreachable`] when it is one.
+fn classify(error: SfError) -> anyhow::Error {
+    let unreachable = matches!(
+        error,
+        SfError::Timeout { .. }
+            | SfError::Unavailable { .. }
+            | SfError::LimitExceeded { .. }
+            | SfError::Auth { .. }
+    ) || matches!(&error, SfError::Http { status, .. } if *status >= 500);
+    let message = super::flag_hints::user_message(&error);
+    if unreachable {
+        anyhow::Error::new(OrgUnreachable { message })
+    } else {
+        anyhow::Error::msg(message)
+    }
+}
 
 /// Settings from the `--config` file, the process environment and the flags' `layer`.
 pub(crate) fn settings_from_process(
@@ -43,12 +75,13 @@ pub(crate) async fn connect_and_select(
 ) -> anyhow::Result<ConnectedOrg> {
     let client = SalesforceClient::connect(settings.client_settings())
         .await
-        .map_err(super::flag_hints::with_flag_hints)
+        .map_err(classify)
         .context(wording.login)?;
     on_login(&client)?;
     let global = client
         .describe_global()
         .await
+        .map_err(classify)
         .context(wording.describe_global)?;
     let org: Vec<OrgObject> = global.sobjects.iter().map(OrgObject::from).collect();
     let selection = select_objects(&settings.objects, &org);

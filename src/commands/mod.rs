@@ -8,6 +8,7 @@ pub mod demo;
 pub mod fake_org;
 pub mod flag_hints;
 pub mod mount;
+mod offline;
 #[cfg(not(feature = "fake-org"))]
 mod without_fake_org;
 #[cfg(not(feature = "fake-org"))]

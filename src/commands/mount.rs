@@ -1,21 +1,27 @@
 //! `sfmount mount`: settings → connect → select objects → mount → serve in the foreground
 //! until SIGINT/SIGTERM (or an external unmount) → unmount → exit 0.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use super::connect::{connect_and_select, settings_from_process, ConnectedOrg, StepWording};
+use super::connect::{
+    connect_and_select, settings_from_process, ConnectedOrg, OrgUnreachable, StepWording,
+};
+use super::offline;
+use crate::catalog::{select_objects, Selection};
 use crate::cli::MountArgs;
 use crate::config::Settings;
 use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
-use crate::index::store::{store_path, BodyStore, SqliteStore};
+use crate::index::salesforce_source::key_prefix;
+use crate::index::store::{store_path, LocalStore, SqliteStore};
 use crate::index::{FolderSpec, Index, IndexConfig};
-use crate::salesforce::OrgIdentity;
+use crate::salesforce::{OrgIdentity, SalesforceClient};
 
 pub fn run(args: MountArgs) -> anyhow::Result<()> {
     let settings =
@@ -142,7 +148,8 @@ fn escape_mount_path(path: &str) -> String {
 }
 
 /// Connects to the org, selects the objects, mounts and serves until a stop signal.
-/// `on_mounted` runs once the mount answers (the demo prints its hints there).
+/// `on_mounted` runs once the mount answers (the demo prints its hints there). An org out
+/// of reach at start is served from the local store, if there is one.
 pub(crate) fn mount_org(
     runtime: &tokio::runtime::Runtime,
     settings: &Settings,
@@ -155,39 +162,98 @@ pub(crate) fn mount_org(
         describe_global: "cannot list the org's objects (describeGlobal)",
         selection: None,
     };
-    let ConnectedOrg {
-        client,
-        global,
-        selection,
-    } = runtime.block_on(connect_and_select(settings, &wording, |_| Ok(())))?;
-    for (name, reason) in &selection.skipped {
+    let cache_dir = settings.cache_dir.as_deref();
+    let mut store: Option<Arc<SqliteStore>> = None;
+    let connected = runtime.block_on(connect_and_select(settings, &wording, |client| {
+        store = open_store(cache_dir, client.identity());
+        Ok(())
+    }));
+    let (client, org, offline_reason) = match connected {
+        Ok(ConnectedOrg {
+            client,
+            global,
+            selection,
+        }) => {
+            if let (Some(cache_dir), Some(store), Some(identity)) =
+                (cache_dir, &store, client.identity())
+            {
+                offline::remember(
+                    cache_dir,
+                    settings,
+                    &identity,
+                    store,
+                    &global,
+                    &client.instance_url(),
+                );
+            }
+            let key_prefixes = selection
+                .objects
+                .iter()
+                .map(|o| (o.name.clone(), key_prefix(&global, &o.name)))
+                .collect();
+            let instance_url = client.instance_url();
+            let org = MountedOrg {
+                selection,
+                key_prefixes,
+                instance_url,
+            };
+            (client, org, None)
+        }
+        Err(error) if OrgUnreachable::in_chain(&error) => {
+            let Some(stored) = cache_dir.and_then(|dir| offline::recall(dir, settings)) else {
+                return Err(error);
+            };
+            let reason = format!("{error:#}");
+            tracing::warn!(
+                reason = %reason,
+                "the org is out of reach: serving the local store read-only as of its last \
+                 refresh, and catching up once the org answers"
+            );
+            let selection = select_objects(&settings.objects, &stored.objects)?;
+            let client = SalesforceClient::connect_later(settings.client_settings())
+                .map_err(super::flag_hints::with_flag_hints)?;
+            store = Some(Arc::new(stored.store));
+            let org = MountedOrg {
+                selection,
+                key_prefixes: stored.key_prefixes,
+                instance_url: stored.instance_url,
+            };
+            (client, org, Some(reason))
+        }
+        Err(error) => return Err(error),
+    };
+    for (name, reason) in &org.selection.skipped {
         tracing::warn!(object = %name, reason = %reason, "not mounted");
     }
-    if selection.objects.is_empty() {
+    if org.selection.objects.is_empty() {
         bail!("no object to mount: every selected object was skipped (see the warnings above)");
     }
-    let folders: Vec<FolderSpec> = selection
+    let folders: Vec<FolderSpec> = org
+        .selection
         .objects
         .iter()
         .map(|object| FolderSpec {
             object: object.name.clone(),
             label: object.label.clone(),
             group: object.group,
-            key_prefix: crate::index::salesforce_source::key_prefix(&global, &object.name),
+            key_prefix: org.key_prefixes.get(&object.name).cloned().flatten(),
             custom: object.name.ends_with("__c"),
         })
         .collect();
-    let mut config = IndexConfig::new(settings.format.to_vec(), client.instance_url());
+    let mut config = IndexConfig::new(settings.format.to_vec(), org.instance_url.clone());
     config.body_cache_bytes = settings.memory_cache_bytes;
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
-    let store = open_store(settings.cache_dir.as_deref(), client.identity());
     let source = Arc::new(
         crate::index::salesforce_source::ClientSource::new(client)
             .with_error_wording(super::flag_hints::user_message),
     );
+    let store = store.map(|store| store as Arc<dyn LocalStore>);
     let index = Index::with_store(source, runtime.handle().clone(), folders, config, store);
+    if let Some(reason) = offline_reason {
+        index.start_offline(reason);
+    }
     let mut refresh = RefreshConfig::new(settings.interval);
     refresh.formula_interval = settings.formula_refresh_interval;
     refresh.api_floor = settings.api_floor;
@@ -203,13 +269,17 @@ pub(crate) fn mount_org(
     )
 }
 
+/// What is mounted, from the org or, when it is out of reach, from the store.
+struct MountedOrg {
+    selection: Selection,
+    key_prefixes: HashMap<String, Option<String>>,
+    instance_url: String,
+}
+
 /// The local store of this org and run-as user under `cache_dir`, or none (memory only)
 /// when there is no cache folder, the session did not say whose it is, or the store cannot
 /// be opened: a missing disk cache costs API calls, never the mount.
-fn open_store(
-    cache_dir: Option<&Path>,
-    identity: Option<OrgIdentity>,
-) -> Option<Arc<dyn BodyStore>> {
+fn open_store(cache_dir: Option<&Path>, identity: Option<OrgIdentity>) -> Option<Arc<SqliteStore>> {
     let Some(cache_dir) = cache_dir else {
         tracing::info!("no local store (cache_dir is empty): bodies are kept in memory only");
         return None;

@@ -39,6 +39,10 @@ pub const SOBJECT_JSON: &str = ".sobject.json";
 pub const STATUS_FILE: &str = ".sfmount-status.json";
 /// Its inode: just below the object folders, far above any group.
 pub const STATUS_INO: u64 = FOLDER_INO_BASE - 1;
+/// The mount root's change journal: one JSON line per applied change, newest last.
+pub const CHANGES_FILE: &str = ".sfmount-changes.jsonl";
+/// Its inode: just below the status file's.
+pub const CHANGES_INO: u64 = STATUS_INO - 1;
 
 /// Directory permissions: read and traverse for everyone, never write.
 const DIR_PERM: u16 = 0o555;
@@ -104,6 +108,7 @@ pub struct Statfs {
 enum Node {
     Root,
     Status,
+    Changes,
     Group(usize),
     Folder(usize),
     SobjectJson(usize),
@@ -202,6 +207,9 @@ impl Filesystem {
         if ino == STATUS_INO {
             return Some(Node::Status);
         }
+        if ino == CHANGES_INO {
+            return Some(Node::Changes);
+        }
         if ino >= 1 << RECORD_INO_SHIFT {
             let folder = self.index.folder_of_ino(ino)?;
             return Some(Node::Record { folder, ino });
@@ -283,6 +291,14 @@ impl Filesystem {
         self.dir_attr(Self::folder_ino(folder), mtime)
     }
 
+    fn changes_attr(&self) -> Attr {
+        Attr {
+            ino: CHANGES_INO,
+            size: self.index.changes_jsonl().len() as u64,
+            ..self.status_attr()
+        }
+    }
+
     fn status_attr(&self) -> Attr {
         let mtime = self
             .index
@@ -304,6 +320,7 @@ impl Filesystem {
         match node {
             Node::Root => Ok(self.dir_attr(ROOT_INO, self.index.mounted_at())),
             Node::Status => Ok(self.status_attr()),
+            Node::Changes => Ok(self.changes_attr()),
             Node::Group(group) => {
                 Ok(self.dir_attr(GROUP_INO_BASE + group as u64, self.index.mounted_at()))
             }
@@ -333,6 +350,9 @@ impl Filesystem {
                 if name == STATUS_FILE {
                     return Ok(self.status_attr());
                 }
+                if name == CHANGES_FILE {
+                    return Ok(self.changes_attr());
+                }
                 let group = self
                     .groups
                     .iter()
@@ -358,7 +378,7 @@ impl Filesystem {
                     .map(Self::file_attr)
                     .ok_or(FsError::NotFound)
             }
-            Node::Status | Node::SobjectJson(_) | Node::Record { .. } => {
+            Node::Status | Node::Changes | Node::SobjectJson(_) | Node::Record { .. } => {
                 Err(FsError::NotADirectory)
             }
         }
@@ -366,7 +386,7 @@ impl Filesystem {
 
     fn parent_of(&self, node: Node) -> u64 {
         match node {
-            Node::Root | Node::Status | Node::Group(_) => ROOT_INO,
+            Node::Root | Node::Status | Node::Changes | Node::Group(_) => ROOT_INO,
             Node::Folder(folder) | Node::SobjectJson(folder) | Node::Record { folder, .. } => {
                 let spec_group = self.index.folder_spec(folder).map(|s| s.group);
                 let group = self.groups.iter().position(|g| Some(*g) == spec_group);
@@ -389,28 +409,33 @@ impl Filesystem {
     /// An object folder is listed first if it was not yet.
     pub fn opendir(&self, ino: u64) -> Result<u64, FsError> {
         let node = self.node(ino).ok_or(FsError::NotFound)?;
-        let entries = match node {
-            Node::Root => SnapshotEntries::Fixed(
-                std::iter::once((STATUS_FILE.to_string(), STATUS_INO))
+        let entries =
+            match node {
+                Node::Root => SnapshotEntries::Fixed(
+                    [
+                        (CHANGES_FILE.to_string(), CHANGES_INO),
+                        (STATUS_FILE.to_string(), STATUS_INO),
+                    ]
+                    .into_iter()
                     .chain(self.groups.iter().enumerate().map(|(g, group)| {
                         (group.folder_name().to_string(), GROUP_INO_BASE + g as u64)
                     }))
                     .collect(),
-            ),
-            Node::Group(group) => SnapshotEntries::Fixed(
-                self.group_members[group]
-                    .iter()
-                    .map(|(name, folder)| (name.clone(), Self::folder_ino(*folder)))
-                    .collect(),
-            ),
-            Node::Folder(folder) => SnapshotEntries::Folder {
-                folder,
-                listing: self.index.listing(folder)?,
-            },
-            Node::Status | Node::SobjectJson(_) | Node::Record { .. } => {
-                return Err(FsError::NotADirectory)
-            }
-        };
+                ),
+                Node::Group(group) => SnapshotEntries::Fixed(
+                    self.group_members[group]
+                        .iter()
+                        .map(|(name, folder)| (name.clone(), Self::folder_ino(*folder)))
+                        .collect(),
+                ),
+                Node::Folder(folder) => SnapshotEntries::Folder {
+                    folder,
+                    listing: self.index.listing(folder)?,
+                },
+                Node::Status | Node::Changes | Node::SobjectJson(_) | Node::Record { .. } => {
+                    return Err(FsError::NotADirectory)
+                }
+            };
         let snapshot = DirSnapshot {
             ino,
             parent: self.parent_of(node),
@@ -519,6 +544,8 @@ impl Filesystem {
             Node::SobjectJson(folder) => (self.index.sobject_json(folder)?.into(), true),
             // Changes with every refresh tick, like `.sobject.json`.
             Node::Status => (self.index.status_json().into(), true),
+            // Grows with every applied change.
+            Node::Changes => (self.index.changes_jsonl().into(), true),
             Node::Record { folder, ino } => {
                 let listed_size = self
                     .index

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::present::{record_id, render_record, Presenter};
-use super::store::StoreBatch;
+use super::store::{ChangeKind, JournalEntry, StoreBatch};
 use super::time::record_watermark;
 use super::{FileEntry, Index, IndexError, Listing, LoadResult, Record, Shared};
 
@@ -102,6 +102,7 @@ fn finish_load(shared: &Shared, folder: usize, result: Result<Listing, IndexErro
             let listing = Arc::new(listing);
             status.listing = Some(listing.clone());
             status.last_failure = None;
+            status.plan_unverified = false;
             Ok(listing)
         }
         Err(error) => {
@@ -126,7 +127,9 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     let mut positions: HashMap<String, usize> = HashMap::new();
     let mut skipped_without_id = 0usize;
     let mut watermark: Option<SystemTime> = None;
-    shared.store.clear_object(&f.spec.object);
+    let started = SystemTime::now();
+    let incomplete = shared.header(&plan, started, false, None, started);
+    shared.store.begin_listing(&f.spec.object, &incomplete);
     let mut sink = |page: Vec<Record>| {
         // One store transaction per page: a page is at most 2,000 records.
         let mut stored = StoreBatch::default();
@@ -171,5 +174,22 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     let now = SystemTime::now();
     let mut listing = Listing::new(files, plan, now, now);
     listing.watermark = watermark;
+    // The last write of the listing: from here on a restart may serve it.
+    let journal = vec![JournalEntry {
+        seq: 0,
+        at: now,
+        kind: ChangeKind::Listed,
+        object: f.spec.object.clone(),
+        id: String::new(),
+        path: shared.folder_path(folder),
+        old_path: None,
+    }];
+    let complete = StoreBatch {
+        header: Some(shared.header(&listing.plan, now, true, watermark, now)),
+        journal: journal.clone(),
+        ..Default::default()
+    };
+    let numbers = shared.store.write(&f.spec.object, &complete);
+    lock(&shared.journal).record(journal, numbers);
     Ok(listing)
 }

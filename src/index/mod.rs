@@ -23,11 +23,13 @@
 mod api_floor;
 mod bodies;
 pub mod body_cache;
+mod journal;
 mod lifecycle;
 mod listing;
 #[cfg(any(test, feature = "testing"))]
 mod memory_source;
 mod org;
+mod persist;
 mod present;
 pub mod refresh;
 mod rewrite;
@@ -46,6 +48,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use api_floor::ApiFloor;
 use body_cache::BodyCache;
+use journal::Journal;
 use lifecycle::Failure;
 pub use listing::{ChangeSummary, FileEntry, Listing};
 #[cfg(any(test, feature = "testing"))]
@@ -55,7 +58,7 @@ pub use source::{
     Record, RecordSink, SourceError, SourceFuture,
 };
 pub use status::{AppliedChanges, FolderRefresh, RefreshOverview, RefreshState};
-use store::{BodyStore, StoreGuard};
+use store::{LocalStore, StoreGuard};
 pub use time::{parse_salesforce_datetime, record_time, record_watermark, rfc3339};
 
 /// Record files have inode numbers at or above this: `(folder + 1) << RECORD_INO_SHIFT |
@@ -180,6 +183,8 @@ struct FolderStatus {
     /// The first listing in progress, shared by every caller (one load, however many wait).
     load: Option<Arc<Pending<LoadResult>>>,
     last_failure: Option<Failure>,
+    /// Served from the local store, its plan not yet checked against the org's describes.
+    plan_unverified: bool,
 }
 
 impl FolderStatus {
@@ -223,8 +228,11 @@ struct Shared {
     folders: Vec<Folder>,
     config: IndexConfig,
     bodies: Mutex<BodyCache>,
-    /// Bodies on disk, read on a body cache miss before asking the org.
+    /// Listings and bodies on disk: restored at start, read on a body cache miss before
+    /// asking the org, written with every change.
     store: StoreGuard,
+    /// The newest applied changes (`.sfmount-changes.jsonl`).
+    journal: Mutex<Journal>,
     mounted_at: SystemTime,
     overview: Mutex<RefreshOverview>,
     /// When each file's content last changed after its first listing (dropped with the
@@ -250,14 +258,15 @@ impl Index {
         Index::with_store(source, runtime, folders, config, None)
     }
 
-    /// As [`Index::new`], keeping rendered bodies in `store` too (None: memory only), so a
-    /// body evicted from memory is read from disk rather than fetched again.
+    /// As [`Index::new`], keeping listings and bodies in `store` too (None: memory only):
+    /// folders the store holds are served at once, and a body evicted from memory is read
+    /// from disk rather than fetched again.
     pub fn with_store(
         source: Arc<dyn ObjectSource>,
         runtime: tokio::runtime::Handle,
         folders: Vec<FolderSpec>,
         config: IndexConfig,
-        store: Option<Arc<dyn BodyStore>>,
+        store: Option<Arc<dyn LocalStore>>,
     ) -> Index {
         let folders = folders
             .into_iter()
@@ -269,19 +278,33 @@ impl Index {
                 next_seq: AtomicU64::new(1),
             })
             .collect();
+        let store = StoreGuard::new(store);
+        let journal = Journal::from_stored(store.journal_tail(store::JOURNAL_KEEP));
+        let shared = Shared {
+            source,
+            runtime,
+            folders,
+            bodies: Mutex::new(BodyCache::new(config.body_cache_bytes)),
+            store,
+            journal: Mutex::new(journal),
+            config,
+            mounted_at: SystemTime::now(),
+            overview: Mutex::new(RefreshOverview::default()),
+            content_changes: Mutex::new(HashMap::new()),
+        };
+        shared.restore_folders();
         Index {
-            shared: Arc::new(Shared {
-                source,
-                runtime,
-                folders,
-                bodies: Mutex::new(BodyCache::new(config.body_cache_bytes)),
-                store: StoreGuard::new(store),
-                config,
-                mounted_at: SystemTime::now(),
-                overview: Mutex::new(RefreshOverview::default()),
-                content_changes: Mutex::new(HashMap::new()),
-            }),
+            shared: Arc::new(shared),
         }
+    }
+
+    /// Whether some folder is served from the store with its plan not yet checked (the
+    /// refresher then ticks at once instead of after a whole interval).
+    pub fn has_restored_folders(&self) -> bool {
+        self.shared
+            .folders
+            .iter()
+            .any(|f| lock(&f.status).plan_unverified)
     }
 
     pub fn config(&self) -> &IndexConfig {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    ApiUsage, ChangeRequest, ChangeSummary, Index, IndexError, ObjectChanges, ObjectSource, Record,
-    SourceError,
+    ApiUsage, ChangeRequest, ChangeSummary, Index, IndexError, ListingPlan, ObjectChanges,
+    ObjectSource, Record, SourceError,
 };
 
 /// What a refresh's change queries answer: one result per request, in order.
@@ -82,6 +82,22 @@ impl Index {
         let source = self.shared.source.clone();
         let work = fetch_by_ids(source, object.clone(), ids, deadline);
         self.run(&object, deadline, stop, work)
+    }
+
+    /// What a listing of the folder's object selects now, from the org's describes (cached,
+    /// or revalidated once per process).
+    pub(crate) fn plan(
+        &self,
+        folder: usize,
+        deadline: Duration,
+        stop: &AtomicBool,
+    ) -> Result<ListingPlan, IndexError> {
+        let object = self.folder(folder)?.spec.object.clone();
+        let source = self.shared.source.clone();
+        let work_object = object.clone();
+        self.run(&object, deadline, stop, async move {
+            source.plan(&work_object).await.map_err(IndexError::Source)
+        })
     }
 
     /// Whether the folder's object must be re-read whole now and then (formula fields, no

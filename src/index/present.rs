@@ -81,13 +81,11 @@ pub(super) fn is_body_of(entry: &FileEntry, body: &[u8]) -> bool {
     entry.size == body.len() as u64 && entry.digest == body_digest(body)
 }
 
-/// The digest only compares bodies rendered by this process: `DefaultHasher` may change
-/// between Rust releases, which costs a store at most a re-fetch, never a wrong body.
+/// The digest is kept in the local store and compared by later runs, so it must not change
+/// between builds: xxh3 is specified and stable (`DefaultHasher` is not), and fast enough
+/// to hash every body as it is rendered.
 fn body_digest(body: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut hasher);
-    hasher.finish()
+    xxhash_rust::xxh3::xxh3_64(body)
 }
 
 /// The record's files, one per format, in the order of `formats`.
@@ -99,7 +97,9 @@ pub(super) fn render_record(
 ) -> Vec<Rendered> {
     let title = presenter.title(record);
     let mtime = record_time(record, "LastModifiedDate");
-    let ctime = record_time(record, "CreatedDate");
+    // ctime is when this mount saw the content (a rewrite keeps the old one when the bytes
+    // did not change), so indexers that compare size and ctime notice a same-length edit.
+    let ctime = SystemTime::now();
     let modstamp = record_watermark(record);
     formats
         .iter()

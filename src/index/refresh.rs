@@ -21,7 +21,7 @@
 mod changes;
 mod control;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -123,6 +123,8 @@ pub struct RefreshEngine {
     needs_full: HashMap<usize, bool>,
     condition: Condition,
     last_paused_probe: Option<Instant>,
+    /// Folders whose plan changed and whose re-read failed: tried again next tick.
+    pending_rereads: HashSet<usize>,
     /// Set when the refresher is stopping: network work in progress is abandoned.
     stop: Arc<AtomicBool>,
 }
@@ -143,6 +145,7 @@ impl RefreshEngine {
             needs_full: HashMap::new(),
             condition: Condition::Healthy,
             last_paused_probe: None,
+            pending_rereads: HashSet::new(),
             stop: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -172,6 +175,8 @@ impl RefreshEngine {
             self.finish_tick(started, 0, None);
             return TickOutcome::Idle;
         }
+        let mut replanned = self.verify_restored_plans(&listed);
+        replanned.extend(self.pending_rereads.drain());
         let requests: Vec<ChangeRequest> = listed
             .iter()
             .map(|&folder| ChangeRequest {
@@ -184,13 +189,18 @@ impl RefreshEngine {
         let mut first_error: Option<IndexError> = None;
         let mut failed = 0usize;
         for ((&folder, request), answer) in listed.iter().zip(&requests).zip(answers) {
-            match self.refresh_folder(folder, request, answer, started) {
+            let full = replanned.remove(&folder);
+            match self.refresh_folder(folder, request, answer, started, full) {
                 Ok(changed) => changes += changed,
                 Err(error) => {
                     failed += 1;
                     first_error.get_or_insert(error);
                 }
             }
+        }
+        if first_error.is_none() && self.index.refresh_overview().offline.is_some() {
+            tracing::info!("the org answers again: the mount is caught up and follows it");
+            self.index.update_refresh_overview(|o| o.offline = None);
         }
         let outcome = match &first_error {
             None => TickOutcome::Refreshed {
@@ -204,6 +214,29 @@ impl RefreshEngine {
         };
         self.finish_tick(started, failed, first_error.as_ref());
         outcome
+    }
+
+    /// Folders served from the local store whose selected fields changed in the org since
+    /// the store was written (checked once per folder, on the first tick that can reach the
+    /// org): they are re-read whole this tick, and only they.
+    fn verify_restored_plans(&self, listed: &[usize]) -> HashSet<usize> {
+        let mut replanned = HashSet::new();
+        for &folder in listed {
+            match self
+                .index
+                .verify_restored_plan(folder, self.config.tick_deadline, &self.stop)
+            {
+                Ok(true) => {
+                    replanned.insert(folder);
+                }
+                Ok(false) => {}
+                // Checked again next tick; the folder is served as stored meanwhile.
+                Err(error) => {
+                    tracing::debug!(object = %self.object(folder), %error, "cannot check the stored plan yet")
+                }
+            }
+        }
+        replanned
     }
 
     /// `Some(Paused)` while the org's usage is at the API floor. Once paused, the usage is
@@ -286,10 +319,11 @@ impl RefreshEngine {
         request: &ChangeRequest,
         answer: Result<ObjectChanges, IndexError>,
         started: SystemTime,
+        replanned: bool,
     ) -> Result<usize, IndexError> {
         let result = answer.and_then(|answer| self.apply(folder, request, answer));
         let result = result.and_then(|mut total| {
-            if self.full_refresh_due(folder) {
+            if replanned || self.full_refresh_due(folder) {
                 total.absorb(self.full_refresh(folder)?);
             }
             Ok(total)
@@ -297,6 +331,9 @@ impl RefreshEngine {
         let summary = match result {
             Ok(summary) => summary,
             Err(error) => {
+                if replanned {
+                    self.pending_rereads.insert(folder);
+                }
                 let message = error.to_string();
                 self.index.update_folder_refresh(folder, |r| {
                     r.last_error = Some((message, SystemTime::now()));
@@ -309,6 +346,8 @@ impl RefreshEngine {
             r.last_error = None;
             r.applied.count(&summary);
         });
+        // The watermark and the time of this success, so a restart starts from here.
+        self.index.shared.persist_header(folder);
         if summary != ChangeSummary::default() {
             tracing::debug!(
                 object = %request.object,

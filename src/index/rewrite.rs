@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::present::{record_id, render_record, Presenter};
-use super::store::StoreBatch;
+use super::store::{ChangeKind, JournalEntry, StoreBatch};
 use super::time::record_watermark;
 use super::{ChangeSummary, FileEntry, FileFormat, Index, IndexError, Listing, Record};
 use super::{RefetchResult, RenderedBody};
@@ -30,6 +30,11 @@ struct Merge {
     summary: ChangeSummary,
     removed_inos: Vec<u64>,
     unchanged: bool,
+    /// Per changed file, for the journal: what happened, the file (the old one when
+    /// removed), and its old name when renamed.
+    changes: Vec<(ChangeKind, FileEntry, Option<String>)>,
+    /// Records fetched again whose files came out the same: their listing rows stand.
+    same_ids: HashSet<Arc<str>>,
 }
 
 impl Index {
@@ -81,27 +86,52 @@ impl Index {
             .map(String::as_str)
             .filter(|id| !renders.replacements.contains_key(*id))
             .collect();
-        let merge = merge_runs(old, &renders, &deleted);
+        let mut merge = merge_runs(old, &renders, &deleted);
         self.store_bodies(&merge, &renders.bodies);
+        let now = SystemTime::now();
+        let changed_at = if merge.summary.membership_changed() {
+            now
+        } else {
+            old.changed_at
+        };
+        let watermark = changed
+            .iter()
+            .filter_map(record_watermark)
+            .chain(old.watermark)
+            .max();
+        let journal: Vec<JournalEntry> = merge
+            .changes
+            .drain(..)
+            .map(|(kind, file, old_name)| {
+                self.shared
+                    .file_change(folder, kind, &file, old_name.as_deref(), now)
+            })
+            .collect();
         // One store transaction per rewrite, written before the new listing is published;
         // if it fails the store keeps older bodies, which their digests then refuse.
         let mut stored = renders.stored;
+        // Their rows stand as stored (with the ctime they keep); their bodies are written
+        // again, since a body fetched again on a miss was not usable in the store.
+        stored
+            .files
+            .retain(|file| !merge.same_ids.contains(&file.id));
         stored.delete_ids = deleted.iter().map(|id| Arc::from(*id)).collect();
-        let object = &self.shared.folders[folder].spec.object;
-        self.shared.store.write(object, &stored);
         if !merge.unchanged {
-            let now = SystemTime::now();
-            let changed_at = if merge.summary.membership_changed() {
-                now
-            } else {
-                old.changed_at
-            };
+            let refreshed_at = lock(&self.shared.folders[folder].status)
+                .last_refresh()
+                .unwrap_or(now);
+            let header = self
+                .shared
+                .header(&old.plan, changed_at, true, watermark, refreshed_at);
+            stored.header = Some(header);
+        }
+        stored.journal = journal.clone();
+        let object = &self.shared.folders[folder].spec.object;
+        let numbers = self.shared.store.write(object, &stored);
+        lock(&self.shared.journal).record(journal, numbers);
+        if !merge.unchanged {
             let mut listing = Listing::new(merge.files, old.plan.clone(), now, changed_at);
-            listing.watermark = changed
-                .iter()
-                .filter_map(record_watermark)
-                .chain(old.watermark)
-                .max();
+            listing.watermark = watermark;
             lock(&self.shared.folders[folder].status).listing = Some(listing.into());
         }
         (merge.summary, renders.bodies)
@@ -186,6 +216,8 @@ fn merge_runs(old: &Listing, renders: &Renders, deleted: &HashSet<&str>) -> Merg
         summary: ChangeSummary::default(),
         removed_inos: Vec::new(),
         unchanged: true,
+        changes: Vec::new(),
+        same_ids: HashSet::new(),
     };
     let mut emitted: HashSet<&str> = HashSet::new();
     let mut position = 0;
@@ -205,6 +237,9 @@ fn merge_runs(old: &Listing, renders: &Renders, deleted: &HashSet<&str>) -> Merg
                 merge.removed_inos.push(file.ino);
                 merge.summary.stale_inodes.push(file.ino);
                 merge.summary.stale_names.push(file.name.clone());
+                merge
+                    .changes
+                    .push((ChangeKind::Removed, file.clone(), None));
             }
             merge.unchanged = false;
             continue;
@@ -221,7 +256,10 @@ fn merge_runs(old: &Listing, renders: &Renders, deleted: &HashSet<&str>) -> Merg
         if !emitted.contains(id.as_str()) {
             merge.summary.added += 1;
             merge.unchanged = false;
-            merge.files.extend(renders.replacements[id].iter().cloned());
+            for file in &renders.replacements[id] {
+                merge.changes.push((ChangeKind::Added, file.clone(), None));
+                merge.files.push(file.clone());
+            }
         }
     }
     merge
@@ -252,6 +290,28 @@ fn replace_run(merge: &mut Merge, old_run: &[FileEntry], entries: &[FileEntry]) 
             .stale_inodes
             .extend(old_run.iter().map(|o| o.ino));
         merge.unchanged = false;
+        for (k, entry) in entries.iter().enumerate() {
+            let old_name = old_run.get(k).map(|o| o.name.clone());
+            let change = match old_name {
+                Some(name) if name != entry.name => {
+                    (ChangeKind::Renamed, entry.clone(), Some(name))
+                }
+                Some(_) => (ChangeKind::Updated, entry.clone(), None),
+                None => (ChangeKind::Added, entry.clone(), None),
+            };
+            merge.changes.push(change);
+        }
+        merge.files.extend(entries.iter().cloned());
+    } else {
+        if let Some(first) = entries.first() {
+            merge.same_ids.insert(first.id.clone());
+        }
+        // Same bytes: the file keeps the time the mount last saw its content change.
+        merge
+            .files
+            .extend(entries.iter().zip(old_run).map(|(entry, old)| FileEntry {
+                ctime: old.ctime,
+                ..entry.clone()
+            }));
     }
-    merge.files.extend(entries.iter().cloned());
 }

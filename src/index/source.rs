@@ -36,8 +36,9 @@ pub enum SourceError {
     Other(String),
 }
 
-/// What a listing of one object selects, from the cached describes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a listing of one object selects, from the cached describes. Serialized into the
+/// local store, so a restarted mount can tell whether the org's schema moved under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListingPlan {
     /// The fields the listing query selects (scalar and relationship fields).
     pub fields: Vec<String>,

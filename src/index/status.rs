@@ -97,9 +97,34 @@ pub struct RefreshOverview {
     pub last_success: Option<SystemTime>,
     pub consecutive_failures: u32,
     pub ticks: u64,
+    /// Why the mount started without the org (it serves the local store); cleared by the
+    /// first tick that reaches the org.
+    pub offline: Option<String>,
 }
 
 impl FolderStatus {
+    /// Since when and why the folder's files may be behind the org: a refresh is failing,
+    /// or it is served from the local store and no tick has reached the org since mount.
+    fn stale(
+        &self,
+        mounted_at: SystemTime,
+        offline: Option<&str>,
+    ) -> Option<(Option<SystemTime>, String)> {
+        self.listing.as_ref()?;
+        let since = self.last_refresh();
+        if let Some((message, _)) = &self.refresh.last_error {
+            return Some((since, message.clone()));
+        }
+        if since.is_some_and(|at| at >= mounted_at) {
+            return None;
+        }
+        let reason = offline.map_or_else(
+            || "served from the local store; not yet refreshed from the org".to_string(),
+            str::to_string,
+        );
+        Some((since, reason))
+    }
+
     /// The last failure: the refresher's, or else the failed first listing's.
     fn last_error(&self) -> Option<(String, SystemTime)> {
         self.refresh.last_error.clone().or_else(|| {
@@ -118,6 +143,8 @@ impl Index {
         let listing = status.listing.as_ref();
         let refresh = &status.refresh;
         let last_error = status.last_error();
+        let offline = lock(&self.shared.overview).offline.clone();
+        let stale = status.stale(self.shared.mounted_at, offline.as_deref());
         let summary = serde_json::json!({
             "object": f.spec.object,
             "label": f.spec.label,
@@ -132,6 +159,7 @@ impl Index {
             "watermark": status.watermark().map(rfc3339),
             "lastError": last_error.as_ref().map(|(message, _)| message.clone()),
             "lastErrorTime": last_error.as_ref().map(|(_, at)| rfc3339(*at)),
+            "stale": stale_json(stale),
             "refreshChanges": {
                 "added": refresh.applied.added,
                 "updated": refresh.applied.updated,
@@ -148,6 +176,7 @@ impl Index {
     pub fn status_json(&self) -> Vec<u8> {
         let overview = self.refresh_overview();
         let usage = self.api_usage();
+        let mounted_at = self.shared.mounted_at;
         let folders: Vec<serde_json::Value> = self
             .shared
             .folders
@@ -161,6 +190,7 @@ impl Index {
                     "lastRefresh": status.last_refresh().map(rfc3339),
                     "watermark": status.watermark().map(rfc3339),
                     "lastError": status.last_error().map(|(message, _)| message),
+                    "stale": stale_json(status.stale(mounted_at, overview.offline.as_deref())),
                 })
             })
             .collect();
@@ -175,6 +205,10 @@ impl Index {
                 "consecutiveFailures": overview.consecutive_failures,
                 "ticks": overview.ticks,
             },
+            "offline": overview.offline.as_ref().map(|reason| serde_json::json!({
+                "since": rfc3339(mounted_at),
+                "reason": reason,
+            })),
             "apiUsage": usage.map(|u| serde_json::json!({
                 "used": u.used,
                 "max": u.max,
@@ -211,8 +245,25 @@ impl Index {
         lock(&self.shared.overview).clone()
     }
 
+    /// The mount started without the org (`reason`): the status documents say so, and the
+    /// files are served from the local store until a refresh tick reaches the org.
+    pub fn start_offline(&self, reason: String) {
+        self.update_refresh_overview(|o| o.offline = Some(reason));
+    }
+
     pub(crate) fn update_refresh_overview(&self, update: impl FnOnce(&mut RefreshOverview)) {
         update(&mut lock(&self.shared.overview));
+    }
+}
+
+/// `{"since": …, "reason": …}`, or null when the folder is up to date.
+fn stale_json(stale: Option<(Option<SystemTime>, String)>) -> serde_json::Value {
+    match stale {
+        Some((since, reason)) => serde_json::json!({
+            "since": since.map(rfc3339),
+            "reason": reason,
+        }),
+        None => serde_json::Value::Null,
     }
 }
 

@@ -16,6 +16,13 @@ impl FileFormat {
             FileFormat::Text => "txt",
         }
     }
+
+    /// The format whose file extension is `extension` (as stored by the local store).
+    pub fn from_extension(extension: &str) -> Option<FileFormat> {
+        [FileFormat::Json, FileFormat::Text]
+            .into_iter()
+            .find(|format| format.extension() == extension)
+    }
 }
 
 /// The values of the `format` setting, as help texts list them.

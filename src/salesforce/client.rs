@@ -96,6 +96,12 @@ impl Meter {
 impl SalesforceClient {
     /// Authenticates once (client credentials) and returns a client holding the token.
     pub async fn connect(settings: ClientSettings) -> Result<SalesforceClient, SfError> {
+        let client = Self::build(settings)?;
+        client.reauthenticate(0).await?;
+        Ok(client)
+    }
+
+    fn build(settings: ClientSettings) -> Result<SalesforceClient, SfError> {
         check_settings(&settings)?;
         let token_url = format!("{}/services/oauth2/token", settings.login.base_url()?);
         let http = reqwest::Client::builder()
@@ -121,8 +127,13 @@ impl SalesforceClient {
                 schema: SchemaCache::default(),
             }),
         };
-        client.reauthenticate(0).await?;
         Ok(client)
+    }
+
+    /// A client that logs in on its first API call instead of now: for a mount that serves
+    /// its local store while the org is out of reach, and catches up once it answers.
+    pub fn connect_later(settings: ClientSettings) -> Result<SalesforceClient, SfError> {
+        Self::build(settings)
     }
 
     /// The org's instance URL from the token response (all API calls go there).

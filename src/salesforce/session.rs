@@ -41,6 +41,11 @@ impl OrgIdentity {
         let [.., "id", org_id, user_id] = segments.as_slice() else {
             return None;
         };
+        OrgIdentity::from_ids(org_id, user_id)
+    }
+
+    /// Two Ids that look like Salesforce Ids, as an identity (None otherwise).
+    pub fn from_ids(org_id: &str, user_id: &str) -> Option<OrgIdentity> {
         let looks_like_id =
             |id: &str| matches!(id.len(), 15 | 18) && id.bytes().all(|b| b.is_ascii_alphanumeric());
         (looks_like_id(org_id) && looks_like_id(user_id)).then(|| OrgIdentity {

@@ -128,6 +128,11 @@ impl SalesforceClient {
         let settings = &self.inner.settings;
         let mut attempts = Attempts::new(settings.request_timeout, settings.max_retries);
         let mut reauthenticated = false;
+        if self.session().generation == 0 {
+            // A client made without logging in (a mount started while the org was out of
+            // reach) logs in on its first call.
+            self.reauthenticate(0).await?;
+        }
         loop {
             if let Some(message) = self.limit_latched() {
                 return Err(SfError::LimitExceeded { message });

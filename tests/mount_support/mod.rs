@@ -215,3 +215,83 @@ pub fn connect_fake_org(records: usize) -> ConnectedOrg {
         global,
     }
 }
+
+/// A `sfmount mount` process of the test binary: SIGTERM on drop (then SIGKILL if it
+/// lingers), and the mountpoint unmounted whatever happened.
+pub struct MountProcess {
+    pub child: std::process::Child,
+    pub mountpoint: PathBuf,
+    /// Its stderr (the log).
+    pub log: tempfile::NamedTempFile,
+}
+
+impl MountProcess {
+    /// Starts `sfmount mount <mountpoint> <args>` with `envs`, logging at info level.
+    pub fn start(mountpoint: &Path, args: &[&str], envs: &[(&str, &str)]) -> MountProcess {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sfmount"))
+            .arg("mount")
+            .arg(mountpoint)
+            .args(args)
+            .envs(envs.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .expect("spawn sfmount");
+        MountProcess {
+            child,
+            mountpoint: mountpoint.to_path_buf(),
+            log,
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the pid of a child we own and have not reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+    }
+
+    /// SIGTERM, then waits for the process to end (SIGKILL after 20 s).
+    pub fn stop(&mut self) {
+        self.signal(libc::SIGTERM);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        force_unmount(&self.mountpoint);
+    }
+
+    /// SIGKILL: the process ends at once, as in a crash (the mount is cleaned up after).
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        force_unmount(&self.mountpoint);
+    }
+}
+
+impl Drop for MountProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Polls `done` every 50 ms for up to `timeout`; how long it took, or `None`.
+pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if done() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}

@@ -32,7 +32,8 @@ pub struct Refresher {
 
 impl Refresher {
     /// Starts the thread; the first tick runs one interval from now (folders are listed on
-    /// demand, so there is nothing to refresh at mount time).
+    /// demand, so there is nothing to refresh at mount time), or at once when folders are
+    /// served from the local store: they catch up with the org from their watermarks.
     pub fn start(
         index: Index,
         config: RefreshConfig,
@@ -43,6 +44,7 @@ impl Refresher {
             wake: Condvar::new(),
             engine_stop: Mutex::new(None),
         });
+        let catch_up = index.has_restored_folders();
         let engine = RefreshEngine::new(index, config, listener);
         *lock(&control.engine_stop) = Some(engine.stop_flag());
         let thread_control = control.clone();
@@ -50,7 +52,11 @@ impl Refresher {
             .name("sfmount-refresh".to_string())
             .spawn(move || {
                 let mut engine = engine;
-                let mut delay = engine.config().interval;
+                let mut delay = if catch_up {
+                    std::time::Duration::ZERO
+                } else {
+                    engine.config().interval
+                };
                 loop {
                     let wake_at = Instant::now() + delay;
                     {

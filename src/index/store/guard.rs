@@ -5,17 +5,17 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{BodyStore, StoreBatch, StoreError};
+use super::{FolderHeader, JournalEntry, LocalStore, StoreBatch, StoreError, StoredFolder};
 use crate::index::FileFormat;
 
 /// The store, if any, and whether its failure was already reported.
 pub struct StoreGuard {
-    store: Option<Arc<dyn BodyStore>>,
+    store: Option<Arc<dyn LocalStore>>,
     reported: AtomicBool,
 }
 
 impl StoreGuard {
-    pub fn new(store: Option<Arc<dyn BodyStore>>) -> StoreGuard {
+    pub fn new(store: Option<Arc<dyn LocalStore>>) -> StoreGuard {
         StoreGuard {
             store,
             reported: AtomicBool::new(false),
@@ -26,13 +26,14 @@ impl StoreGuard {
         self.store.is_some()
     }
 
-    /// Writes `batch` (one transaction); a failure leaves the bodies in memory only.
-    pub fn write(&self, object: &str, batch: &StoreBatch) {
-        if let Some(store) = &self.store {
-            if !batch.is_empty() {
-                self.report(store.apply(object, batch));
-            }
+    /// Writes `batch` (one transaction) and returns the journal numbers it was given; `None`
+    /// without a store or when the write failed (the change is then in memory only).
+    pub fn write(&self, object: &str, batch: &StoreBatch) -> Option<Vec<u64>> {
+        let store = self.store.as_ref()?;
+        if batch.is_empty() {
+            return Some(Vec::new());
         }
+        self.report(store.apply(object, batch))
     }
 
     /// The stored body of a record file; `None` when absent or unreadable.
@@ -41,11 +42,26 @@ impl StoreGuard {
         self.report(store.get(object, id, format)).flatten()
     }
 
-    /// Forgets `object`'s bodies before its first listing writes them anew, so records
-    /// deleted while nothing was mounted do not stay on disk.
-    pub fn clear_object(&self, object: &str) {
+    /// Forgets `object`'s rows and bodies before its first listing writes them anew (so
+    /// records deleted while nothing was mounted do not stay on disk), marking the folder
+    /// incomplete until the listing's last page is written.
+    pub fn begin_listing(&self, object: &str, header: &FolderHeader) {
         if let Some(store) = &self.store {
-            self.report(store.clear_object(object));
+            self.report(store.begin_listing(object, header));
+        }
+    }
+
+    /// The stored folder of `object`; `None` when absent or unreadable.
+    pub fn load_folder(&self, object: &str) -> Option<StoredFolder> {
+        let store = self.store.as_ref()?;
+        self.report(store.load_folder(object)).flatten()
+    }
+
+    /// The newest journal entries, oldest first (empty without a store).
+    pub fn journal_tail(&self, limit: usize) -> Vec<JournalEntry> {
+        match &self.store {
+            Some(store) => self.report(store.journal_tail(limit)).unwrap_or_default(),
+            None => Vec::new(),
         }
     }
 

@@ -1,11 +1,15 @@
-//! The durable local store of rendered bodies, one per org and run-as user, so a body
-//! evicted from memory is read back from disk instead of from Salesforce.
+//! The durable local store, one per org and run-as user: each folder's listing (its files'
+//! names, sizes, times, stamps and digests, with the folder's watermark), the rendered
+//! bodies, the describes the client revalidates, and the change journal. A body evicted
+//! from memory is read back from disk instead of from Salesforce, and a restarted mount
+//! serves the stored listings at once and follows the org from the stored watermark.
 //!
-//! The index owns the [`BodyStore`] trait and decides what goes in: the store only keeps
-//! bytes under a key. Bodies are keyed by (object, record Id, format), not by inode, because
-//! inode numbers are handed out anew on every mount while Ids are the org's own. Nothing in
-//! the store is trusted blindly: the index checks a stored body against its listing's size
-//! and digest before serving it ([`StoreGuard`] and `bodies.rs`).
+//! The index owns the [`LocalStore`] trait and decides what goes in. Rows are keyed by
+//! (object, record Id, format), not by inode, because inode numbers are handed out anew on
+//! every mount while Ids are the org's own. Nothing in the store is trusted blindly: the
+//! index checks a stored body against its listing's size and digest before serving it
+//! ([`StoreGuard`] and `bodies.rs`), and a folder is restored only if its listing was
+//! complete and was presented by this build the way this mount presents it.
 //!
 //! `sqlite.rs` is the one engine today; the trait is small so that a shared, server-backed
 //! store can follow.
@@ -15,9 +19,14 @@ mod sqlite;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 pub use guard::StoreGuard;
 pub use sqlite::SqliteStore;
+
+/// Journal entries kept in the store (older ones are dropped as new ones come): about
+/// 2 MB of rows, days of changes for a busy org, and what `.sfmount-changes.jsonl` shows.
+pub const JOURNAL_KEEP: usize = 10_000;
 
 use super::{FileEntry, FileFormat};
 
@@ -41,19 +50,102 @@ pub struct StoredBody {
     pub body: Arc<[u8]>,
 }
 
-/// What one listing page or one rewrite changes in an object's stored bodies, written in
+/// A folder's own row: how its listing was made and how far it has followed the org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderHeader {
+    /// The listing plan (fields, subqueries, name field) as JSON: a restarted mount compares
+    /// it with the plan the org's describes give now, and re-lists the folder if they differ.
+    pub plan: String,
+    /// How files were presented: this build's version, the formats and the instance URL.
+    /// Another presentation means other names or bytes, so the folder is listed afresh.
+    pub presentation: String,
+    /// False while a first listing is being written: such a folder is never restored.
+    pub complete: bool,
+    pub watermark: Option<SystemTime>,
+    pub refreshed_at: SystemTime,
+    pub changed_at: SystemTime,
+}
+
+/// A folder as stored: its header and its files in listing order (inodes are not stored:
+/// they are handed out anew by each mount).
+#[derive(Debug, Clone)]
+pub struct StoredFolder {
+    pub header: FolderHeader,
+    pub files: Vec<FileEntry>,
+}
+
+/// What kind of change a journal entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A folder's first listing: every file in it is new (one entry for the folder).
+    Listed,
+    Added,
+    Updated,
+    Renamed,
+    Removed,
+}
+
+impl ChangeKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            ChangeKind::Listed => "listed",
+            ChangeKind::Added => "added",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Renamed => "renamed",
+            ChangeKind::Removed => "removed",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<ChangeKind> {
+        [
+            ChangeKind::Listed,
+            ChangeKind::Added,
+            ChangeKind::Updated,
+            ChangeKind::Renamed,
+            ChangeKind::Removed,
+        ]
+        .into_iter()
+        .find(|kind| kind.word() == word)
+    }
+}
+
+/// One applied change, numbered by the store (or by the index when there is no store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// 0 until the store (or the index) numbers it.
+    pub seq: u64,
+    pub at: SystemTime,
+    pub kind: ChangeKind,
+    pub object: String,
+    /// The record's Id (empty for a folder's `listed` entry).
+    pub id: String,
+    /// The file's path inside the mount (the folder's for `listed`).
+    pub path: String,
+    /// The path before a rename.
+    pub old_path: Option<String>,
+}
+
+/// What one listing page or one rewrite changes in an object's stored state, written in
 /// one transaction (one per record would make a 100,000-record listing pay 100,000 syncs).
 #[derive(Debug, Clone, Default)]
 pub struct StoreBatch {
     /// Bodies to add or replace.
     pub put: Vec<StoredBody>,
-    /// Records whose bodies (every format) go: deleted in the org.
+    /// Listing rows to add or replace (the inode is ignored).
+    pub files: Vec<FileEntry>,
+    /// Records whose rows and bodies (every format) go: deleted in the org.
     pub delete_ids: Vec<Arc<str>>,
+    /// The folder's new header, written after the rows: a header never claims more than
+    /// the rows written with or before it.
+    pub header: Option<FolderHeader>,
+    /// Changes to number and keep, in order.
+    pub journal: Vec<JournalEntry>,
 }
 
 impl StoreBatch {
-    /// Adds the body of one listed file.
+    /// Adds one listed file: its row and its body.
     pub fn put_file(&mut self, entry: &FileEntry, body: &Arc<[u8]>) {
+        self.files.push(entry.clone());
         self.put.push(StoredBody {
             id: entry.id.clone(),
             format: entry.format,
@@ -62,8 +154,24 @@ impl StoreBatch {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.put.is_empty() && self.delete_ids.is_empty()
+        self.put.is_empty()
+            && self.files.is_empty()
+            && self.delete_ids.is_empty()
+            && self.header.is_none()
+            && self.journal.is_empty()
     }
+}
+
+/// What `sfmount cache info` shows of one folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderInfo {
+    pub object: String,
+    pub complete: bool,
+    pub records: u64,
+    pub files: u64,
+    /// Bytes of the stored bodies.
+    pub body_bytes: u64,
+    pub refreshed_at: SystemTime,
 }
 
 /// A store problem. The index never fails a filesystem operation because of one: it logs
@@ -90,10 +198,11 @@ pub enum StoreError {
     },
 }
 
-/// Rendered bodies on disk, by object, record Id and format.
-pub trait BodyStore: Send + Sync {
-    /// Applies `batch` to `object`'s bodies in one transaction: all of it or none.
-    fn apply(&self, object: &str, batch: &StoreBatch) -> Result<(), StoreError>;
+/// Listings, bodies and the journal on disk, by object, record Id and format.
+pub trait LocalStore: Send + Sync {
+    /// Applies `batch` to `object` in one transaction: all of it or none. Journal entries
+    /// are numbered on the way; the numbers given are returned in order.
+    fn apply(&self, object: &str, batch: &StoreBatch) -> Result<Vec<u64>, StoreError>;
 
     /// The stored body of one record file, if any.
     fn get(
@@ -103,9 +212,19 @@ pub trait BodyStore: Send + Sync {
         format: FileFormat,
     ) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// Forgets every body of `object` (before its first listing rewrites them all).
-    fn clear_object(&self, object: &str) -> Result<(), StoreError>;
+    /// Starts `object`'s first listing: forgets its rows and bodies and writes `header`
+    /// (not complete), in one transaction.
+    fn begin_listing(&self, object: &str, header: &FolderHeader) -> Result<(), StoreError>;
 
-    /// Forgets every body.
+    /// The stored folder of `object`, if any (complete or not: the caller decides).
+    fn load_folder(&self, object: &str) -> Result<Option<StoredFolder>, StoreError>;
+
+    /// The newest `limit` journal entries, oldest first.
+    fn journal_tail(&self, limit: usize) -> Result<Vec<JournalEntry>, StoreError>;
+
+    /// Per stored folder: records, bytes, when last refreshed.
+    fn info(&self) -> Result<Vec<FolderInfo>, StoreError>;
+
+    /// Forgets everything.
     fn clear(&self) -> Result<(), StoreError>;
 }

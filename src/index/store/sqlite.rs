@@ -12,23 +12,72 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{Connection, ErrorCode};
 
-use super::{BodyStore, StoreBatch, StoreError};
-use crate::index::FileFormat;
-use crate::sync::lock;
+use super::StoreError;
+
+mod rows;
 
 /// The schema this build writes and reads, kept in `PRAGMA user_version`. Raise it with
-/// every change of the tables below; a store of another version is set aside.
-const SCHEMA_VERSION: i64 = 1;
+/// every change of the tables below and say in [`MIGRATIONS`] how to get there; a store of
+/// a newer version is set aside.
+const SCHEMA_VERSION: i64 = 2;
 
-const SCHEMA: &str = "CREATE TABLE bodies (
+/// Version 1: rendered bodies only.
+const SCHEMA_V1: &str = "CREATE TABLE bodies (
     object TEXT NOT NULL,
     id     TEXT NOT NULL,
     format TEXT NOT NULL,
     body   BLOB NOT NULL,
     PRIMARY KEY (object, id, format)
 );";
+
+/// Version 2: listings, the journal, describes and the store's own facts. Times are
+/// nanoseconds since the Unix epoch. A folder's files are read back in `rowid` order, which
+/// is the order they were first written (an upsert keeps its row): the listing's order.
+const SCHEMA_V2: &str = "CREATE TABLE folders (
+    object       TEXT PRIMARY KEY,
+    plan         TEXT NOT NULL,
+    presentation TEXT NOT NULL,
+    complete     INTEGER NOT NULL,
+    watermark    INTEGER,
+    refreshed_at INTEGER NOT NULL,
+    changed_at   INTEGER NOT NULL
+);
+CREATE TABLE files (
+    object   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    format   TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    mtime    INTEGER NOT NULL,
+    ctime    INTEGER NOT NULL,
+    modstamp INTEGER,
+    digest   INTEGER NOT NULL,
+    PRIMARY KEY (object, id, format)
+);
+CREATE TABLE journal (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    object   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    path     TEXT NOT NULL,
+    old_path TEXT
+);
+CREATE TABLE describes (
+    key           TEXT PRIMARY KEY,
+    last_modified TEXT NOT NULL,
+    body          BLOB NOT NULL
+);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);";
+
+/// From version `n` (index `n - 1`) to `n + 1`. Version 1 stores only had bodies, which
+/// stay; their folders have no listing, so they are listed afresh on first use.
+const MIGRATIONS: [&str; 1] = [SCHEMA_V2];
 
 /// Readers and the writer share one connection; a second process on the same store (not
 /// supported, but possible by mistake) waits this long for a lock instead of failing at once.
@@ -89,71 +138,14 @@ impl SqliteStore {
     fn error(&self, source: rusqlite::Error) -> StoreError {
         sqlite_error(&self.path, source)
     }
-}
 
-impl BodyStore for SqliteStore {
-    fn apply(&self, object: &str, batch: &StoreBatch) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        write_batch(&mut lock(&self.connection), object, batch).map_err(|source| self.error(source))
-    }
-
-    fn get(
+    /// Runs `work` on the connection, with this store's path in any error.
+    fn with<T>(
         &self,
-        object: &str,
-        id: &str,
-        format: FileFormat,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let connection = lock(&self.connection);
-        let read = || -> Result<Option<Vec<u8>>, rusqlite::Error> {
-            connection
-                .prepare_cached(
-                    "SELECT body FROM bodies WHERE object = ?1 AND id = ?2 AND format = ?3",
-                )?
-                .query_row(params![object, id, format.extension()], |row| row.get(0))
-                .optional()
-        };
-        read().map_err(|source| self.error(source))
+        work: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        work(&mut crate::sync::lock(&self.connection)).map_err(|source| self.error(source))
     }
-
-    fn clear_object(&self, object: &str) -> Result<(), StoreError> {
-        lock(&self.connection)
-            .execute("DELETE FROM bodies WHERE object = ?1", params![object])
-            .map(drop)
-            .map_err(|source| self.error(source))
-    }
-
-    fn clear(&self) -> Result<(), StoreError> {
-        lock(&self.connection)
-            .execute("DELETE FROM bodies", [])
-            .map(drop)
-            .map_err(|source| self.error(source))
-    }
-}
-
-/// Every body of `batch` in one transaction: all or none.
-fn write_batch(
-    connection: &mut Connection,
-    object: &str,
-    batch: &StoreBatch,
-) -> Result<(), rusqlite::Error> {
-    let transaction = connection.transaction()?;
-    {
-        let mut put = transaction.prepare_cached(
-            "INSERT OR REPLACE INTO bodies (object, id, format, body) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for stored in &batch.put {
-            let format = stored.format.extension();
-            put.execute(params![object, &*stored.id, format, &*stored.body])?;
-        }
-        let mut delete =
-            transaction.prepare_cached("DELETE FROM bodies WHERE object = ?1 AND id = ?2")?;
-        for id in &batch.delete_ids {
-            delete.execute(params![object, &**id])?;
-        }
-    }
-    transaction.commit()
 }
 
 fn sqlite_error(path: &Path, source: rusqlite::Error) -> StoreError {
@@ -215,11 +207,25 @@ fn open_connection(path: &Path) -> Result<Connection, Unusable> {
         0 => {
             connection
                 .execute_batch(&format!(
-                    "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN; {SCHEMA_V1} {SCHEMA_V2} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(classify)?;
         }
         SCHEMA_VERSION => {}
+        older if (1..SCHEMA_VERSION).contains(&older) => {
+            let steps: String = MIGRATIONS[older as usize - 1..].concat();
+            connection
+                .execute_batch(&format!(
+                    "BEGIN; {steps} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(classify)?;
+            tracing::info!(
+                store = %path.display(),
+                from = older,
+                to = SCHEMA_VERSION,
+                "the local store was migrated to this version's schema"
+            );
+        }
         other => {
             return Err(Unusable::Unreadable(format!(
                 "schema version {other}, this sfmount reads {SCHEMA_VERSION}"
