@@ -764,3 +764,38 @@ async fn a_query_over_the_uri_limit_is_refused_before_any_call() {
     assert_eq!(client.api_calls_made(), before);
     assert_eq!(api_calls(&org.stats()), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_whose_cursor_dies_resumes_after_the_last_record_read() {
+    // 5,000 Accounts: three pages of 2,000.
+    let org = start(5_000);
+    let client = connect(&org).await;
+    let plan = listing_plan(&client, "Account").await.unwrap();
+    org.reset_stats();
+    let mut ids: Vec<String> = Vec::new();
+    let mut pages = 0;
+    client
+        .fetch_records(&plan, &FetchFilter::default(), &mut |page| {
+            pages += 1;
+            if pages == 1 {
+                // As if the org dropped the cursor between the first and second page.
+                org.set_faults(Faults {
+                    drop_cursors: Some(true),
+                    ..Faults::default()
+                });
+            }
+            ids.extend(page.iter().map(|r| r["Id"].as_str().unwrap().to_string()));
+        })
+        .await
+        .expect("the listing survives a dead cursor");
+    let expected = org.with_store(|s| s.record_count("Account"));
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), expected, "every record once");
+    assert_eq!(unique.len(), expected, "no record twice");
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "still in Id order");
+    let stats = org.stats().requests;
+    // The first query and its dead queryMore, then one keyset query for the rest and its
+    // further page.
+    assert_eq!(stats.query, 2, "{stats:?}");
+    assert_eq!(stats.query_more, 2, "{stats:?}");
+}

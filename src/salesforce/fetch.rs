@@ -9,7 +9,7 @@ use super::client::{Meter, SalesforceClient};
 use super::error::SfError;
 use super::plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
 use super::query::{query_path, query_what, Pager};
-use super::soql::{chunk_in_list, encoded_len, Condition, Soql, URI_BUDGET};
+use super::soql::{chunk_in_list, encoded_len, Condition, Literal, Op, Soql, URI_BUDGET};
 use super::Record;
 
 /// Which records of an object to fetch. What changed since an instant is asked with
@@ -33,6 +33,10 @@ pub struct FetchSummary {
 /// Room kept free in each split query's URI so the same fields can be refetched by Id
 /// (about 150 quoted 18-character Ids at 27 encoded bytes each).
 const ID_ROOM: usize = 4_096;
+/// A listing whose cursor dies this many times is failed rather than resumed again: a
+/// cursor that keeps dying means something else is wrong (another client opening cursors
+/// in a loop), and the error then says so.
+const MAX_CURSOR_RESUMES: u32 = 5;
 /// What `WHERE Id IN ()` and a following `AND` add around an Id list, rounded up.
 const IN_CLAUSE_OVERHEAD: usize = 64;
 /// Rows of a split chunk that may wait for their driver row before we stop reading ahead
@@ -121,7 +125,63 @@ impl SalesforceClient {
         query_path(self, &query.build(), include_deleted).len()
     }
 
+    /// The records matching `condition`, page by page. Every query is ordered by Id, so a
+    /// cursor the org dropped mid-way (INVALID_QUERY_LOCATOR: its cursor limit, an idle
+    /// timeout, a retry of a page already served) is resumed with a new query for the Ids
+    /// after the last one delivered: nothing is read twice or missed, and a long listing
+    /// does not start over.
     async fn fetch_where(
+        &self,
+        plan: &ObjectPlan,
+        condition: Option<&Condition>,
+        include_deleted: bool,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+        meter: &Meter,
+    ) -> Result<(), SfError> {
+        let mut last_id: Option<String> = None;
+        let mut resumes = 0;
+        loop {
+            let after = last_id
+                .as_ref()
+                .map(|id| Condition::cmp("Id", Op::Gt, Literal::string(id.clone())));
+            let resumed = match (condition.cloned(), after) {
+                (Some(condition), Some(after)) => Some(condition.and(after)),
+                (condition, after) => condition.or(after),
+            };
+            let mut tracking = |records: Vec<Record>| {
+                if let Some(id) = records
+                    .last()
+                    .and_then(|r| r.get("Id"))
+                    .and_then(Value::as_str)
+                {
+                    last_id = Some(id.to_string());
+                }
+                sink(records);
+            };
+            let result = self
+                .fetch_where_once(
+                    plan,
+                    resumed.as_ref(),
+                    include_deleted,
+                    &mut tracking,
+                    meter,
+                )
+                .await;
+            match result {
+                Err(error)
+                    if error.error_code() == Some("INVALID_QUERY_LOCATOR")
+                        && last_id.is_some()
+                        && resumes < MAX_CURSOR_RESUMES =>
+                {
+                    resumes += 1;
+                    tracing::info!(object = %plan.object, after = ?last_id, "the org dropped the query cursor; resuming after the last record read");
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn fetch_where_once(
         &self,
         plan: &ObjectPlan,
         condition: Option<&Condition>,

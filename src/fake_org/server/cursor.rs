@@ -137,6 +137,11 @@ impl CursorTable {
         self.cursors.remove(id);
     }
 
+    /// Closes every cursor (a fault: the org dropped them).
+    pub fn close_all(&mut self) {
+        self.cursors.clear();
+    }
+
     pub fn open_count(&self) -> usize {
         self.cursors.len()
     }

@@ -83,6 +83,9 @@ pub struct Faults {
     /// milliseconds, at most [`MAX_LATENCY_MS`] (default 0: `JobComplete` at the first poll).
     /// Applies to jobs created after the change.
     pub bulk_processing_ms: Option<u64>,
+    /// `true` closes every open query cursor now, as the org does past its cursor limit or
+    /// idle timeout: the next `queryMore` of any of them answers INVALID_QUERY_LOCATOR.
+    pub drop_cursors: Option<bool>,
 }
 
 /// The longest delay `latency_ms` may ask for: past ten minutes a delay is a hang to any
@@ -376,6 +379,9 @@ impl Shared {
         }
         if update.expire_tokens == Some(true) {
             lock(&self.tokens).clear();
+        }
+        if update.drop_cursors == Some(true) {
+            lock(&self.cursors).close_all();
         }
         if let Some(remaining) = update.api_remaining {
             *lock(&self.api_usage) = self.api_limit.saturating_sub(remaining);
