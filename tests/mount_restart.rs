@@ -365,3 +365,50 @@ fn a_kill_during_a_first_listing_never_serves_it_half_listed() {
         );
     }
 }
+
+#[test]
+fn a_kill_during_a_refresh_loses_nothing_and_the_restart_converges() {
+    if !fuse_available("a_kill_during_a_refresh_loses_nothing_and_the_restart_converges") {
+        return;
+    }
+    let setup = Setup::new(60);
+    let mut first = setup.mount();
+    let before = setup.contents();
+    let ids: Vec<String> = before
+        .keys()
+        .filter(|name| name.starts_with("Account/"))
+        .map(|name| name.rsplit_once('[').unwrap().1.trim_end_matches("].json").to_string())
+        .collect();
+    for (i, id) in ids.iter().enumerate().take(30) {
+        let fields = json!({"Description": format!("edit {i} before the crash 5d2b")});
+        setup
+            .org
+            .with_store(|store| store.update("Account", id, fields.as_object().unwrap()))
+            .expect("update");
+    }
+    // Slow answers, so the kill lands while the tick is asking or applying.
+    setup.org.set_faults(Faults {
+        latency_ms: Some(400),
+        ..Faults::default()
+    });
+    first.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(900));
+    first.kill_hard();
+
+    setup.org.set_faults(Faults {
+        latency_ms: Some(0),
+        ..Faults::default()
+    });
+    let second = setup.mount();
+    setup.wait_for_first_tick(&second);
+    let after = setup.contents();
+    for (name, bytes) in &after {
+        assert!(serde_json::from_slice::<Value>(bytes).is_ok(), "{name} is whole JSON");
+    }
+    let edited = after
+        .values()
+        .filter(|bytes| String::from_utf8_lossy(bytes).contains("before the crash 5d2b"))
+        .count();
+    assert_eq!(edited, 30, "every edit arrived: {}", second.log_text());
+    assert_eq!(after.len(), before.len());
+}

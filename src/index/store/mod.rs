@@ -228,3 +228,26 @@ pub trait LocalStore: Send + Sync {
     /// Forgets everything.
     fn clear(&self) -> Result<(), StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_orgs_or_two_users_never_share_a_store() {
+        let cache = Path::new("/cache");
+        let org_a = "00D000000000001AAA";
+        let org_b = "00D000000000002AAA";
+        let user_a = "005000000000001AAA";
+        let user_b = "005000000000002AAA";
+        let paths = [
+            store_path(cache, org_a, user_a),
+            store_path(cache, org_b, user_a),
+            store_path(cache, org_a, user_b),
+        ];
+        assert_ne!(paths[0], paths[1]);
+        assert_ne!(paths[0], paths[2]);
+        assert_ne!(paths[1].parent(), paths[2].parent());
+        assert!(paths.iter().all(|p| p.starts_with(cache)));
+    }
+}
