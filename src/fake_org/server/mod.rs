@@ -22,6 +22,7 @@ mod columns;
 mod composite;
 mod control;
 mod cursor;
+mod describe;
 mod dispatch;
 mod http;
 mod identity;
