@@ -1,15 +1,18 @@
 //! The describe caches: describeGlobal once per process, each object's describe once, and the
-//! listing plans built from them, all dropped together when the org's schema changed.
+//! listing plans built from them, all dropped together when the org's schema changed. The
+//! first fetch of each revalidates a copy kept from an earlier run (`describe_store`).
 
 use crate::sync::lock;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::OnceCell;
 
-use super::client::{Meter, SalesforceClient};
+use super::client::SalesforceClient;
 use super::describe::{DescribeGlobal, SObjectDescribe};
+use super::describe_store::{DescribeStore, GLOBAL_KEY};
 use super::error::SfError;
 use super::plan::ObjectPlan;
 
@@ -22,23 +25,21 @@ pub(super) struct SchemaCache {
     global: Mutex<CacheCell<DescribeGlobal>>,
     describes: Mutex<HashMap<String, CacheCell<SObjectDescribe>>>,
     plans: Mutex<HashMap<String, CacheCell<ObjectPlan>>>,
+    /// Describes kept between runs, when the caller gave a store.
+    pub(super) store: RwLock<Option<Arc<dyn DescribeStore>>>,
+    /// Set by [`SalesforceClient::forget_schema`]: kept describes are no longer revalidated.
+    pub(super) changed: AtomicBool,
 }
 
 impl SalesforceClient {
-    /// describeGlobal, fetched once per process.
+    /// describeGlobal, fetched once per process (revalidated when a copy was kept).
     pub async fn describe_global(&self) -> Result<Arc<DescribeGlobal>, SfError> {
         let cell = lock(&self.inner.schema.global).clone();
         cell.get_or_try_init(|| async {
             let path = format!("{}/sobjects", self.data_path());
-            let value = self
-                .get_json(path, "describeGlobal".into(), &Meter::default())
-                .await?;
-            let global: DescribeGlobal =
-                serde_json::from_value(value).map_err(|e| SfError::Malformed {
-                    what: "describeGlobal".into(),
-                    detail: e.to_string(),
-                })?;
-            Ok(Arc::new(global))
+            self.fetch_describe(GLOBAL_KEY, path, "describeGlobal".into())
+                .await
+                .map(Arc::new)
         })
         .await
         .cloned()
@@ -46,29 +47,27 @@ impl SalesforceClient {
 
     /// Drops every cached describe and plan, so the next listing describes again. Called when
     /// the org rejects a query built from the cache (a field was removed or hidden, an object
-    /// stopped being queryable): the schema changed under us.
+    /// stopped being queryable): the schema changed under us. Describes kept from an earlier
+    /// run are fetched in full from then on, not revalidated.
     pub fn forget_schema(&self) {
         tracing::info!("the org's schema changed: describes will be fetched again");
+        self.distrust_kept_describes();
         *lock(&self.inner.schema.global) = CacheCell::default();
         lock(&self.inner.schema.describes).clear();
         lock(&self.inner.schema.plans).clear();
     }
 
     /// One object's describe, fetched once per process and object (concurrent callers share
-    /// the request).
+    /// the request; revalidated when a copy was kept).
     pub async fn describe(&self, object: &str) -> Result<Arc<SObjectDescribe>, SfError> {
         check_api_name(object)?;
         let cell = cache_cell(&self.inner.schema.describes, object);
         cell.get_or_try_init(|| async {
             let path = format!("{}/sobjects/{object}/describe", self.data_path());
-            let what = format!("describe {object}");
-            let value = self.get_json(path, what.clone(), &Meter::default()).await?;
-            let describe: SObjectDescribe =
-                serde_json::from_value(value).map_err(|e| SfError::Malformed {
-                    what,
-                    detail: e.to_string(),
-                })?;
-            Ok(Arc::new(describe))
+            let key = object.to_ascii_lowercase();
+            self.fetch_describe(&key, path, format!("describe {object}"))
+                .await
+                .map(Arc::new)
         })
         .await
         .cloned()

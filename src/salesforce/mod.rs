@@ -1,6 +1,7 @@
 //! The Salesforce REST client: OAuth client credentials with token reuse and one shared
 //! re-authentication on 401, request deadlines, retries with backoff for safe requests,
-//! `Sforce-Limit-Info` tracking, describe and plan caches, the SOQL builder, paginated
+//! `Sforce-Limit-Info` tracking, describe and plan caches (describes kept between runs and
+//! revalidated with `If-Modified-Since`), the SOQL builder, paginated
 //! and composite queries, wide-object field splitting, Case feeds and the "what changed
 //! since" queries. What a listing selects is decided above (`catalog::listing_plan`); the
 //! client builds and runs the SOQL of the plan it is given, and names no CLI flag.
@@ -11,6 +12,7 @@ mod changes;
 mod client;
 mod describe;
 mod describe_cache;
+mod describe_store;
 mod error;
 mod fetch;
 mod limits;
@@ -28,6 +30,7 @@ pub use describe::{
     ChildRelationship, DescribeGlobal, FieldDescribe, GlobalSObject, SObjectDescribe,
     NAME_PSEUDO_OBJECT_FIELDS,
 };
+pub use describe_store::{DescribeStore, StoredDescribe};
 pub use error::{error_from_response, SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};

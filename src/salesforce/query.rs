@@ -320,6 +320,7 @@ impl SalesforceClient {
                         // Every subrequest is a query: repeating the batch changes nothing.
                         safe: true,
                         what: what.clone(),
+                        if_modified_since: None,
                     },
                     meter,
                 )

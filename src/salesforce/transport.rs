@@ -1,6 +1,7 @@
 //! The request pipeline every API call goes through: a deadline over all attempts, one
 //! re-authentication on 401, retries with backoff for transient failures of safe requests,
-//! `Sforce-Limit-Info` tracking and the REQUEST_LIMIT_EXCEEDED cool-down.
+//! `Sforce-Limit-Info` tracking and the REQUEST_LIMIT_EXCEEDED cool-down. A conditional GET
+//! (`If-Modified-Since`) gets `304 Not Modified` back as an answer, not as a failure.
 
 use crate::sync::lock;
 use std::sync::atomic::Ordering;
@@ -34,6 +35,29 @@ pub(crate) struct Call<'a> {
     pub safe: bool,
     /// Names the request in errors and logs ("query Account", "describe Case").
     pub what: String,
+    /// An HTTP date: ask the org to answer 304 with no body when the resource has not
+    /// changed since then (describes honour it).
+    pub if_modified_since: Option<String>,
+}
+
+/// What the org answered a call.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// A 2xx: the JSON, the bytes it was parsed from, and the `Last-Modified` header if sent.
+    Body {
+        value: Value,
+        bytes: Vec<u8>,
+        last_modified: Option<String>,
+    },
+    /// 304 to a call with `if_modified_since`: the copy the caller holds is current.
+    NotModified,
+}
+
+/// One attempt's response, as far as the pipeline reads it.
+struct Response {
+    status: StatusCode,
+    body: Vec<u8>,
+    last_modified: Option<String>,
 }
 
 /// The attempts one request may make: a deadline covering all of them, and a number of
@@ -112,6 +136,7 @@ impl SalesforceClient {
                 body: None,
                 safe: true,
                 what,
+                if_modified_since: None,
             },
             meter,
         )
@@ -125,6 +150,22 @@ impl SalesforceClient {
     /// swaps in an HTML page answers the same request properly a moment later, exactly like
     /// a 5xx would.
     pub(crate) async fn call_json(&self, call: Call<'_>, meter: &Meter) -> Result<Value, SfError> {
+        let what = call.what.clone();
+        match self.call(call, meter).await? {
+            Answer::Body { value, .. } => Ok(value),
+            // `call` answers NotModified only to a conditional call, which callers of this
+            // method do not make; should one slip through, it is an answer without a body.
+            Answer::NotModified => Err(SfError::Malformed {
+                what,
+                detail: "HTTP 304 to a request that asked for a body".into(),
+            }),
+        }
+    }
+
+    /// [`Self::call_json`], keeping what a conditional call needs: a 304 (to a call with
+    /// `if_modified_since`) comes back as [`Answer::NotModified`], neither an error nor a
+    /// reason to retry, and a 2xx keeps its raw bytes and its `Last-Modified` header.
+    pub(crate) async fn call(&self, call: Call<'_>, meter: &Meter) -> Result<Answer, SfError> {
         let settings = &self.inner.settings;
         let mut attempts = Attempts::new(settings.request_timeout, settings.max_retries);
         let mut reauthenticated = false;
@@ -140,13 +181,28 @@ impl SalesforceClient {
             let session = self.session();
             let remaining = attempts.remaining(&call.what)?;
             let (error, transient) = match self.send_once(&call, &session, remaining, meter).await {
-                Ok((status, body)) if status.is_success() => {
-                    match parse_body(status, &body, &call.what) {
-                        Ok(value) => return Ok(value),
+                Ok(answer) if answer.status.is_success() => {
+                    match parse_body(answer.status, &answer.body, &call.what) {
+                        Ok(value) => {
+                            return Ok(Answer::Body {
+                                value,
+                                bytes: answer.body,
+                                last_modified: answer.last_modified,
+                            })
+                        }
                         Err(error) => (error, true),
                     }
                 }
-                Ok((StatusCode::UNAUTHORIZED, _)) if !reauthenticated => {
+                Ok(answer)
+                    if answer.status == StatusCode::NOT_MODIFIED
+                        && call.if_modified_since.is_some() =>
+                {
+                    return Ok(Answer::NotModified)
+                }
+                Ok(Response {
+                    status: StatusCode::UNAUTHORIZED,
+                    ..
+                }) if !reauthenticated => {
                     // A 401 means the request was not executed, so repeating it is safe
                     // whatever its method.
                     reauthenticated = true;
@@ -159,7 +215,7 @@ impl SalesforceClient {
                         .map_err(|_| attempts.timed_out(&call.what))??;
                     continue;
                 }
-                Ok((status, body)) => {
+                Ok(Response { status, body, .. }) => {
                     let error = api_error(status, &body, &call.what);
                     if let SfError::LimitExceeded { message } = &error {
                         self.latch_limit(message);
@@ -191,7 +247,7 @@ impl SalesforceClient {
         session: &Session,
         remaining: Duration,
         meter: &Meter,
-    ) -> Result<(StatusCode, Vec<u8>), SfError> {
+    ) -> Result<Response, SfError> {
         let timeout = self.inner.settings.request_timeout;
         let url = format!("{}{}", session.instance_url, call.path);
         let mut request = self
@@ -204,20 +260,34 @@ impl SalesforceClient {
         if let Some(body) = call.body {
             request = request.json(body);
         }
+        if let Some(since) = &call.if_modified_since {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, since);
+        }
         tracing::debug!(what = %call.what, method = %call.method, "Salesforce request");
         let outcome = tokio::time::timeout(remaining, async {
             let response = request.send().await?;
             let status = response.status();
-            let limit_info = response
-                .headers()
-                .get("Sforce-Limit-Info")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let limit_info = header("Sforce-Limit-Info");
+            let last_modified = header(reqwest::header::LAST_MODIFIED.as_str());
             let body: Vec<u8> = response.bytes().await?.into();
-            Ok::<_, reqwest::Error>((status, limit_info, body))
+            Ok::<_, reqwest::Error>((
+                Response {
+                    status,
+                    body,
+                    last_modified,
+                },
+                limit_info,
+            ))
         })
         .await;
-        let (status, limit_info, body) = match outcome {
+        let (response, limit_info) = match outcome {
             Err(_) => {
                 return Err(SfError::Timeout {
                     what: call.what.clone(),
@@ -232,7 +302,7 @@ impl SalesforceClient {
         if let Some(usage) = limit_info.as_deref().and_then(parse_limit_info) {
             *lock(&self.inner.usage) = Some(usage);
         }
-        Ok((status, body))
+        Ok(response)
     }
 
     /// The refusal message while the REQUEST_LIMIT_EXCEEDED cool-down runs.

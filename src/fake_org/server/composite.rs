@@ -104,6 +104,8 @@ impl SubRequest {
             query: self.query.clone(),
             authorization: parent.authorization.clone(),
             query_options: parent.query_options.clone(),
+            // Subrequests are unconditional: the fake reads no per-subrequest httpHeaders.
+            if_modified_since: None,
             body: self.body.clone(),
             header_bytes: 0,
         };

@@ -9,6 +9,7 @@ use super::bulk;
 use super::columns::query_columns;
 use super::composite::composite;
 use super::control::control;
+use super::describe;
 use super::identity::{identity, userinfo};
 use super::limits;
 use super::oauth::token;
@@ -35,6 +36,8 @@ pub(crate) struct Incoming {
     pub query: Option<String>,
     pub authorization: Option<String>,
     pub query_options: Option<String>,
+    /// The `If-Modified-Since` header, which describes honour.
+    pub if_modified_since: Option<String>,
     pub body: Vec<u8>,
     /// Bytes taken by the request's headers, for the 431 rule.
     pub header_bytes: usize,
@@ -230,7 +233,7 @@ pub(super) fn route(
         ["limits", sub @ ..] => limits::route(shared, req, version, sub),
         ["sobjects"] => {
             only(&["GET"])?;
-            Ok(Reply::ok(read_store(shared).describe_global(version)))
+            Ok(describe::describe_global(shared, req, version))
         }
         ["sobjects", object] => match method {
             "GET" => sobject_summary(shared, version, object),
@@ -239,10 +242,7 @@ pub(super) fn route(
         },
         ["sobjects", object, "describe"] => {
             only(&["GET"])?;
-            read_store(shared)
-                .describe(object, version, &shared.base_url)
-                .map(Reply::ok)
-                .ok_or_else(ApiError::not_found)
+            describe::describe(shared, req, version, object)
         }
         ["sobjects", object, id] => record(shared, req, version, object, id),
         ["sobjects", object, id, field] => {
@@ -586,6 +586,7 @@ mod tests {
                     query,
                     authorization: authorised.then(|| format!("Bearer {}", token())),
                     query_options: None,
+                    if_modified_since: None,
                     body,
                     header_bytes: 100,
                 })

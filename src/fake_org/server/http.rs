@@ -101,6 +101,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         query: parts.uri.query().map(str::to_string),
         authorization: header("authorization"),
         query_options: header("sforce-query-options"),
+        if_modified_since: header("if-modified-since"),
         body,
         header_bytes,
     };

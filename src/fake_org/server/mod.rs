@@ -11,6 +11,10 @@
 //! - `latency_ms` delays every `/services` and identity request, not the `/_fake` controls;
 //! - at most [`MAX_OPEN_CURSORS`] query locators are open at once (real orgs: 10 per
 //!   user), idle ones expire after 15 minutes of server clock ([`FakeOrg::advance_clock`]);
+//! - describe and describeGlobal dates (`Last-Modified`, `If-Modified-Since`) are whole
+//!   seconds from seeding, moved by each schema change ([`crate::fake_org::store::Store`]'s
+//!   `add_field`, `set_field_hidden`, `set_queryable`) to now or a second after the last;
+//!   composite subrequests are always unconditional;
 //! - `X-PrettyPrint: 1` gets the Jackson-style layout real orgs use; otherwise bodies are compact.
 //! - a Bulk API 2.0 query job runs its query when it is created and stays `InProgress` for
 //!   the `bulk_processing_ms` fault (default 0); results default to
@@ -22,6 +26,7 @@ mod columns;
 mod composite;
 mod control;
 mod cursor;
+mod describe;
 mod dispatch;
 mod http;
 mod identity;

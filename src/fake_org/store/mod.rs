@@ -14,6 +14,7 @@ mod describe;
 mod ids;
 mod rows;
 mod schema;
+mod schema_change;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -28,6 +29,7 @@ use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record}
 use crate::sfid;
 use access::row_ref;
 use rows::{Pool, Rows};
+use schema_change::SchemaClock;
 use wire::bare_version;
 pub use wire::{blob_url, format_datetime, parse_datetime};
 use write::record_id;
@@ -108,6 +110,9 @@ pub enum StoreError {
     /// Undelete of a record that is not in the recycle bin.
     #[error("Entity is not in the recycle bin")]
     UndeleteFailed,
+    /// [`Store::add_field`] of a name the object already has.
+    #[error("There is already a field named {field} on {object}.")]
+    DuplicateField { object: String, field: String },
 }
 
 impl StoreError {
@@ -134,6 +139,7 @@ impl StoreError {
             StoreError::StringTooLong { .. } => "STRING_TOO_LONG",
             StoreError::EntityIsDeleted => "ENTITY_IS_DELETED",
             StoreError::UndeleteFailed => "UNDELETE_FAILED",
+            StoreError::DuplicateField { .. } => "DUPLICATE_DEVELOPER_NAME",
         }
     }
 
@@ -144,7 +150,8 @@ impl StoreError {
             | StoreError::RequiredFieldMissing { fields } => fields.clone(),
             StoreError::MalformedId { field, .. }
             | StoreError::InvalidCrossReferenceKey { field }
-            | StoreError::StringTooLong { field, .. } => vec![field.clone()],
+            | StoreError::StringTooLong { field, .. }
+            | StoreError::DuplicateField { field, .. } => vec![field.clone()],
             _ => Vec::new(),
         }
     }
@@ -248,6 +255,8 @@ pub struct Store {
     /// Milliseconds since the epoch of the latest mutation stamp handed out.
     last_stamp_ms: i64,
     formula_clock_offset: Duration,
+    /// When each object's schema last changed: describe's `Last-Modified`.
+    schema_clock: SchemaClock,
     /// The text, key prefixes and whole values the tables' cells point into.
     pool: Pool,
 }
@@ -312,6 +321,7 @@ impl Store {
             next_case_number: 1001,
             last_stamp_ms: 0,
             formula_clock_offset: Duration::zero(),
+            schema_clock: SchemaClock::starting_now(),
             pool: Pool::default(),
         }
     }
@@ -408,39 +418,6 @@ impl Store {
             out.insert(field.name.clone(), value);
         }
         Ok(Value::Object(out))
-    }
-
-    /// Field-level security: a hidden field vanishes from describe, records and SOQL.
-    pub fn set_field_hidden(
-        &mut self,
-        object: &str,
-        field: &str,
-        hidden: bool,
-    ) -> Result<(), StoreError> {
-        let table = self.table(object).ok_or_else(|| StoreError::InvalidType {
-            object: object.to_string(),
-        })?;
-        let def = &mut self.tables[table].def;
-        let object_name = def.name.clone();
-        let target = def
-            .fields
-            .iter_mut()
-            .find(|f| f.name.eq_ignore_ascii_case(field))
-            .ok_or_else(|| StoreError::InvalidField {
-                object: object_name,
-                field: field.to_string(),
-            })?;
-        target.hidden = hidden;
-        Ok(())
-    }
-
-    /// Makes an object (non-)queryable, as a profile without read access would.
-    pub fn set_queryable(&mut self, object: &str, queryable: bool) -> Result<(), StoreError> {
-        let table = self.table(object).ok_or_else(|| StoreError::InvalidType {
-            object: object.to_string(),
-        })?;
-        self.tables[table].def.queryable = queryable;
-        Ok(())
     }
 
     /// Shifts the clock formulas see (tests make a formula value change without a modstamp move).

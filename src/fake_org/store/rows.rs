@@ -285,6 +285,24 @@ impl Rows {
         self.cells[row * width + slot] = cell;
     }
 
+    /// Adds a slot after the others, null in every row (a field added to the schema).
+    pub(super) fn add_column(&mut self, name: String, field_type: FieldType) {
+        let width = self.width();
+        let mut cells = Vec::with_capacity(self.len() * (width + 1));
+        if width > 0 {
+            for row in self.cells.chunks_exact(width) {
+                cells.extend_from_slice(row);
+                cells.push(Cell::Null);
+            }
+        }
+        self.cells = cells;
+        let slot = u16::try_from(width).expect("fewer than 65536 fields");
+        self.slot_of.insert(name.clone(), slot);
+        self.names.push(name);
+        self.types.push(field_type);
+        self.address_parts.push(Vec::new());
+    }
+
     /// Appends a row of `width` cells; returns its number.
     pub(super) fn push(&mut self, cells: impl IntoIterator<Item = Cell>) -> usize {
         let row = self.len();

@@ -44,7 +44,9 @@ const SYSTEM_FIELDS: &[&str] = &[
     "ClosedDate",
 ];
 
-fn field(name: &str, label: &str, field_type: FieldType) -> FieldDef {
+/// A plain field of `field_type` with the length, nillability and flags Salesforce gives
+/// that type by default.
+pub(super) fn field(name: &str, label: &str, field_type: FieldType) -> FieldDef {
     let length = match field_type {
         FieldType::Id | FieldType::Reference => 18,
         FieldType::String | FieldType::Url => 255,
