@@ -151,6 +151,15 @@ fn a_restart_serves_the_store_at_once_and_spends_no_listing_queries() {
     );
     assert_eq!(requests.record, 0, "no record fetched: {requests:?}");
     assert_eq!(requests.token, 1, "{requests:?}");
+    println!("restart requests: {requests:?}");
+    assert_eq!(
+        requests.describe_global, 1,
+        "revalidated once: {requests:?}"
+    );
+    assert_eq!(
+        requests.composite, 1,
+        "one refresh tick's change queries: {requests:?}"
+    );
     assert!(
         setup.contents() == before,
         "reading everything again after the tick costs nothing either"
@@ -377,7 +386,13 @@ fn a_kill_during_a_refresh_loses_nothing_and_the_restart_converges() {
     let ids: Vec<String> = before
         .keys()
         .filter(|name| name.starts_with("Account/"))
-        .map(|name| name.rsplit_once('[').unwrap().1.trim_end_matches("].json").to_string())
+        .map(|name| {
+            name.rsplit_once('[')
+                .unwrap()
+                .1
+                .trim_end_matches("].json")
+                .to_string()
+        })
         .collect();
     for (i, id) in ids.iter().enumerate().take(30) {
         let fields = json!({"Description": format!("edit {i} before the crash 5d2b")});
@@ -403,7 +418,10 @@ fn a_kill_during_a_refresh_loses_nothing_and_the_restart_converges() {
     setup.wait_for_first_tick(&second);
     let after = setup.contents();
     for (name, bytes) in &after {
-        assert!(serde_json::from_slice::<Value>(bytes).is_ok(), "{name} is whole JSON");
+        assert!(
+            serde_json::from_slice::<Value>(bytes).is_ok(),
+            "{name} is whole JSON"
+        );
     }
     let edited = after
         .values()
@@ -411,4 +429,58 @@ fn a_kill_during_a_refresh_loses_nothing_and_the_restart_converges() {
         .count();
     assert_eq!(edited, 30, "every edit arrived: {}", second.log_text());
     assert_eq!(after.len(), before.len());
+}
+
+#[test]
+fn a_field_added_while_unmounted_re_reads_that_object_only() {
+    if !fuse_available("a_field_added_while_unmounted_re_reads_that_object_only") {
+        return;
+    }
+    let setup = Setup::new(30);
+    let mut first = setup.mount();
+    let before = setup.contents();
+    first.stop();
+    setup
+        .org
+        .with_store(|store| store.add_field("Account", "Region__c", "Region"))
+        .expect("add a field");
+    setup.org.reset_stats();
+    let second = setup.mount();
+    setup.wait_for_first_tick(&second);
+    // The re-read is applied after the tick's success is recorded: wait for its files.
+    let region = wait_until(Duration::from_secs(30), || {
+        setup
+            .contents()
+            .iter()
+            .filter(|(name, _)| name.starts_with("Account/"))
+            .all(|(_, bytes)| String::from_utf8_lossy(bytes).contains("\"Region__c\""))
+    });
+    assert!(
+        region.is_some(),
+        "Account re-read with its new field: {}",
+        second.log_text()
+    );
+    let after = setup.contents();
+    for (name, bytes) in before
+        .iter()
+        .filter(|(name, _)| name.starts_with("Contact/"))
+    {
+        assert_eq!(after.get(name), Some(bytes), "{name}: Contact untouched");
+    }
+    let requests = setup.org.stats().requests;
+    assert_eq!(
+        requests.query, 1,
+        "one listing query, Account's: {requests:?}"
+    );
+    let journal = std::fs::read_to_string(setup.root().join(".sfmount-changes.jsonl")).unwrap();
+    let updated: Vec<Value> = journal
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|line| line["change"] == "updated")
+        .collect();
+    assert!(!updated.is_empty());
+    assert!(
+        updated.iter().all(|line| line["object"] == "Account"),
+        "{journal}"
+    );
 }

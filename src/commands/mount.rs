@@ -166,6 +166,10 @@ pub(crate) fn mount_org(
     let mut store: Option<Arc<SqliteStore>> = None;
     let connected = runtime.block_on(connect_and_select(settings, &wording, |client| {
         store = open_store(cache_dir, client.identity());
+        if let Some(store) = &store {
+            // Before describeGlobal: it and every describe are revalidated, not downloaded.
+            client.set_describe_store(store.clone());
+        }
         Ok(())
     }));
     let (client, org, offline_reason) = match connected {
@@ -212,7 +216,9 @@ pub(crate) fn mount_org(
             let selection = select_objects(&settings.objects, &stored.objects)?;
             let client = SalesforceClient::connect_later(settings.client_settings())
                 .map_err(super::flag_hints::with_flag_hints)?;
-            store = Some(Arc::new(stored.store));
+            let stored_store = Arc::new(stored.store);
+            client.set_describe_store(stored_store.clone());
+            store = Some(stored_store);
             let org = MountedOrg {
                 selection,
                 key_prefixes: stored.key_prefixes,

@@ -275,7 +275,12 @@ impl SalesforceClient {
                     .map(str::to_string)
             };
             let limit_info = header("Sforce-Limit-Info");
-            let last_modified = header(reqwest::header::LAST_MODIFIED.as_str());
+            // The date a describe is revalidated from: its `Last-Modified` when the org sends
+            // one; otherwise the response's own `Date`, which is as good for
+            // `If-Modified-Since` (a 304 then means "unchanged since we fetched it") and is
+            // what an org that does not date its metadata still sends.
+            let last_modified = header(reqwest::header::LAST_MODIFIED.as_str())
+                .or_else(|| header(reqwest::header::DATE.as_str()));
             let body: Vec<u8> = response.bytes().await?.into();
             Ok::<_, reqwest::Error>((
                 Response {

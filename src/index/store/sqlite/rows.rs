@@ -11,6 +11,7 @@ use crate::index::store::{
     StoredFolder, JOURNAL_KEEP,
 };
 use crate::index::{FileEntry, FileFormat};
+use crate::salesforce::{DescribeStore, StoredDescribe};
 
 impl LocalStore for SqliteStore {
     fn apply(&self, object: &str, batch: &StoreBatch) -> Result<Vec<u64>, StoreError> {
@@ -125,6 +126,29 @@ impl LocalStore for SqliteStore {
                  DELETE FROM journal; DELETE FROM describes; COMMIT;",
             )
         })
+    }
+}
+
+/// Describes kept for the client, so a restart revalidates them (`If-Modified-Since`)
+/// instead of downloading them again. A failure costs a download, never a describe.
+impl DescribeStore for SqliteStore {
+    fn load(&self, key: &str) -> Option<StoredDescribe> {
+        match self.load_describe(key) {
+            Ok(kept) => kept.map(|(last_modified, body)| StoredDescribe {
+                last_modified,
+                body,
+            }),
+            Err(error) => {
+                tracing::debug!(%error, "cannot read a kept describe");
+                None
+            }
+        }
+    }
+
+    fn save(&self, key: &str, describe: &StoredDescribe) {
+        if let Err(error) = self.save_describe(key, &describe.last_modified, &describe.body) {
+            tracing::debug!(%error, "cannot keep a describe");
+        }
     }
 }
 
