@@ -174,6 +174,10 @@ impl Rest {
 }
 
 fn mount_org(records: usize, objects: &[&str], interval: Duration) -> Option<Mounted> {
+    mount_org_with(records, objects, RefreshConfig::new(interval))
+}
+
+fn mount_org_with(records: usize, objects: &[&str], refresh: RefreshConfig) -> Option<Mounted> {
     if !fuse_available("refresh_mount") {
         return None;
     }
@@ -205,8 +209,7 @@ fn mount_org(records: usize, objects: &[&str], interval: Duration) -> Option<Mou
     let session = spawn_mount(fs, dir.path(), &MountConfig::default()).expect("mount");
     assert!(wait_for_mount(dir.path(), Duration::from_secs(20)));
     let listener = start_invalidator(session.notifier()).unwrap();
-    let refresher = Refresher::start(index.clone(), RefreshConfig::new(interval), Some(listener))
-        .expect("refresher");
+    let refresher = Refresher::start(index.clone(), refresh, Some(listener)).expect("refresher");
     let rest = Rest::login(&org);
     Some(Mounted {
         refresher: Some(refresher),
@@ -618,4 +621,48 @@ fn refresh_stops_at_the_api_floor_and_keeps_serving() {
     // Serving goes on.
     assert_eq!(names(&accounts), files);
     read_record(&accounts.join(&files[1])).expect("still readable");
+}
+
+#[test]
+fn a_paused_refresh_resumes_by_itself_once_the_org_has_calls_again() {
+    let mut refresh = RefreshConfig::new(Duration::from_secs(1));
+    // Probed every second here (a minute by default), so the test sees it within seconds.
+    refresh.paused_probe_every = Duration::from_secs(1);
+    let Some(m) = mount_org_with(20, &["Account"], refresh) else {
+        return;
+    };
+    let accounts = m.folder("Account");
+    let files = names(&accounts);
+    m.org.set_faults(Faults {
+        api_remaining: Some(1_000),
+        ..Faults::default()
+    });
+    wait_until("paused at the floor", Duration::from_secs(30), || {
+        matches!(
+            m.index.refresh_overview().state,
+            RefreshState::Paused { .. }
+        )
+    });
+    let paused_stats = m.org.stats().requests;
+    // The daily window rolled on: plenty of calls left again. Nothing else calls the org.
+    m.org.set_faults(Faults {
+        api_remaining: Some(99_000),
+        ..Faults::default()
+    });
+    wait_until("refresh running again", Duration::from_secs(30), || {
+        m.index.refresh_overview().state == RefreshState::Running
+    });
+    let resumed = m.org.stats().requests;
+    assert!(
+        resumed.limits > paused_stats.limits,
+        "a GET /limits probe brought the news"
+    );
+    let status: Value =
+        serde_json::from_slice(&std::fs::read(m.dir.path().join(".sfmount-status.json")).unwrap())
+            .unwrap();
+    assert!(
+        status["apiUsage"]["used"].as_u64().unwrap() < 80_000,
+        "the status shows the fresh usage: {status}"
+    );
+    assert_eq!(names(&accounts), files);
 }
