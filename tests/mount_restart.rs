@@ -116,6 +116,37 @@ impl Setup {
         assert!(ticked.is_some(), "no refresh tick: {}", m.log_text());
     }
 
+    /// No file under the cache folder (stores, describes, login pointers) holds the client
+    /// secret or an access token, and every one is private.
+    fn assert_no_secret_on_disk(&self) {
+        let secret = self.org.client_secret().as_bytes().to_vec();
+        let mut checked = 0;
+        for file in walk_files(self.cache.path()) {
+            let mode = std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&file).unwrap().permissions(),
+            );
+            assert_eq!(mode & 0o077, 0, "{} is private", file.display());
+            let bytes = std::fs::read(&file).unwrap();
+            checked += bytes.len();
+            // Fake org tokens are `<org id, 15 characters>!<opaque>`, as Salesforce's are.
+            let org_prefixes: Vec<Vec<u8>> = file
+                .ancestors()
+                .filter_map(|dir| dir.file_name()?.to_str()?.get(..15).map(str::to_string))
+                .filter(|name| name.starts_with("00D"))
+                .map(|org| format!("{org}!").into_bytes())
+                .collect();
+            for needle in std::iter::once(&secret).chain(&org_prefixes) {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == &needle[..]),
+                    "{} holds {:?}",
+                    file.display(),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+        assert!(checked > 10_000, "the store was checked ({checked} bytes)");
+    }
+
     fn account_count(&self) -> usize {
         self.org.with_store(|store| store.record_count("Account"))
     }
@@ -295,6 +326,7 @@ fn an_org_out_of_reach_at_start_is_served_from_the_store_and_caught_up_later() {
     });
     assert!(caught_up.is_some(), "{}", second.log_text());
     assert_eq!(setup.sobject("Account")["stale"], Value::Null);
+    setup.assert_no_secret_on_disk();
 }
 
 #[test]
