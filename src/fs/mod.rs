@@ -545,7 +545,7 @@ impl Filesystem {
             // Changes with every refresh tick, like `.sobject.json`.
             Node::Status => (self.index.status_json().into(), true),
             // Grows with every applied change.
-            Node::Changes => (self.index.changes_jsonl().into(), true),
+            Node::Changes => (self.index.changes_jsonl(), true),
             Node::Record { folder, ino } => {
                 let listed_size = self
                     .index

@@ -4,6 +4,7 @@
 //! them itself. The newest [`JOURNAL_KEEP`] are shown as `.sfmount-changes.jsonl`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::json;
@@ -19,6 +20,9 @@ pub(super) struct Journal {
     entries: VecDeque<JournalEntry>,
     /// The last number given (by the store or here).
     last_seq: u64,
+    /// The file's bytes as last rendered: every `stat` of the file needs its size, and the
+    /// journal changes far less often than it is looked at.
+    rendered: Option<Arc<[u8]>>,
 }
 
 impl Journal {
@@ -28,6 +32,7 @@ impl Journal {
         Journal {
             entries: entries.into(),
             last_seq,
+            rendered: None,
         }
     }
 
@@ -46,10 +51,20 @@ impl Journal {
         while self.entries.len() > JOURNAL_KEEP {
             self.entries.pop_front();
         }
+        self.rendered = None;
     }
 
     /// One JSON object a line, oldest first.
-    pub fn jsonl(&self) -> Vec<u8> {
+    pub fn jsonl(&mut self) -> Arc<[u8]> {
+        if let Some(rendered) = &self.rendered {
+            return rendered.clone();
+        }
+        let rendered: Arc<[u8]> = self.render().into();
+        self.rendered = Some(rendered.clone());
+        rendered
+    }
+
+    fn render(&self) -> Vec<u8> {
         let mut out = Vec::new();
         for entry in &self.entries {
             let line = json!({
@@ -70,7 +85,7 @@ impl Journal {
 
 impl Index {
     /// The journal file's bytes (`.sfmount-changes.jsonl`).
-    pub fn changes_jsonl(&self) -> Vec<u8> {
+    pub fn changes_jsonl(&self) -> Arc<[u8]> {
         lock(&self.shared.journal).jsonl()
     }
 }
@@ -128,7 +143,7 @@ mod tests {
         }]);
         journal.record(vec![entry(ChangeKind::Updated, "a")], None);
         journal.record(vec![entry(ChangeKind::Removed, "a")], Some(vec![90]));
-        let text = String::from_utf8(journal.jsonl()).unwrap();
+        let text = String::from_utf8(journal.jsonl().to_vec()).unwrap();
         let seqs: Vec<u64> = text
             .lines()
             .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"].as_u64())
@@ -148,7 +163,7 @@ mod tests {
         for _ in 0..JOURNAL_KEEP + 5 {
             journal.record(vec![entry(ChangeKind::Updated, "a")], None);
         }
-        let text = String::from_utf8(journal.jsonl()).unwrap();
+        let text = String::from_utf8(journal.jsonl().to_vec()).unwrap();
         assert_eq!(text.lines().count(), JOURNAL_KEEP);
         let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first["seq"], 6);
