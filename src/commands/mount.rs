@@ -218,6 +218,7 @@ pub(crate) fn mount_org(
                 .map_err(super::flag_hints::with_flag_hints)?;
             let stored_store = Arc::new(stored.store);
             client.set_describe_store(stored_store.clone());
+            offline::watch_first_login(client.clone(), stored.identity);
             store = Some(stored_store);
             let org = MountedOrg {
                 selection,

@@ -33,6 +33,8 @@ struct StoredObject {
 
 /// What a mount started without the org works from.
 pub(crate) struct OfflineOrg {
+    /// Whose store it is: the first login must name the same org and user.
+    pub identity: OrgIdentity,
     pub objects: Vec<OrgObject>,
     pub key_prefixes: HashMap<String, Option<String>>,
     pub instance_url: String,
@@ -135,9 +137,48 @@ pub(crate) fn recall(cache_dir: &Path, settings: &Settings) -> Option<OfflineOrg
         })
         .collect();
     Some(OfflineOrg {
+        identity,
         objects,
         key_prefixes,
         instance_url,
         store,
     })
+}
+
+/// How often a mount started offline looks whether its first login has happened.
+const IDENTITY_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Watches a mount started without the org until its first login: if the login names
+/// another org or user than the store's (the Connected App's run-as user changed while the
+/// org was out of reach), the store holds what another user may read, so the mount stops
+/// (SIGTERM to itself, the normal unmount) with an error saying why.
+pub(crate) fn watch_first_login(
+    client: crate::salesforce::SalesforceClient,
+    expected: OrgIdentity,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("sfmount-identity".into())
+        .spawn(move || loop {
+            std::thread::sleep(IDENTITY_POLL);
+            let Some(identity) = client.identity() else {
+                continue;
+            };
+            if identity != expected {
+                tracing::error!(
+                    store_org = %expected.org_id,
+                    store_user = %expected.user_id,
+                    org = %identity.org_id,
+                    user = %identity.user_id,
+                    "the login now names another org or user than the local store served \
+                     while the org was out of reach; unmounting (the next mount uses the \
+                     right store)"
+                );
+                // SAFETY: kill(2) on our own pid with a signal the mount handles.
+                unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+            }
+            return;
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot watch the first login of a mount started offline");
+    }
 }
