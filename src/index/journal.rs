@@ -41,9 +41,11 @@ impl Journal {
     pub fn record(&mut self, mut entries: Vec<JournalEntry>, numbers: Option<Vec<u64>>) {
         let numbers = numbers.filter(|numbers| numbers.len() == entries.len());
         for (i, entry) in entries.iter_mut().enumerate() {
+            // A store number at or below one already shown (the store failed a write
+            // earlier and this journal counted on) would break the file's order: count on.
             entry.seq = match &numbers {
-                Some(numbers) => numbers[i],
-                None => self.last_seq + 1,
+                Some(numbers) if numbers[i] > self.last_seq => numbers[i],
+                _ => self.last_seq + 1,
             };
             self.last_seq = self.last_seq.max(entry.seq);
         }
@@ -143,13 +145,15 @@ mod tests {
         }]);
         journal.record(vec![entry(ChangeKind::Updated, "a")], None);
         journal.record(vec![entry(ChangeKind::Removed, "a")], Some(vec![90]));
+        // A store that fell behind (a failed write) never makes the numbers go back.
+        journal.record(vec![entry(ChangeKind::Added, "b")], Some(vec![50]));
         let text = String::from_utf8(journal.jsonl().to_vec()).unwrap();
         let seqs: Vec<u64> = text
             .lines()
             .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"].as_u64())
             .map(Option::unwrap)
             .collect();
-        assert_eq!(seqs, [41, 42, 90]);
+        assert_eq!(seqs, [41, 42, 90, 91]);
         assert!(text
             .lines()
             .nth(2)
