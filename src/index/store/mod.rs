@@ -15,6 +15,7 @@
 //! store can follow.
 
 mod guard;
+mod lock;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use guard::StoreGuard;
+pub use lock::{lock_holder, lock_path, LockError, StoreLock, LOCK_FILE_NAME};
 pub use sqlite::SqliteStore;
 
 /// Journal entries kept in the store (older ones are dropped as new ones come): about
