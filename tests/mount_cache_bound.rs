@@ -17,8 +17,10 @@ use sfmount::index::store::{LocalStore, SqliteStore, STORE_FILE_NAME};
 use mount_support::*;
 
 const RECORDS: usize = 600;
-/// Far below the org's Account bodies (about 1 KiB each), far above one body.
-const BOUND: u64 = 128 << 10;
+/// Below the org's Account bodies (600 of about 2.8 KB: 1.6 MB) but above a refetched
+/// batch of 200 of them, as docs/store.md advises: a smaller bound makes each batch evict
+/// the next records before they are read.
+const BOUND: u64 = 1 << 20;
 /// Smaller than the store's bound, so a second read finds little in memory.
 const MEMORY: &str = "16KiB";
 
@@ -74,17 +76,20 @@ fn contents(root: &Path) -> BTreeMap<String, Vec<u8>> {
     all
 }
 
-/// `grep -r` over the folder's record files: the files that do and do not hold `needle`.
+/// One `grep -rc` over the folder's record files: how many files it read, and how many
+/// of them hold `needle`.
 fn grep(root: &Path, needle: &str) -> (usize, usize) {
-    let run = |flag: &str| {
-        let out = Command::new("grep")
-            .args(["-r", flag, "-F", needle, "--exclude=.*"])
-            .arg(folder(root))
-            .output()
-            .expect("grep");
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
-    (run("-l"), run("-L"))
+    let out = Command::new("grep")
+        .args(["-r", "-c", "-F", needle, "--exclude=.*"])
+        .arg(folder(root))
+        .output()
+        .expect("grep");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let counts: Vec<u64> = text
+        .lines()
+        .map(|line| line.rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    (counts.len(), counts.iter().filter(|n| **n > 0).count())
 }
 
 /// The one store under `cache`.
@@ -112,8 +117,12 @@ fn run_passes(org: &FakeOrg, extra: &[&str]) -> (u64, BTreeMap<String, Vec<u8>>,
         m.log_text()
     );
     org.reset_stats();
-    let (with, without) = grep(root.path(), "\"attributes\"");
-    assert_eq!((with, without), (RECORDS, 0), "grep read every file whole");
+    let (read, holding) = grep(root.path(), "\"attributes\"");
+    assert_eq!(
+        (read, holding),
+        (RECORDS, RECORDS),
+        "grep read every file whole"
+    );
     let queries = org.stats().requests.query;
     let again = contents(root.path());
     assert_eq!(again, first, "the same bytes after eviction and refetch");
@@ -148,7 +157,7 @@ fn a_bounded_store_stays_under_its_bound_and_refetches_what_it_dropped() {
     );
 
     assert!(
-        free_bytes > 3 * BOUND,
+        free_bytes > BOUND + BOUND / 2,
         "premise: the bodies exceed the bound: {free_bytes}"
     );
     assert_eq!(
@@ -162,11 +171,12 @@ fn a_bounded_store_stays_under_its_bound_and_refetches_what_it_dropped() {
         (RECORDS as u64, RECORDS as u64),
         "every listing row kept"
     );
-    // What the store dropped is fetched again 200 records a query, not one by one.
+    // What the store dropped is fetched again 200 records a query, not one by one: at most
+    // one query per 200 records grep read.
     assert!(queries >= 1, "the dropped bodies were fetched again");
     let batches = RECORDS.div_ceil(200) as u64;
     assert!(
-        queries <= 2 * batches,
+        queries <= batches,
         "in batches: {queries} queries for {RECORDS} records"
     );
 }

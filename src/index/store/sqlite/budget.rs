@@ -169,8 +169,12 @@ impl Drop for SqliteStore {
     }
 }
 
-/// Deletes the least recently used bodies (oldest stamp first, then oldest row) until the
-/// total is at the low-water mark, when it is over `limit`.
+/// Deletes the least recently used bodies until the total is at the low-water mark, when
+/// it is over `limit`. Oldest stamp first; among bodies of one stamp (one write: a listing
+/// page or a refetched batch, in listing order) the last written go first, because readers
+/// such as `grep -r` go in listing order and read the front of a batch soonest. Taking the
+/// front first instead makes a batch larger than the bound evict exactly the bodies read
+/// next, and every read a refetch of 200 records.
 fn evict(transaction: &Transaction<'_>, limit: Option<u64>) -> Result<(), rusqlite::Error> {
     let Some(limit) = limit else {
         return Ok(());
@@ -185,7 +189,7 @@ fn evict(transaction: &Transaction<'_>, limit: Option<u64>) -> Result<(), rusqli
     let mut victims = Vec::new();
     {
         let mut oldest = transaction
-            .prepare_cached("SELECT rowid, LENGTH(body) FROM bodies ORDER BY used, rowid")?;
+            .prepare_cached("SELECT rowid, LENGTH(body) FROM bodies ORDER BY used, rowid DESC")?;
         let mut rows = oldest.query([])?;
         while to_free > 0 {
             let Some(row) = rows.next()? else { break };
