@@ -94,6 +94,15 @@ fn info_lists_each_store_with_its_folders_and_counts_as_a_table_and_as_json() {
     let cache = tempfile::tempdir().unwrap();
     let store = make_store(cache.path(), ORG_A, 3);
     let dir = cache.path().to_str().unwrap();
+    let folder_files = || {
+        let mut names: Vec<String> = std::fs::read_dir(store.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = folder_files();
 
     let out = sfmount_cache(home.path(), &["info", "--cache-dir", dir]);
     let stdout = text(&out.stdout);
@@ -145,6 +154,11 @@ fn info_lists_each_store_with_its_folders_and_counts_as_a_table_and_as_json() {
     assert_eq!(folders[1]["object"], "Case");
     assert_eq!(folders[1]["complete"], false);
     assert_eq!(folders[1]["records"], 0);
+    assert_eq!(
+        folder_files(),
+        before,
+        "looking leaves no lock, -wal or -shm behind"
+    );
 }
 
 #[test]

@@ -162,8 +162,10 @@ impl SqliteStore {
     /// of schema 2 and later can be read; the version is [`SqliteStore::schema_version`].
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
         use rusqlite::OpenFlags;
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(path, flags)
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(read_only_uri(path), flags)
             .map_err(|source| sqlite_error(path, source))?;
         connection
             .busy_timeout(BUSY_TIMEOUT)
@@ -203,6 +205,26 @@ impl SqliteStore {
         work: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
     ) -> Result<T, StoreError> {
         work(&mut crate::sync::lock(&self.connection)).map_err(|source| self.error(source))
+    }
+}
+
+/// How to open `path` for looking only. Even a read-only connection to a WAL database
+/// creates its `-wal` and `-shm` files (and, being read-only, leaves them behind). When no
+/// mount holds the store and there is no `-wal` (the last writer closed cleanly), nothing
+/// can be changing it, so it is opened `immutable`, which touches no other file. Otherwise
+/// those files exist already, and SQLite's own locking keeps the read consistent with the
+/// writer. (A mount starting in the instant of the read could make that one read fail;
+/// `cache info` then shows the store as unreadable, and running it again shows it.)
+fn read_only_uri(path: &Path) -> String {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let quiet = !Path::new(&wal).exists() && matches!(super::lock_holder(path), Ok(None));
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match url::Url::from_file_path(&absolute) {
+        Ok(url) if quiet => format!("{url}?immutable=1"),
+        Ok(url) => url.to_string(),
+        // Not absolute even now (canonicalize failed): SQLite reads it as a plain path.
+        Err(()) => path.to_string_lossy().into_owned(),
     }
 }
 
