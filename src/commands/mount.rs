@@ -202,6 +202,10 @@ pub(crate) fn mount_org(
             (client, org, None)
         }
         Err(error) if OrgUnreachable::in_chain(&error) => {
+            // A login that worked before the org stopped answering opened and locked the
+            // store already; recall opens and locks it again, so let go of both first.
+            drop(lock.take());
+            drop(store.take());
             let Some(stored) = cache_dir.and_then(|dir| offline::recall(dir, settings)) else {
                 return Err(error);
             };

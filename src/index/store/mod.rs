@@ -12,7 +12,8 @@
 //! complete and was presented by this build the way this mount presents it.
 //!
 //! `sqlite.rs` is the one engine today; the trait is small so that a shared, server-backed
-//! store can follow.
+//! store can follow. `sqlite/budget.rs` bounds its body bytes (`max_cache_size`), and
+//! `lock.rs` is the one-mount-per-store lock that `cache clear` respects.
 
 mod guard;
 mod lock;
