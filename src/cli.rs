@@ -37,6 +37,59 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the fake Salesforce org (REST API on loopback) until SIGINT/SIGTERM.
     FakeOrg(FakeOrgArgs),
+    /// Show or remove the local stores under the cache folder (no login needed).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// `sfmount cache ...`: the stores on disk, looked at without connecting to any org.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List every store: org, user, instance, size on disk, and per folder its records,
+    /// files, body bytes, whether its listing is complete and when it was last refreshed.
+    Info(CacheInfoArgs),
+    /// Remove stores (all, or one org's) and the login pointers to them; refused while a
+    /// mount is using a store.
+    Clear(CacheClearArgs),
+}
+
+/// Where the stores are: as `mount` finds them (--cache-dir, else the --config file's
+/// `cache_dir`, else $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount).
+#[derive(Debug, Clone, Args)]
+pub struct CacheDirArgs {
+    /// TOML settings file whose `cache_dir` names the folder (other keys are checked, not used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder of the local stores [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheDirArgs {
+    pub fn settings_layer(&self) -> Layer {
+        Layer {
+            cache_dir: self.cache_dir.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CacheInfoArgs {
+    #[command(flatten)]
+    pub location: CacheDirArgs,
+    /// Print JSON (one object with a `stores` array) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CacheClearArgs {
+    #[command(flatten)]
+    pub location: CacheDirArgs,
+    /// Remove only the stores of this org (its 15- or 18-character Id); default: all.
+    #[arg(long, value_name = "ORG_ID")]
+    pub org: Option<String>,
 }
 
 /// Where settings come from, shown under the options of `mount` and `check`.
@@ -141,6 +194,11 @@ pub struct MountArgs {
     /// from the local store (or, with --no-cache, from Salesforce) [default: 64MiB].
     #[arg(long, value_name = "SIZE")]
     pub memory_cache_size: Option<String>,
+    /// Bound on record bodies in the local store, e.g. `1GiB`; over it the least recently
+    /// used are dropped and fetched again when read (listings are always kept)
+    /// [default: unlimited].
+    #[arg(long, value_name = "SIZE", conflicts_with = "no_cache")]
+    pub max_cache_size: Option<String>,
 }
 
 impl MountArgs {
@@ -162,6 +220,7 @@ impl MountArgs {
                 false => self.cache_dir.clone(),
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
+            max_cache_size: self.max_cache_size.clone().map(SizeValue::Text),
             ..self.connection.settings_layer()
         }
     }
@@ -331,6 +390,40 @@ mod tests {
                 .memory_cache_size,
             Some(SizeValue::Text("16MiB".into()))
         );
+    }
+
+    #[test]
+    fn max_cache_size_is_passed_as_text_and_cache_commands_parse() {
+        assert_eq!(
+            parse_mount(&["--max-cache-size", "1GiB"])
+                .settings_layer()
+                .max_cache_size,
+            Some(SizeValue::Text("1GiB".into()))
+        );
+        let argv = [
+            "sfmount",
+            "cache",
+            "clear",
+            "--org",
+            "00D1",
+            "--cache-dir",
+            "/c",
+        ];
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Cache(CacheCommand::Clear(clear)) => {
+                assert_eq!(clear.org.as_deref(), Some("00D1"));
+                assert_eq!(
+                    clear.location.settings_layer().cache_dir,
+                    Some(PathBuf::from("/c"))
+                );
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let argv = ["sfmount", "cache", "info", "--json"];
+        assert!(matches!(
+            Cli::try_parse_from(argv).unwrap().command,
+            Command::Cache(CacheCommand::Info(CacheInfoArgs { json: true, .. }))
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => sfmount::commands::demo::run(args),
         Command::Check(args) => sfmount::commands::check::run(args),
         Command::FakeOrg(args) => sfmount::commands::fake_org::run(args),
+        Command::Cache(command) => sfmount::commands::cache::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! The CLI commands: wiring of the library pieces, with context added to errors.
 
+pub mod cache;
 pub mod check;
 mod connect;
 #[cfg(feature = "fake-org")]

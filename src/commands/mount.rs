@@ -19,7 +19,7 @@ use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
 use crate::index::salesforce_source::key_prefix;
-use crate::index::store::{store_path, LocalStore, SqliteStore};
+use crate::index::store::{store_path, LocalStore, LockError, SqliteStore, StoreLock};
 use crate::index::{FolderSpec, Index, IndexConfig};
 use crate::salesforce::{OrgIdentity, SalesforceClient};
 
@@ -164,8 +164,10 @@ pub(crate) fn mount_org(
     };
     let cache_dir = settings.cache_dir.as_deref();
     let mut store: Option<Arc<SqliteStore>> = None;
+    // Held until the mount ends: `cache clear` and other mounts see the store is taken.
+    let mut lock: Option<StoreLock> = None;
     let connected = runtime.block_on(connect_and_select(settings, &wording, |client| {
-        store = open_store(cache_dir, client.identity());
+        (lock, store) = open_store(cache_dir, client.identity()).unzip();
         if let Some(store) = &store {
             // Before describeGlobal: it and every describe are revalidated, not downloaded.
             client.set_describe_store(store.clone());
@@ -204,6 +206,10 @@ pub(crate) fn mount_org(
             (client, org, None)
         }
         Err(error) if OrgUnreachable::in_chain(&error) => {
+            // A login that worked before the org stopped answering opened and locked the
+            // store already; recall opens and locks it again, so let go of both first.
+            drop(lock.take());
+            drop(store.take());
             let Some(stored) = cache_dir.and_then(|dir| offline::recall(dir, settings)) else {
                 return Err(error);
             };
@@ -220,6 +226,7 @@ pub(crate) fn mount_org(
             client.set_describe_store(stored_store.clone());
             offline::watch_first_login(client.clone(), stored.identity);
             store = Some(stored_store);
+            lock = Some(stored.lock);
             let org = MountedOrg {
                 selection,
                 key_prefixes: stored.key_prefixes,
@@ -256,6 +263,9 @@ pub(crate) fn mount_org(
         crate::index::salesforce_source::ClientSource::new(client)
             .with_error_wording(super::flag_hints::user_message),
     );
+    if let Some(store) = &store {
+        bound_store(store, settings.max_cache_bytes);
+    }
     let store = store.map(|store| store as Arc<dyn LocalStore>);
     let index = Index::with_store(source, runtime.handle().clone(), folders, config, store);
     if let Some(reason) = offline_reason {
@@ -266,14 +276,29 @@ pub(crate) fn mount_org(
     refresh.api_floor = settings.api_floor;
     // A tick waits for its queries at most as long as a filesystem operation would.
     refresh.tick_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
-    serve(
+    let served = serve(
         runtime,
         Arc::new(Filesystem::new(index)),
         mountpoint,
         fs_name,
         Some(refresh),
         on_mounted,
-    )
+    );
+    drop(lock);
+    served
+}
+
+/// Applies `max_cache_size` to the store; a failure leaves it unbounded (and is logged),
+/// since a store over its bound still serves correctly.
+fn bound_store(store: &SqliteStore, limit: Option<u64>) {
+    if let Err(error) = store.set_body_limit(limit) {
+        tracing::warn!(%error, "cannot apply max_cache_size to the local store");
+    } else if let Some(limit) = limit {
+        tracing::info!(
+            max_bytes = limit,
+            "stored bodies are bounded; the least recently used go first"
+        );
+    }
 }
 
 /// What is mounted, from the org or, when it is out of reach, from the store.
@@ -283,10 +308,14 @@ struct MountedOrg {
     instance_url: String,
 }
 
-/// The local store of this org and run-as user under `cache_dir`, or none (memory only)
-/// when there is no cache folder, the session did not say whose it is, or the store cannot
-/// be opened: a missing disk cache costs API calls, never the mount.
-fn open_store(cache_dir: Option<&Path>, identity: Option<OrgIdentity>) -> Option<Arc<SqliteStore>> {
+/// The local store of this org and run-as user under `cache_dir` with its lock, or none
+/// (memory only) when there is no cache folder, the session did not say whose it is,
+/// another mount holds the store, or it cannot be opened: a missing disk cache costs API
+/// calls, never the mount.
+fn open_store(
+    cache_dir: Option<&Path>,
+    identity: Option<OrgIdentity>,
+) -> Option<(StoreLock, Arc<SqliteStore>)> {
     let Some(cache_dir) = cache_dir else {
         tracing::info!("no local store (cache_dir is empty): bodies are kept in memory only");
         return None;
@@ -299,10 +328,24 @@ fn open_store(cache_dir: Option<&Path>, identity: Option<OrgIdentity>) -> Option
         return None;
     };
     let path = store_path(cache_dir, &identity.org_id, &identity.user_id);
+    let lock = match StoreLock::acquire(&path) {
+        Ok(lock) => lock,
+        Err(error @ LockError::InUse { .. }) => {
+            tracing::warn!(
+                %error,
+                "another mount uses this org's local store; this one keeps bodies in memory only"
+            );
+            return None;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "no local store; bodies are kept in memory only");
+            return None;
+        }
+    };
     match SqliteStore::open(&path) {
         Ok(store) => {
             tracing::info!(store = %path.display(), "local store open");
-            Some(Arc::new(store))
+            Some((lock, Arc::new(store)))
         }
         Err(error) => {
             tracing::warn!(error = %error, "no local store; bodies are kept in memory only");

@@ -14,12 +14,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::OrgObject;
 use crate::config::Settings;
-use crate::index::store::{store_path, SqliteStore};
+use crate::index::store::{store_path, LockError, SqliteStore, StoreLock};
 use crate::salesforce::{DescribeGlobal, OrgIdentity};
 
 /// Store `meta` keys.
 const META_OBJECTS: &str = "org_objects";
-const META_INSTANCE_URL: &str = "instance_url";
+pub(crate) const META_INSTANCE_URL: &str = "instance_url";
+
+/// The folder of login pointers under the cache folder.
+pub(crate) const LOGINS_DIR: &str = "logins";
 
 /// One describeGlobal entry, as much as a mount needs to start without the org.
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,6 +42,8 @@ pub(crate) struct OfflineOrg {
     pub key_prefixes: HashMap<String, Option<String>>,
     pub instance_url: String,
     pub store: SqliteStore,
+    /// Held for as long as the mount serves the store.
+    pub lock: StoreLock,
 }
 
 /// The pointer file of these login settings, if they name a login host.
@@ -46,7 +51,7 @@ fn pointer_path(cache_dir: &Path, settings: &Settings) -> Option<PathBuf> {
     let client = settings.client_settings();
     let host = client.login.base_url().ok()?;
     let key = xxhash_rust::xxh3::xxh3_64(format!("{host}\n{}", client.client_id).as_bytes());
-    Some(cache_dir.join("logins").join(format!("{key:016x}")))
+    Some(cache_dir.join(LOGINS_DIR).join(format!("{key:016x}")))
 }
 
 /// Notes which store these settings' login led to, and what the org looked like, so a
@@ -120,6 +125,17 @@ pub(crate) fn recall(cache_dir: &Path, settings: &Settings) -> Option<OfflineOrg
     if !path.exists() {
         return None;
     }
+    let lock = match StoreLock::acquire(&path) {
+        Ok(lock) => lock,
+        Err(error @ LockError::InUse { .. }) => {
+            tracing::warn!(%error, "the local store is taken; it cannot be served offline here");
+            return None;
+        }
+        Err(error) => {
+            tracing::debug!(%error, "cannot lock the local store");
+            return None;
+        }
+    };
     let store = SqliteStore::open(&path).ok()?;
     let objects: Vec<StoredObject> = serde_json::from_str(&store.meta(META_OBJECTS).ok()??).ok()?;
     let instance_url = store.meta(META_INSTANCE_URL).ok()??;
@@ -142,6 +158,7 @@ pub(crate) fn recall(cache_dir: &Path, settings: &Settings) -> Option<OfflineOrg
         key_prefixes,
         instance_url,
         store,
+        lock,
     })
 }
 

@@ -24,6 +24,7 @@ refresh_stop_at_api_percent = 80     # background refresh stops once this % of t
 formula_refresh_interval = "24h"     # objects with formula fields are re-read whole this often
 # memory_cache_size = "64MiB"          # rendered records kept in memory; the rest is read from the local store
 # cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
+# max_cache_size = "1GiB"            # bound on record bodies in the local store [default: unlimited]; the least recently used go first
 "#;
 
 /// The settings file as written by the user; every key optional so that the environment and
@@ -45,6 +46,7 @@ struct FileSettings {
     formula_refresh_interval: Option<DurationValue>,
     cache_dir: Option<PathBuf>,
     memory_cache_size: Option<SizeValue>,
+    max_cache_size: Option<SizeValue>,
 }
 
 impl FileSettings {
@@ -65,6 +67,7 @@ impl FileSettings {
             formula_refresh_interval: self.formula_refresh_interval,
             cache_dir: self.cache_dir,
             memory_cache_size: self.memory_cache_size,
+            max_cache_size: self.max_cache_size,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Layer {
     pub cache_dir: Option<PathBuf>,
     /// Budget of the in-memory body cache.
     pub memory_cache_size: Option<SizeValue>,
+    /// Bound on the bytes of bodies in the local store.
+    pub max_cache_size: Option<SizeValue>,
 }
 
 impl Layer {
@@ -93,6 +95,22 @@ impl Settings {
         };
         let defaults = Layer::environment_defaults(env);
         Settings::from_layers(&[flags, &Layer::from_env(env), &file, &defaults])
+    }
+
+    /// Only the cache folder, from the same sources as [`Settings::resolve`] but without
+    /// requiring a login or credentials: `sfmount cache` looks at stores, it never connects.
+    /// `None` when the settings say memory only (`cache_dir = ""`).
+    pub fn resolve_cache_dir(
+        config_file: Option<&Path>,
+        flags: &Layer,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<PathBuf>, ConfigError> {
+        let file = match config_file {
+            Some(path) => super::file::read_settings_layer(path)?,
+            None => Layer::default(),
+        };
+        let defaults = Layer::environment_defaults(env);
+        Ok(cache_dir(&[flags, &Layer::from_env(env), &file, &defaults]))
     }
 
     /// Merges `layers`, highest first, and checks every value used.
@@ -149,11 +167,17 @@ impl Settings {
                 None => super::DEFAULT_FORMULA_REFRESH_INTERVAL,
             };
 
-        let cache_dir = first(layers, |layer| layer.cache_dir.clone())
-            .filter(|dir| !dir.as_os_str().is_empty());
+        let cache_dir = cache_dir(layers);
         let memory_cache_bytes = match first(layers, |layer| layer.memory_cache_size.clone()) {
             Some(size) => size.to_bytes()?,
             None => IndexConfig::DEFAULT_BODY_CACHE_BYTES,
+        };
+        let max_cache_bytes = match first(layers, |layer| layer.max_cache_size.clone()) {
+            Some(size) => match size.to_bytes()? {
+                0 => return Err(ConfigError::ZeroMaxCacheSize),
+                bytes => Some(bytes as u64),
+            },
+            None => super::DEFAULT_MAX_CACHE_BYTES,
         };
 
         Ok(Settings {
@@ -168,8 +192,14 @@ impl Settings {
             formula_refresh_interval,
             cache_dir,
             memory_cache_bytes,
+            max_cache_bytes,
         })
     }
+}
+
+/// The cache folder of the highest layer that names one; an empty path means none.
+fn cache_dir(layers: &[&Layer]) -> Option<PathBuf> {
+    first(layers, |layer| layer.cache_dir.clone()).filter(|dir| !dir.as_os_str().is_empty())
 }
 
 /// The login layer's words plus, for a plain-HTTP domain, the flag that does take one.

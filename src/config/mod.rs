@@ -45,6 +45,10 @@ pub const DEFAULT_FORMAT: &[FileFormat] = &[FileFormat::Json];
 pub const DEFAULT_FORMULA_REFRESH_INTERVAL: Duration = RefreshConfig::DEFAULT_FORMULA_INTERVAL;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = crate::salesforce::DEFAULT_REQUEST_TIMEOUT;
 
+/// The local store keeps every body unless told a bound (`max_cache_size`): a store is
+/// the size of the org's mounted records, and an evicted body costs a query to get back.
+pub const DEFAULT_MAX_CACHE_BYTES: Option<u64> = None;
+
 /// Environment variable names (read through the `env` function given to `resolve`).
 pub const ENV_DOMAIN: &str = "SFMOUNT_DOMAIN";
 pub const ENV_CLIENT_ID: &str = "SFMOUNT_CLIENT_ID";
@@ -82,6 +86,8 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
     /// Byte budget of the rendered bodies kept in memory (`memory_cache_size`).
     pub memory_cache_bytes: usize,
+    /// Bound on the bytes of bodies in the local store (`max_cache_size`); `None`: none.
+    pub max_cache_bytes: Option<u64>,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -117,6 +123,8 @@ pub enum ConfigError {
     BadDuration { text: String, reason: String },
     #[error("bad size {text:?}: expected e.g. `64MiB`, `512KiB`, `1GiB` or a number of bytes")]
     BadSize { text: String },
+    #[error("max_cache_size must be more than zero bytes: to keep no bodies on disk, use --no-cache (cache_dir = \"\")")]
+    ZeroMaxCacheSize,
     #[error("interval {text:?} is too short: the minimum is {}s, because each refresh spends API calls from the org's daily limit", MIN_INTERVAL.as_secs())]
     IntervalTooShort { text: String },
     #[error("refresh_stop_at_api_percent = {0}: expected a whole percentage from 1 to 100 (80 leaves a fifth of the daily API limit to other integrations)")]
@@ -145,6 +153,7 @@ impl Settings {
             formula_refresh_interval: DEFAULT_FORMULA_REFRESH_INTERVAL,
             cache_dir: None,
             memory_cache_bytes: crate::index::IndexConfig::DEFAULT_BODY_CACHE_BYTES,
+            max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
         }
     }
 }

@@ -443,3 +443,63 @@ fn memory_cache_size_is_read_from_the_file_and_flags_and_checked() {
     let err = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap_err();
     assert!(matches!(err, ConfigError::BadSize { .. }), "{err}");
 }
+
+#[test]
+fn max_cache_size_is_unlimited_unless_given_and_never_zero() {
+    let base = "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n";
+    let defaults =
+        Settings::resolve(Some(settings_file(base).path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(defaults.max_cache_bytes, None);
+    let file = settings_file(&format!("{base}max_cache_size = \"2GiB\"\n"));
+    let s = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(s.max_cache_bytes, Some(2 << 30));
+    let flags = Layer {
+        max_cache_size: Some(SizeValue::Text("64KiB".into())),
+        ..Layer::default()
+    };
+    let s = Settings::resolve(Some(file.path()), &flags, &no_env).unwrap();
+    assert_eq!(
+        s.max_cache_bytes,
+        Some(64 << 10),
+        "a flag wins over the file"
+    );
+    for bad in ["0", "\"0MiB\""] {
+        let file = settings_file(&format!("{base}max_cache_size = {bad}\n"));
+        let err = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap_err();
+        assert!(matches!(err, ConfigError::ZeroMaxCacheSize), "{bad}: {err}");
+        assert!(err.to_string().contains("--no-cache"), "{err}");
+    }
+    let file = settings_file(&format!("{base}max_cache_size = \"huge\"\n"));
+    let err = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap_err();
+    assert!(matches!(err, ConfigError::BadSize { .. }), "{err}");
+}
+
+#[test]
+fn the_cache_folder_alone_resolves_without_any_credentials() {
+    let home = env_of(&[("HOME", "/home/u")]);
+    assert_eq!(
+        Settings::resolve_cache_dir(None, &Layer::default(), &home).unwrap(),
+        Some(PathBuf::from("/home/u/.cache/sfmount"))
+    );
+    let file = settings_file("cache_dir = \"/srv/cache\"\n");
+    assert_eq!(
+        Settings::resolve_cache_dir(Some(file.path()), &Layer::default(), &home).unwrap(),
+        Some(PathBuf::from("/srv/cache"))
+    );
+    let flags = Layer {
+        cache_dir: Some(PathBuf::from("/flag")),
+        ..Layer::default()
+    };
+    assert_eq!(
+        Settings::resolve_cache_dir(Some(file.path()), &flags, &home).unwrap(),
+        Some(PathBuf::from("/flag"))
+    );
+    let off = settings_file("cache_dir = \"\"\n");
+    assert_eq!(
+        Settings::resolve_cache_dir(Some(off.path()), &Layer::default(), &home).unwrap(),
+        None
+    );
+    // The file is still checked: a misspelt key is an error here too.
+    let bad = settings_file("cache_dri = \"/x\"\n");
+    assert!(Settings::resolve_cache_dir(Some(bad.path()), &Layer::default(), &home).is_err());
+}

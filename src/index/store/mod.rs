@@ -12,9 +12,11 @@
 //! complete and was presented by this build the way this mount presents it.
 //!
 //! `sqlite.rs` is the one engine today; the trait is small so that a shared, server-backed
-//! store can follow.
+//! store can follow. `sqlite/budget.rs` bounds its body bytes (`max_cache_size`), and
+//! `lock.rs` is the one-mount-per-store lock that `cache clear` respects.
 
 mod guard;
+mod lock;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use guard::StoreGuard;
+pub use lock::{lock_holder, lock_path, LockError, StoreLock, LOCK_FILE_NAME};
 pub use sqlite::SqliteStore;
 
 /// Journal entries kept in the store (older ones are dropped as new ones come): about

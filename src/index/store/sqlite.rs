@@ -16,12 +16,15 @@ use rusqlite::{Connection, ErrorCode};
 
 use super::StoreError;
 
+mod budget;
 mod rows;
+
+use budget::Usage;
 
 /// The schema this build writes and reads, kept in `PRAGMA user_version`. Raise it with
 /// every change of the tables below and say in [`MIGRATIONS`] how to get there; a store of
 /// a newer version is set aside.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: rendered bodies only.
 const SCHEMA_V1: &str = "CREATE TABLE bodies (
@@ -75,16 +78,34 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );";
 
+/// Version 3: what the bound on body bytes (`max_cache_size`) needs. `used` is a logical
+/// clock value (not a time: a clock set back must not make old bodies look new), raised
+/// when a body is written and, in batches, when it is read; eviction takes the lowest
+/// first. `body_bytes` is the running total of body lengths, kept by triggers so that every
+/// way a body comes or goes (a batch, a listing's restart, a clear) counts without each
+/// write path having to remember; checking the bound then costs one row, not a scan.
+const SCHEMA_V3: &str = "ALTER TABLE bodies ADD COLUMN used INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX bodies_by_use ON bodies (used);
+CREATE TABLE body_bytes (total INTEGER NOT NULL);
+INSERT INTO body_bytes (total) SELECT COALESCE(SUM(LENGTH(body)), 0) FROM bodies;
+CREATE TRIGGER body_added AFTER INSERT ON bodies
+    BEGIN UPDATE body_bytes SET total = total + LENGTH(NEW.body); END;
+CREATE TRIGGER body_removed AFTER DELETE ON bodies
+    BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.body); END;
+CREATE TRIGGER body_replaced AFTER UPDATE OF body ON bodies
+    BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.body) + LENGTH(NEW.body); END;";
+
 /// From version `n` (index `n - 1`) to `n + 1`. Version 1 stores only had bodies, which
-/// stay; their folders have no listing, so they are listed afresh on first use.
-const MIGRATIONS: [&str; 1] = [SCHEMA_V2];
+/// stay; their folders have no listing, so they are listed afresh on first use. Version 2
+/// rows all stay; their bodies start as the least recently used.
+const MIGRATIONS: [&str; 2] = [SCHEMA_V2, SCHEMA_V3];
 
 /// Readers and the writer share one connection; a second process on the same store (not
 /// supported, but possible by mistake) waits this long for a lock instead of failing at once.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The folder holds one org's data: only its owner may list or enter it.
-const FOLDER_MODE: u32 = 0o700;
+pub(super) const FOLDER_MODE: u32 = 0o700;
 /// The database and its `-wal` and `-shm` files (SQLite gives them the database's mode).
 const FILE_MODE: u32 = 0o600;
 
@@ -92,6 +113,9 @@ const FILE_MODE: u32 = 0o600;
 pub struct SqliteStore {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// The bound on body bytes and the reads not yet written to `used` (locked after
+    /// `connection`, never before it).
+    usage: Mutex<Usage>,
 }
 
 /// Why an existing file cannot be used as this build's store.
@@ -125,10 +149,46 @@ impl SqliteStore {
                 })?
             }
         };
+        let usage = Usage::load(&connection).map_err(|source| sqlite_error(path, source))?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             connection: Mutex::new(connection),
+            usage: Mutex::new(usage),
         })
+    }
+
+    /// Opens an existing store to look at it (`sfmount cache info`): read-only, so it never
+    /// creates, migrates or sets aside a file, and a running mount may keep writing. Stores
+    /// of schema 2 and later can be read; the version is [`SqliteStore::schema_version`].
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(read_only_uri(path), flags)
+            .map_err(|source| sqlite_error(path, source))?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|source| sqlite_error(path, source))?;
+        let store = SqliteStore {
+            path: path.to_path_buf(),
+            connection: Mutex::new(connection),
+            usage: Mutex::new(Usage::read_only()),
+        };
+        match store.schema_version()? {
+            version if (2..=SCHEMA_VERSION).contains(&version) => Ok(store),
+            other => Err(StoreError::Unreadable {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "schema version {other}; this sfmount shows versions 2 to {SCHEMA_VERSION}"
+                ),
+            }),
+        }
+    }
+
+    /// The schema version the file says it has (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.with(|connection| connection.query_row("PRAGMA user_version", [], |row| row.get(0)))
     }
 
     pub fn path(&self) -> &Path {
@@ -145,6 +205,26 @@ impl SqliteStore {
         work: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
     ) -> Result<T, StoreError> {
         work(&mut crate::sync::lock(&self.connection)).map_err(|source| self.error(source))
+    }
+}
+
+/// How to open `path` for looking only. Even a read-only connection to a WAL database
+/// creates its `-wal` and `-shm` files (and, being read-only, leaves them behind). When no
+/// mount holds the store and there is no `-wal` (the last writer closed cleanly), nothing
+/// can be changing it, so it is opened `immutable`, which touches no other file. Otherwise
+/// those files exist already, and SQLite's own locking keeps the read consistent with the
+/// writer. (A mount starting in the instant of the read could make that one read fail;
+/// `cache info` then shows the store as unreadable, and running it again shows it.)
+fn read_only_uri(path: &Path) -> String {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let quiet = !Path::new(&wal).exists() && matches!(super::lock_holder(path), Ok(None));
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match url::Url::from_file_path(&absolute) {
+        Ok(url) if quiet => format!("{url}?immutable=1"),
+        Ok(url) => url.to_string(),
+        // Not absolute even now (canonicalize failed): SQLite reads it as a plain path.
+        Err(()) => path.to_string_lossy().into_owned(),
     }
 }
 
@@ -200,6 +280,11 @@ fn open_connection(path: &Path) -> Result<Connection, Unusable> {
     connection
         .pragma_update(None, "synchronous", "NORMAL")
         .map_err(classify)?;
+    // A body replaced by `INSERT OR REPLACE` is deleted by SQLite itself, and only with
+    // this on do the delete triggers that keep `body_bytes` see it.
+    connection
+        .pragma_update(None, "recursive_triggers", "ON")
+        .map_err(classify)?;
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(classify)?;
@@ -207,7 +292,7 @@ fn open_connection(path: &Path) -> Result<Connection, Unusable> {
         0 => {
             connection
                 .execute_batch(&format!(
-                    "BEGIN; {SCHEMA_V1} {SCHEMA_V2} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN; {SCHEMA_V1} {SCHEMA_V2} {SCHEMA_V3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(classify)?;
         }

@@ -20,7 +20,9 @@ impl LocalStore for SqliteStore {
         }
         self.with(|connection| {
             let transaction = connection.transaction()?;
-            let numbers = write_batch(&transaction, object, batch)?;
+            let stamp = self.before_write(&transaction)?;
+            let numbers = write_batch(&transaction, object, batch, stamp)?;
+            self.after_write(&transaction)?;
             transaction.commit()?;
             Ok(numbers)
         })
@@ -33,12 +35,16 @@ impl LocalStore for SqliteStore {
         format: FileFormat,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|connection| {
-            connection
+            let body: Option<Vec<u8>> = connection
                 .prepare_cached(
                     "SELECT body FROM bodies WHERE object = ?1 AND id = ?2 AND format = ?3",
                 )?
                 .query_row(params![object, id, format.extension()], |row| row.get(0))
-                .optional()
+                .optional()?;
+            if body.is_some() {
+                self.note_read(connection, object, id, format);
+            }
+            Ok(body)
         })
     }
 
@@ -200,18 +206,21 @@ impl SqliteStore {
 }
 
 /// Every part of `batch`, rows before the header so a header never claims more than the
-/// rows beside it. The journal's new sequence numbers, in order.
+/// rows beside it; the bodies it puts are marked used at `stamp`. The journal's new
+/// sequence numbers, in order.
 fn write_batch(
     transaction: &Transaction<'_>,
     object: &str,
     batch: &StoreBatch,
+    stamp: i64,
 ) -> Result<Vec<u64>, rusqlite::Error> {
     let mut put = transaction.prepare_cached(
-        "INSERT OR REPLACE INTO bodies (object, id, format, body) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO bodies (object, id, format, body, used)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for stored in &batch.put {
         let format = stored.format.extension();
-        put.execute(params![object, &*stored.id, format, &*stored.body])?;
+        put.execute(params![object, &*stored.id, format, &*stored.body, stamp])?;
     }
     // An upsert, not a replace: the row keeps its rowid, so the listing's order survives.
     let mut file = transaction.prepare_cached(
