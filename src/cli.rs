@@ -23,13 +23,34 @@ without a Salesforce account."
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// How much is logged and where. Process options, not settings: they apply before the
+/// settings file is read, so its errors are logged too.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogArgs {
+    /// More log lines: -v is debug, -vv trace (instead of --log-level).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "log_level")]
+    pub verbose: u8,
+    /// Log level or filter: error, warn, info, debug, trace, or a RUST_LOG filter such as
+    /// `sfmount=debug` [default: RUST_LOG, else info].
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Append the log to FILE (created 0600) instead of stderr [default: stderr; with
+    /// --daemon, the system log].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Mount an org at MOUNTPOINT and serve in the foreground until SIGINT/SIGTERM.
-    #[command(after_help = SETTINGS_ORDER_HELP)]
-    Mount(MountArgs),
+    /// Mount an org at MOUNTPOINT and serve until SIGINT/SIGTERM or `umount` (in the
+    /// foreground, or in the background with --daemon).
+    #[command(after_help = SETTINGS_ORDER_HELP, after_long_help = MOUNT_LONG_HELP)]
+    Mount(Box<MountArgs>),
     /// Start the built-in fake org on loopback and mount it at MOUNTPOINT.
     Demo(DemoArgs),
     /// Authenticate, list what would be mounted with record counts, print API usage.
@@ -40,6 +61,17 @@ pub enum Command {
     /// Show or remove the local stores under the cache folder (no login needed).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a shell completion script (e.g. `sfmount completions bash > /etc/bash_completion.d/sfmount`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout (e.g. `sfmount man > /usr/local/share/man/man1/sfmount.1`).
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `sfmount cache ...`: the stores on disk, looked at without connecting to any org.
@@ -96,6 +128,18 @@ pub struct CacheClearArgs {
 const SETTINGS_ORDER_HELP: &str = "Settings are read from the --config file, then the \
 environment (SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET), then the flags; a later \
 source wins key by key. Everything is checked before mounting.";
+
+/// Under `mount --help`: the settings' sources, the mount(8) form and the exit codes.
+const MOUNT_LONG_HELP: &str = "Settings are read from the --config file, then the \
+environment (SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET), then the flags; a later \
+source wins key by key. Everything is checked before mounting.
+
+As a mount(8) helper: `mount -t fuse.sfmount CONFIG MOUNTPOINT -o ro,...` (or source \
+`sfmount#CONFIG` with type `fuse`) runs `sfmount CONFIG MOUNTPOINT -o OPTIONS`, which mounts \
+in the background; see docs/running.md.
+
+Exit codes: 0 mounted and served (or, with --daemon, mounted); 1 the mount failed or ended \
+with an error; 2 bad command line or settings.";
 
 /// How to reach and authenticate to an org. Later sources win: config file, then
 /// environment (SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET), then flags.
@@ -199,6 +243,65 @@ pub struct MountArgs {
     /// [default: unlimited].
     #[arg(long, value_name = "SIZE", conflicts_with = "no_cache")]
     pub max_cache_size: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How the mount is run for the system around it: in the background, for which users,
+/// with which owner and modes, watched how.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Running")]
+pub struct RunArgs {
+    /// Go to the background: exit 0 once the mount serves, or non-zero with the reason.
+    #[arg(long)]
+    pub daemon: bool,
+    /// Unmount even if sfmount is killed (SIGKILL): mounts through fusermount3, which as
+    /// a user needs user_allow_other in /etc/fuse.conf unless --allow-root or --allow-other.
+    #[arg(long)]
+    pub auto_unmount: bool,
+    /// Let every user into the mount, each still checked against the modes (as a user,
+    /// needs user_allow_other in /etc/fuse.conf).
+    #[arg(long, conflicts_with = "allow_root")]
+    pub allow_other: bool,
+    /// Let root in besides the mounting user.
+    #[arg(long)]
+    pub allow_root: bool,
+    /// Owner (numeric uid) shown on every file and folder [default: the mounting user].
+    #[arg(long, value_name = "UID")]
+    pub uid: Option<u32>,
+    /// Group (numeric gid) shown on every file and folder [default: the mounting user's].
+    #[arg(long, value_name = "GID")]
+    pub gid: Option<u32>,
+    /// Mode of files, octal [default: 0444]; write bits are refused (read-only mount).
+    #[arg(long, value_name = "MODE")]
+    pub file_mode: Option<String>,
+    /// Mode of folders, octal [default: 0555].
+    #[arg(long, value_name = "MODE")]
+    pub dir_mode: Option<String>,
+    /// Bits taken off both modes, octal, e.g. 0027 [default: 0].
+    #[arg(long, value_name = "MASK")]
+    pub umask: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9187 [default: off].
+    #[arg(long, value_name = "ADDR", alias = "metrics-listen")]
+    pub metrics_addr: Option<String>,
+}
+
+impl RunArgs {
+    /// The flags that are settings, as a layer (the others are read by the command).
+    fn apply(&self, layer: Layer) -> Layer {
+        Layer {
+            allow_other: self.allow_other.then_some(true),
+            allow_root: self.allow_root.then_some(true),
+            uid: self.uid,
+            gid: self.gid,
+            file_mode: self.file_mode.clone(),
+            dir_mode: self.dir_mode.clone(),
+            umask: self.umask.clone(),
+            auto_unmount: self.auto_unmount.then_some(true),
+            metrics_addr: self.metrics_addr.clone(),
+            ..layer
+        }
+    }
 }
 
 impl MountArgs {
@@ -221,8 +324,30 @@ impl MountArgs {
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
             max_cache_size: self.max_cache_size.clone().map(SizeValue::Text),
-            ..self.connection.settings_layer()
+            ..self.run.apply(self.connection.settings_layer())
         }
+    }
+
+    /// Every path made absolute, so a daemon that changed its directory to `/` finds them.
+    pub fn absolutize(&mut self) -> std::io::Result<()> {
+        let absolute = |path: &mut PathBuf| -> std::io::Result<()> {
+            if !path.as_os_str().is_empty() && path.is_relative() {
+                *path = std::env::current_dir()?.join(&*path);
+            }
+            Ok(())
+        };
+        absolute(&mut self.mountpoint)?;
+        for path in [
+            self.connection.config.as_mut(),
+            self.connection.client_secret_file.as_mut(),
+            self.cache_dir.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            absolute(path)?;
+        }
+        Ok(())
     }
 }
 
@@ -298,7 +423,7 @@ mod tests {
     fn parse_mount(args: &[&str]) -> MountArgs {
         let argv = ["sfmount", "mount", "/mnt/sf"].iter().chain(args);
         match Cli::try_parse_from(argv).unwrap().command {
-            Command::Mount(mount) => mount,
+            Command::Mount(mount) => *mount,
             other => panic!("parsed as {other:?}"),
         }
     }

@@ -2,11 +2,15 @@
 //! until SIGINT/SIGTERM (or an external unmount) → unmount → exit 0.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+
+use super::metrics::MetricsSources;
+pub(crate) use super::mountpoint::check_mountpoint;
+use super::mountpoint::{explain_mount_error, is_mount_point, lazy_unmount};
 
 use super::connect::{
     connect_and_select, settings_from_process, ConnectedOrg, OrgUnreachable, StepWording,
@@ -14,7 +18,7 @@ use super::connect::{
 use super::offline;
 use crate::catalog::{select_objects, Selection};
 use crate::cli::MountArgs;
-use crate::config::Settings;
+use crate::config::{AllowUsers, Settings};
 use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
@@ -44,109 +48,6 @@ pub(crate) fn build_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Checks everything that would make the mount fail, with a one-line reason each: the
-/// directory must exist (or be created when `create` is set), be a directory, be empty and
-/// not already mounted, and /dev/fuse must exist. Returns the absolute path.
-pub(crate) fn check_mountpoint(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
-    if let Err(error) = std::fs::metadata(path) {
-        if error.raw_os_error() == Some(libc::ENOTCONN) {
-            bail!(
-                "{} is a dead mount (the process serving it ended): run fusermount3 -u {} first",
-                path.display(),
-                path.display()
-            );
-        }
-    }
-    if !path.exists() {
-        if create {
-            std::fs::create_dir_all(path)
-                .with_context(|| format!("cannot create mountpoint {}", path.display()))?;
-        } else {
-            bail!(
-                "mountpoint {} does not exist: create an empty directory first (mkdir -p {})",
-                path.display(),
-                path.display()
-            );
-        }
-    }
-    let absolute = std::fs::canonicalize(path)
-        .with_context(|| format!("cannot resolve mountpoint {}", path.display()))?;
-    if is_mount_point(&absolute) {
-        bail!(
-            "{} is already mounted: unmount it first (fusermount3 -u {})",
-            absolute.display(),
-            absolute.display()
-        );
-    }
-    if !absolute.is_dir() {
-        bail!("mountpoint {} is not a directory", absolute.display());
-    }
-    let mut entries = std::fs::read_dir(&absolute)
-        .with_context(|| format!("cannot read mountpoint {}", absolute.display()))?;
-    if entries.next().is_some() {
-        bail!(
-            "mountpoint {} is not empty: mount on an empty directory so no files are hidden",
-            absolute.display()
-        );
-    }
-    if !Path::new("/dev/fuse").exists() {
-        bail!(
-            "/dev/fuse is missing: FUSE is not available here (load the fuse module; in a \
-             container run with --device /dev/fuse --cap-add SYS_ADMIN)"
-        );
-    }
-    Ok(absolute)
-}
-
-/// Detaches a busy mount: umount2(MNT_DETACH) as root, else `fusermount3 -u -z`.
-fn lazy_unmount(mountpoint: &Path) -> anyhow::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(mountpoint.as_os_str().as_bytes())
-        .context("the mountpoint path holds a NUL byte")?;
-    // SAFETY: umount2 reads a NUL-terminated path that outlives the call.
-    if unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) } == 0 {
-        return Ok(());
-    }
-    let status = std::process::Command::new("fusermount3")
-        .arg("-u")
-        .arg("-z")
-        .arg(mountpoint)
-        .status()
-        .with_context(|| format!("cannot run fusermount3 to detach {}", mountpoint.display()))?;
-    if !status.success() || is_mount_point(mountpoint) {
-        bail!(
-            "cannot unmount {}: it is busy and could not be detached (fusermount3 -u -z {})",
-            mountpoint.display(),
-            mountpoint.display()
-        );
-    }
-    Ok(())
-}
-
-/// True when `path` is listed as a mount point in /proc/mounts (as the kernel escapes it).
-fn is_mount_point(path: &Path) -> bool {
-    let wanted = escape_mount_path(&path.to_string_lossy());
-    std::fs::read_to_string("/proc/mounts")
-        .unwrap_or_default()
-        .lines()
-        .any(|line| line.split(' ').nth(1) == Some(wanted.as_str()))
-}
-
-/// /proc/mounts writes space, tab, newline and backslash as octal escapes.
-fn escape_mount_path(path: &str) -> String {
-    let mut escaped = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            ' ' => escaped.push_str("\\040"),
-            '\t' => escaped.push_str("\\011"),
-            '\n' => escaped.push_str("\\012"),
-            '\\' => escaped.push_str("\\134"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 /// Connects to the org, selects the objects, mounts and serves until a stop signal.
 /// `on_mounted` runs once the mount answers (the demo prints its hints there). An org out
 /// of reach at start is served from the local store, if there is one.
@@ -157,6 +58,8 @@ pub(crate) fn mount_org(
     fs_name: &str,
     on_mounted: impl FnOnce(&Path),
 ) -> anyhow::Result<()> {
+    // Checked before connecting: a mount that cannot be made should spend no API call.
+    let mount_options = mount_config(settings, fs_name)?;
     let wording = StepWording {
         login: "cannot connect to Salesforce",
         describe_global: "cannot list the org's objects (describeGlobal)",
@@ -259,6 +162,7 @@ pub(crate) fn mount_org(
     // The client may retry a request once within the deadline; waiting a little over two
     // request deadlines lets that retry finish before the filesystem gives up.
     config.operation_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
+    let metrics_client = client.clone();
     let source = Arc::new(
         crate::index::salesforce_source::ClientSource::new(client)
             .with_error_wording(super::flag_hints::user_message),
@@ -276,11 +180,15 @@ pub(crate) fn mount_org(
     refresh.api_floor = settings.api_floor;
     // A tick waits for its queries at most as long as a filesystem operation would.
     refresh.tick_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
+    let options = ServeOptions {
+        mount: mount_options,
+        metrics: settings.metrics_addr.map(|addr| (addr, metrics_client)),
+    };
     let served = serve(
         runtime,
         Arc::new(Filesystem::new(index)),
         mountpoint,
-        fs_name,
+        &options,
         Some(refresh),
         on_mounted,
     );
@@ -354,6 +262,45 @@ fn open_store(
     }
 }
 
+/// How the mount is made and watched, beyond the filesystem itself.
+pub(crate) struct ServeOptions {
+    pub mount: MountConfig,
+    /// Where to serve `/metrics`, and the client whose requests it counts.
+    pub metrics: Option<(std::net::SocketAddr, SalesforceClient)>,
+}
+
+/// The fuser mount options these settings ask for.
+///
+/// fusermount3 only unmounts for us (`auto_unmount`) when root may use the mount too, so
+/// it then needs allow_root or allow_other. When root mounts, allow_root lets in no one new
+/// (the owner is root), so it is implied; a user must choose, since both need
+/// `user_allow_other` in /etc/fuse.conf.
+fn mount_config(settings: &Settings, fs_name: &str) -> anyhow::Result<MountConfig> {
+    let access = &settings.access;
+    let mut allow = access.allow;
+    if settings.auto_unmount && allow == AllowUsers::Owner {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            bail!(
+                "--auto-unmount as a user needs --allow-root or --allow-other as well \
+                 (fusermount3's rule; both need user_allow_other in /etc/fuse.conf)"
+            );
+        }
+        allow = AllowUsers::Root;
+    }
+    Ok(MountConfig {
+        fs_name: fs_name.to_string(),
+        allow_other: allow == AllowUsers::Everyone,
+        allow_root: allow == AllowUsers::Root,
+        auto_unmount: settings.auto_unmount,
+        uid: access.uid,
+        gid: access.gid,
+        file_mode: access.file_mode,
+        dir_mode: access.dir_mode,
+        ..MountConfig::default()
+    })
+}
+
 /// Mounts `fs` and blocks until SIGINT or SIGTERM (then unmounts) or until someone else
 /// unmounts it. Either way the mount is gone when this returns. With `refresh`, a background
 /// refresher follows the org and SIGHUP runs a refresh at once.
@@ -361,17 +308,20 @@ pub(crate) fn serve(
     runtime: &tokio::runtime::Runtime,
     fs: Arc<Filesystem>,
     mountpoint: &Path,
-    fs_name: &str,
+    options: &ServeOptions,
     refresh: Option<RefreshConfig>,
     on_mounted: impl FnOnce(&Path),
 ) -> anyhow::Result<()> {
-    let config = MountConfig {
-        fs_name: fs_name.to_string(),
-        ..MountConfig::default()
-    };
     let index = fs.index().clone();
-    let session = spawn_mount(fs, mountpoint, &config)
-        .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
+    if let Some((addr, client)) = &options.metrics {
+        let sources = MetricsSources {
+            client: client.clone(),
+            index: index.clone(),
+        };
+        super::metrics::start(*addr, sources)?;
+    }
+    let session = spawn_mount(fs, mountpoint, &options.mount)
+        .map_err(|error| explain_mount_error(error, mountpoint))?;
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; stop with Ctrl-C or SIGTERM");
     let refresher = match refresh {
         Some(refresh) => {
@@ -390,8 +340,12 @@ pub(crate) fn serve(
         None => None,
     };
     on_mounted(mountpoint);
+    // Serving: a waiting `--daemon` parent exits 0, and systemd marks the unit started.
+    super::daemon::report_ready();
+    super::notify::ready();
 
     let stopped_by_signal = runtime.block_on(wait_for_stop(&session, refresher.as_ref()))?;
+    super::notify::stopping();
     // The tick in progress ends first, so no invalidation is sent to a mount going away.
     if let Some(refresher) = refresher {
         refresher.stop();
@@ -452,46 +406,5 @@ async fn wait_for_stop(
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mountpoint_problems_are_one_line_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing");
-        let error = check_mountpoint(&missing, false).unwrap_err().to_string();
-        assert!(error.contains("does not exist"), "{error}");
-        assert!(!error.contains('\n'));
-
-        let file = dir.path().join("file");
-        std::fs::write(&file, b"x").unwrap();
-        let error = check_mountpoint(&file, false).unwrap_err().to_string();
-        assert!(error.contains("not a directory"), "{error}");
-
-        let full = dir.path().join("full");
-        std::fs::create_dir(&full).unwrap();
-        std::fs::write(full.join("a"), b"x").unwrap();
-        let error = check_mountpoint(&full, false).unwrap_err().to_string();
-        assert!(error.contains("not empty"), "{error}");
-
-        let created = dir.path().join("created");
-        if Path::new("/dev/fuse").exists() {
-            assert!(check_mountpoint(&created, true).is_ok());
-            assert!(created.is_dir());
-        }
-        // "/" is always a mount point.
-        let error = check_mountpoint(Path::new("/"), false)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("already mounted"), "{error}");
-    }
-
-    #[test]
-    fn mount_paths_are_escaped_like_proc_mounts() {
-        assert_eq!(escape_mount_path("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
     }
 }

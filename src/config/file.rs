@@ -25,6 +25,15 @@ formula_refresh_interval = "24h"     # objects with formula fields are re-read w
 # memory_cache_size = "64MiB"          # rendered records kept in memory; the rest is read from the local store
 # cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
 # max_cache_size = "1GiB"            # bound on record bodies in the local store [default: unlimited]; the least recently used go first
+# allow_other = true                 # let every user in (the modes still apply); as a user, needs user_allow_other in /etc/fuse.conf
+# allow_root = true                  # let root in besides the mounting user (not with allow_other)
+# uid = 1000                         # owner shown on every file and folder [default: the mounting user]
+# gid = 1000                         # group shown on every file and folder [default: the mounting user's group]
+# file_mode = "0444"                 # mode of files [default: 0444]; write bits are refused
+# dir_mode = "0555"                  # mode of folders [default: 0555]
+# umask = "0022"                     # bits taken off both modes [default: 0]
+# auto_unmount = true                # unmount even if the process is killed (through fusermount3)
+# metrics_addr = "127.0.0.1:9187"    # serve Prometheus metrics at http://ADDR/metrics [default: off]
 "#;
 
 /// The settings file as written by the user; every key optional so that the environment and
@@ -47,6 +56,15 @@ struct FileSettings {
     cache_dir: Option<PathBuf>,
     memory_cache_size: Option<SizeValue>,
     max_cache_size: Option<SizeValue>,
+    allow_other: Option<bool>,
+    allow_root: Option<bool>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    file_mode: Option<String>,
+    dir_mode: Option<String>,
+    umask: Option<String>,
+    auto_unmount: Option<bool>,
+    metrics_addr: Option<String>,
 }
 
 impl FileSettings {
@@ -68,6 +86,15 @@ impl FileSettings {
             cache_dir: self.cache_dir,
             memory_cache_size: self.memory_cache_size,
             max_cache_size: self.max_cache_size,
+            allow_other: self.allow_other,
+            allow_root: self.allow_root,
+            uid: self.uid,
+            gid: self.gid,
+            file_mode: self.file_mode,
+            dir_mode: self.dir_mode,
+            umask: self.umask,
+            auto_unmount: self.auto_unmount,
+            metrics_addr: self.metrics_addr,
         }
     }
 }

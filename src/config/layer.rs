@@ -43,6 +43,17 @@ pub struct Layer {
     pub memory_cache_size: Option<SizeValue>,
     /// Bound on the bytes of bodies in the local store.
     pub max_cache_size: Option<SizeValue>,
+    pub allow_other: Option<bool>,
+    pub allow_root: Option<bool>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// Octal, as written (`0444`).
+    pub file_mode: Option<String>,
+    pub dir_mode: Option<String>,
+    pub umask: Option<String>,
+    pub auto_unmount: Option<bool>,
+    /// `ADDRESS:PORT`, as written.
+    pub metrics_addr: Option<String>,
 }
 
 impl Layer {
@@ -193,6 +204,9 @@ impl Settings {
             cache_dir,
             memory_cache_bytes,
             max_cache_bytes,
+            access: super::access::mount_access(layers)?,
+            auto_unmount: super::access::auto_unmount(layers),
+            metrics_addr: super::access::metrics_addr(layers)?,
         })
     }
 }

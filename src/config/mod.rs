@@ -16,14 +16,17 @@
 //!   intent (the command line's own rule, applied where flags become a layer).
 //! - Unknown keys in the file are errors, so a misspelt key is not silently ignored.
 
+mod access;
 mod duration;
 mod file;
 mod layer;
 mod size;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use access::{AllowUsers, MountAccess, DEFAULT_DIR_MODE, DEFAULT_FILE_MODE, DEFAULT_UMASK};
 pub use duration::{parse_duration, parse_interval, DurationValue, MIN_INTERVAL};
 pub use file::EXAMPLE_SETTINGS;
 pub use layer::Layer;
@@ -88,6 +91,12 @@ pub struct Settings {
     pub memory_cache_bytes: usize,
     /// Bound on the bytes of bodies in the local store (`max_cache_size`); `None`: none.
     pub max_cache_bytes: Option<u64>,
+    /// Who may use the mount, and the owner and modes its files show.
+    pub access: MountAccess,
+    /// Unmount when the process ends, even by SIGKILL (through fusermount3).
+    pub auto_unmount: bool,
+    /// Where `/metrics` is served; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -135,6 +144,14 @@ pub enum ConfigError {
     BadFormat(String),
     #[error("`*` is not allowed in the standard object list; it means \"every custom object\" and belongs in custom_objects_to_sync / --custom-objects")]
     WildcardInStandardObjects,
+    #[error("set either allow_other or allow_root, not both (allow_other already lets root in)")]
+    AllowOtherAndRoot,
+    #[error("bad {key} {text:?}: expected octal permission bits such as 0444 or 0555")]
+    BadMode { key: &'static str, text: String },
+    #[error("{key} {mode:04o} has write bits: the mount is read-only, so write bits would only mislead (use e.g. 0444 for files, 0555 for folders)")]
+    WritableMode { key: &'static str, mode: u16 },
+    #[error("bad metrics_addr {0:?}: expected an address and port such as 127.0.0.1:9187")]
+    BadMetricsAddr(String),
 }
 
 impl Settings {
@@ -154,6 +171,9 @@ impl Settings {
             cache_dir: None,
             memory_cache_bytes: crate::index::IndexConfig::DEFAULT_BODY_CACHE_BYTES,
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+            access: MountAccess::default(),
+            auto_unmount: false,
+            metrics_addr: None,
         }
     }
 }

@@ -37,6 +37,17 @@ pub struct MountConfig {
     /// Let other users than the mounting one read the mount (needs root or
     /// `user_allow_other` in /etc/fuse.conf).
     pub allow_other: bool,
+    /// Let root in besides the mounting user (`allow_root`; not with `allow_other`).
+    pub allow_root: bool,
+    /// Have fusermount3 unmount when this process ends, even by SIGKILL.
+    pub auto_unmount: bool,
+    /// Owner and group shown on every inode; `None`: the mounting user's.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// Mode bits shown on every file and every folder (the kernel checks them:
+    /// `default_permissions`).
+    pub file_mode: u16,
+    pub dir_mode: u16,
 }
 
 impl Default for MountConfig {
@@ -45,6 +56,12 @@ impl Default for MountConfig {
             threads: DEFAULT_THREADS,
             fs_name: "sfmount".to_string(),
             allow_other: false,
+            allow_root: false,
+            auto_unmount: false,
+            uid: None,
+            gid: None,
+            file_mode: super::FILE_PERM,
+            dir_mode: super::DIR_PERM,
         }
     }
 }
@@ -70,22 +87,36 @@ pub fn spawn_mount(
     ];
     if config.allow_other {
         options.acl = fuser::SessionACL::All;
+    } else if config.allow_root {
+        options.acl = fuser::SessionACL::RootAndOwner;
+    }
+    if config.auto_unmount {
+        // fuser mounts through fusermount3 then, which stays to unmount after us.
+        options.mount_options.push(fuser::MountOption::AutoUnmount);
     }
     options.n_threads = Some(config.threads.max(1));
-    fuser::spawn_mount(FuseAdapter::new(fs), mountpoint, &options)
+    fuser::spawn_mount(FuseAdapter::new(fs, config), mountpoint, &options)
 }
 
 pub struct FuseAdapter {
     fs: Arc<Filesystem>,
     uid: u32,
     gid: u32,
+    file_mode: u16,
+    dir_mode: u16,
 }
 
 impl FuseAdapter {
-    pub fn new(fs: Arc<Filesystem>) -> FuseAdapter {
+    pub fn new(fs: Arc<Filesystem>, config: &MountConfig) -> FuseAdapter {
         // SAFETY: getuid/getgid cannot fail and touch no memory.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        FuseAdapter { fs, uid, gid }
+        FuseAdapter {
+            fs,
+            uid: config.uid.unwrap_or(uid),
+            gid: config.gid.unwrap_or(gid),
+            file_mode: config.file_mode,
+            dir_mode: config.dir_mode,
+        }
     }
 
     fn file_attr(&self, attr: &Attr) -> FileAttr {
@@ -101,7 +132,12 @@ impl FuseAdapter {
                 NodeKind::Directory => FileType::Directory,
                 NodeKind::File => FileType::RegularFile,
             },
-            perm: attr.perm,
+            // Every inode of a kind has the same mode, so the mount's setting replaces the
+            // filesystem's default.
+            perm: match attr.kind {
+                NodeKind::Directory => self.dir_mode,
+                NodeKind::File => self.file_mode,
+            },
             nlink: attr.nlink,
             uid: self.uid,
             gid: self.gid,

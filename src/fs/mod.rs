@@ -44,10 +44,11 @@ pub const CHANGES_FILE: &str = ".sfmount-changes.jsonl";
 /// Its inode: just below the status file's.
 pub const CHANGES_INO: u64 = STATUS_INO - 1;
 
-/// Directory permissions: read and traverse for everyone, never write.
-const DIR_PERM: u16 = 0o555;
-/// File permissions: read for everyone, never write.
-const FILE_PERM: u16 = 0o444;
+/// Directory permissions: read and traverse for everyone, never write (the default of
+/// `dir_mode`, which the FUSE adapter applies).
+pub const DIR_PERM: u16 = 0o555;
+/// File permissions: read for everyone, never write (the default of `file_mode`).
+pub const FILE_PERM: u16 = 0o444;
 
 /// How long after a change an open bypasses the kernel's cached size: well over the kernel
 /// TTL (1 s) plus the time an invalidation takes to reach the kernel on a loaded machine.

@@ -355,8 +355,7 @@ impl Index {
         lock(&self.shared.content_changes).get(&ino).copied()
     }
 
-    /// Bytes and entries held by the body cache (tests of the cache budget).
-    #[cfg(any(test, feature = "testing"))]
+    /// Bytes and entries held by the body cache (tests of the cache budget, and metrics).
     pub fn body_cache_usage(&self) -> (usize, usize) {
         let bodies = lock(&self.shared.bodies);
         (bodies.bytes(), bodies.len())

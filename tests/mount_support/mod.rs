@@ -295,3 +295,69 @@ pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> Option<D
     }
     None
 }
+
+/// A settings file for `org` in `dir` (mode 0600, as a file holding a secret should be):
+/// Accounts only, no refresh tick during a test, a store under `dir`; `extra` lines are
+/// appended as they are.
+#[cfg(feature = "fake-org")]
+pub fn write_settings(org: &sfmount::fake_org::FakeOrg, dir: &Path, extra: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("sfmount.toml");
+    let text = format!(
+        "login_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
+         standard_objects_to_sync = [\"Account\"]\ninterval = \"1h\"\ncache_dir = \"{}\"\n{extra}",
+        org.base_url(),
+        org.client_id(),
+        org.client_secret(),
+        dir.join("cache").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// Pids of the sfmount processes serving `mountpoint` (found by their command line, since a
+/// daemon's parent has exited).
+pub fn serving_pids(mountpoint: &Path) -> Vec<i32> {
+    let wanted = mountpoint.to_string_lossy().to_string();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let words: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .map(|w| String::from_utf8_lossy(w).to_string())
+            .collect();
+        let is_sfmount = words
+            .first()
+            .is_some_and(|program| program.ends_with("sfmount"));
+        if is_sfmount && words.contains(&wanted) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// True while `pid` exists and is not a zombie.
+pub fn pid_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// The type of the mount at `path` in /proc/mounts (`fuse`, `fuse.sfmount`...).
+pub fn mount_type(path: &Path) -> Option<String> {
+    let wanted = path.to_string_lossy().to_string();
+    std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(1) == Some(&wanted.as_str())).then(|| fields[2].to_string())
+        })
+}

@@ -1,0 +1,271 @@
+//! The mountpoint rules, checked before connecting, and the words for a mount that fails.
+//!
+//! A mountpoint may itself be a mount (a bind mount, a container volume shared with
+//! `rshared`): mounting over it is the usual container pattern. Only a FUSE mount there, live
+//! or dead, is refused, and the hint names that mount, so nobody unmounts a volume by
+//! following it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+
+/// One line of /proc/self/mountinfo, the fields used here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountEntry {
+    pub mount_point: String,
+    pub fs_type: String,
+    pub source: String,
+}
+
+/// Every mount of this mount namespace, in mount order (a later one covers an earlier one at
+/// the same point).
+pub fn mounts() -> Vec<MountEntry> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|text| parse_mountinfo(&text))
+        .unwrap_or_default()
+}
+
+/// `36 35 98:0 /root /mnt rw,noatime master:1 - ext4 /dev/sda1 rw`: the fifth field is the
+/// mount point; after the lone `-`, the type and the source.
+fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let mount_point = fields.get(4)?;
+            let dash = fields.iter().position(|field| *field == "-")?;
+            Some(MountEntry {
+                mount_point: mount_point.to_string(),
+                fs_type: fields.get(dash + 1)?.to_string(),
+                source: fields.get(dash + 2).unwrap_or(&"").to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The topmost mount at `path`, if `path` is a mount point.
+pub fn mount_at(path: &Path) -> Option<MountEntry> {
+    let wanted = escape_mount_path(&path.to_string_lossy());
+    mounts().into_iter().rev().find(|m| m.mount_point == wanted)
+}
+
+/// True when `path` is listed as a mount point (as the kernel escapes it).
+pub fn is_mount_point(path: &Path) -> bool {
+    mount_at(path).is_some()
+}
+
+/// `fuse`, `fuse.sshfs`, `fuseblk`: served by a process.
+fn is_fuse(entry: &MountEntry) -> bool {
+    entry.fs_type == "fuse" || entry.fs_type.starts_with("fuse.") || entry.fs_type == "fuseblk"
+}
+
+/// The command that takes a FUSE mount away: root needs no fusermount3 (and a container
+/// may not have it).
+fn unmount_hint(path: &Path) -> String {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        format!("umount -l {}", path.display())
+    } else {
+        format!("fusermount3 -u -z {}", path.display())
+    }
+}
+
+/// Checks everything that would make the mount fail, with a one-line reason each: the
+/// directory must exist (or be created when `create` is set), be a directory, be empty and
+/// not hold a FUSE mount, and /dev/fuse must exist. Returns the absolute path.
+pub(crate) fn check_mountpoint(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
+    if let Err(error) = std::fs::metadata(path) {
+        if error.raw_os_error() == Some(libc::ENOTCONN) {
+            bail!(
+                "{} is a dead FUSE mount (the process serving it ended): unmount it first ({})",
+                path.display(),
+                unmount_hint(path)
+            );
+        }
+    }
+    if !path.exists() {
+        if create {
+            std::fs::create_dir_all(path)
+                .with_context(|| format!("cannot create mountpoint {}", path.display()))?;
+        } else {
+            bail!(
+                "mountpoint {} does not exist: create an empty directory first (mkdir -p {})",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    let absolute = std::fs::canonicalize(path)
+        .with_context(|| format!("cannot resolve mountpoint {}", path.display()))?;
+    match mount_at(&absolute) {
+        Some(entry) if is_fuse(&entry) => bail!(
+            "{} already has a FUSE mount ({}, from {}): unmount it first ({})",
+            absolute.display(),
+            entry.fs_type,
+            entry.source,
+            unmount_hint(&absolute)
+        ),
+        Some(entry) => tracing::debug!(
+            fs_type = %entry.fs_type,
+            "the mountpoint is itself a mount (a bind mount or volume); mounting over it"
+        ),
+        None => {}
+    }
+    if !absolute.is_dir() {
+        bail!("mountpoint {} is not a directory", absolute.display());
+    }
+    let mut entries = std::fs::read_dir(&absolute)
+        .with_context(|| format!("cannot read mountpoint {}", absolute.display()))?;
+    if entries.next().is_some() {
+        bail!(
+            "mountpoint {} is not empty: mount on an empty directory so no files are hidden",
+            absolute.display()
+        );
+    }
+    if !Path::new("/dev/fuse").exists() {
+        bail!(
+            "/dev/fuse is missing: FUSE is not available here (load the fuse module; in a \
+             container run with --device /dev/fuse --cap-add SYS_ADMIN)"
+        );
+    }
+    Ok(absolute)
+}
+
+/// Whether this process can open /dev/fuse itself; when not, only the setuid fusermount3
+/// can mount for it.
+pub fn dev_fuse_error() -> Option<std::io::Error> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .err()
+}
+
+/// The mount call's error in words that say what to change. `error` is what fuser gave.
+pub fn explain_mount_error(error: std::io::Error, mountpoint: &Path) -> anyhow::Error {
+    let at = mountpoint.display();
+    if let Some(open) = dev_fuse_error() {
+        if matches!(open.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+            return anyhow!(
+                "cannot mount on {at}: this user cannot open /dev/fuse ({open}); add the user \
+                 to the group that owns /dev/fuse, make it mode 0666 (as most distributions \
+                 ship it), or mount as root"
+            );
+        }
+    }
+    let fusermount_missing = which("fusermount3").is_none();
+    if error.kind() == std::io::ErrorKind::NotFound && fusermount_missing {
+        // fuser tried mount(2), was refused (EPERM: no CAP_SYS_ADMIN), then fell back to
+        // fusermount3, which is not installed: its "not found" is about the helper.
+        return anyhow!(
+            "cannot mount on {at}: the mount system call was refused (no CAP_SYS_ADMIN: in a \
+             container, run it with --cap-add SYS_ADMIN --device /dev/fuse) and fusermount3, \
+             which mounts for unprivileged users, is not installed (package fuse3)"
+        );
+    }
+    if error.kind() == std::io::ErrorKind::PermissionDenied {
+        return anyhow!(
+            "cannot mount on {at}: {error} (as root in a container, add --cap-add SYS_ADMIN \
+             --device /dev/fuse; as a user, fusermount3 must be setuid root, and allow_other \
+             needs user_allow_other in /etc/fuse.conf)"
+        );
+    }
+    anyhow!("cannot mount on {at}: {error}")
+}
+
+/// The first `name` on $PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Detaches a busy mount: umount2(MNT_DETACH) as root, else `fusermount3 -u -z`.
+pub(crate) fn lazy_unmount(mountpoint: &Path) -> anyhow::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(mountpoint.as_os_str().as_bytes())
+        .context("the mountpoint path holds a NUL byte")?;
+    // SAFETY: umount2 reads a NUL-terminated path that outlives the call.
+    if unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) } == 0 {
+        return Ok(());
+    }
+    let status = std::process::Command::new("fusermount3")
+        .arg("-u")
+        .arg("-z")
+        .arg(mountpoint)
+        .status()
+        .with_context(|| format!("cannot run fusermount3 to detach {}", mountpoint.display()))?;
+    if !status.success() || is_mount_point(mountpoint) {
+        bail!(
+            "cannot unmount {}: it is busy and could not be detached (fusermount3 -u -z {})",
+            mountpoint.display(),
+            mountpoint.display()
+        );
+    }
+    Ok(())
+}
+
+/// /proc/mounts writes space, tab, newline and backslash as octal escapes.
+fn escape_mount_path(path: &str) -> String {
+    let mut escaped = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ' ' => escaped.push_str("\\040"),
+            '\t' => escaped.push_str("\\011"),
+            '\n' => escaped.push_str("\\012"),
+            '\\' => escaped.push_str("\\134"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountpoint_problems_are_one_line_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let error = check_mountpoint(&missing, false).unwrap_err().to_string();
+        assert!(error.contains("does not exist"), "{error}");
+        assert!(!error.contains('\n'));
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let error = check_mountpoint(&file, false).unwrap_err().to_string();
+        assert!(error.contains("not a directory"), "{error}");
+
+        let full = dir.path().join("full");
+        std::fs::create_dir(&full).unwrap();
+        std::fs::write(full.join("a"), b"x").unwrap();
+        let error = check_mountpoint(&full, false).unwrap_err().to_string();
+        assert!(error.contains("not empty"), "{error}");
+
+        let created = dir.path().join("created");
+        if Path::new("/dev/fuse").exists() {
+            assert!(check_mountpoint(&created, true).is_ok());
+            assert!(created.is_dir());
+        }
+    }
+
+    #[test]
+    fn mountinfo_lines_give_point_type_and_source() {
+        let text = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                    90 22 0:50 / /mnt/a\\040b rw,nosuid master:3 - fuse.sfmount sfmount rw,user_id=0\n\
+                    91 22 8:1 /srv /mnt/vol rw shared:1 - ext4 /dev/sda1 rw\n";
+        let entries = parse_mountinfo(text);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[1].mount_point, "/mnt/a\\040b");
+        assert_eq!(entries[1].fs_type, "fuse.sfmount");
+        assert_eq!(entries[1].source, "sfmount");
+        assert!(is_fuse(&entries[1]));
+        assert!(!is_fuse(&entries[2]));
+    }
+
+    #[test]
+    fn mount_paths_are_escaped_like_proc_mounts() {
+        assert_eq!(escape_mount_path("/mnt/a b\\c"), "/mnt/a\\040b\\134c");
+    }
+}
