@@ -79,7 +79,7 @@ fn daemon_returns_once_serving_and_umount_ends_it() {
     assert!(output.status.success(), "{output:?} {}", setup.log_text());
     // Ready means serving: no waiting here.
     assert!(is_mounted(&mnt), "not mounted when --daemon returned");
-    assert_eq!(names(&mnt), ["Standard Objects"]);
+    assert!(names(&mnt).contains(&"Standard Objects".to_string()));
     assert!(!names(&mnt.join("Standard Objects/Account")).is_empty());
     let pids = serving_pids(&mnt);
     assert_eq!(pids.len(), 1, "one daemon: {pids:?}");
@@ -171,7 +171,7 @@ fn an_fstab_line_mounts_with_mount_and_unmounts_with_umount() {
         is_mounted(&mnt),
         "mount(8) returned before the mount served"
     );
-    assert_eq!(names(&mnt), ["Standard Objects"]);
+    assert!(names(&mnt).contains(&"Standard Objects".to_string()));
     let output = Command::new("umount").arg(&mnt).output().unwrap();
     assert!(output.status.success(), "{output:?}");
     assert!(
@@ -232,7 +232,7 @@ fn type_fuse_sfmount_finds_the_helper_on_mounts_path() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?} {}", setup.log_text());
-    assert_eq!(names(&mnt), ["Standard Objects"]);
+    assert!(names(&mnt).contains(&"Standard Objects".to_string()));
     assert!(Command::new("umount").arg(&mnt).status().unwrap().success());
     assert!(wait_for_exit(&mnt));
     drop(guard);
@@ -358,7 +358,7 @@ fn a_mount_in_a_private_namespace_is_invisible_outside_it() {
         "never mounted inside: {}",
         setup.log_text()
     );
-    assert_eq!(seen_inside, "Standard Objects\n");
+    assert!(seen_inside.contains("Standard Objects\n"), "{seen_inside}");
     assert!(
         !seen_outside,
         "the private mount shows outside its namespace"

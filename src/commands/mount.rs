@@ -313,6 +313,7 @@ pub(crate) fn serve(
     on_mounted: impl FnOnce(&Path),
 ) -> anyhow::Result<()> {
     let index = fs.index().clone();
+    let signals = StopSignals::watch(runtime)?;
     if let Some((addr, client)) = &options.metrics {
         let sources = MetricsSources {
             client: client.clone(),
@@ -344,7 +345,8 @@ pub(crate) fn serve(
     super::daemon::report_ready();
     super::notify::ready();
 
-    let stopped_by_signal = runtime.block_on(wait_for_stop(&session, refresher.as_ref()))?;
+    let stopped_by_signal =
+        runtime.block_on(wait_for_stop(&session, refresher.as_ref(), signals))?;
     super::notify::stopping();
     // The tick in progress ends first, so no invalidation is sent to a mount going away.
     if let Some(refresher) = refresher {
@@ -375,18 +377,40 @@ pub(crate) fn serve(
     Ok(())
 }
 
+/// The signals a mount answers, watched from before it is reported ready: a SIGTERM sent
+/// right after `READY=1` (or after `--daemon` returned) must unmount, not kill.
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+    /// SIGHUP means "refresh now" (rclone's convention); left to its default it would
+    /// kill the process and leave a dead mount.
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn watch(runtime: &tokio::runtime::Runtime) -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _context = runtime.enter();
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+            hangup: signal(SignalKind::hangup()).context("cannot watch SIGHUP")?,
+        })
+    }
+}
+
 /// Waits for SIGINT or SIGTERM (`true`) or an unmount from outside (`false`); SIGHUP
 /// meanwhile runs a refresh at once.
 async fn wait_for_stop(
     session: &fuser::BackgroundSession,
     refresher: Option<&Refresher>,
+    signals: StopSignals,
 ) -> anyhow::Result<bool> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    // SIGHUP means "refresh now" (rclone's convention); left to its default it would
-    // kill the process and leave a dead mount.
-    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let StopSignals {
+        mut terminate,
+        mut interrupt,
+        mut hangup,
+    } = signals;
     // How often to notice an external `fusermount -u`: fast enough for scripts.
     let mut poll = tokio::time::interval(Duration::from_millis(200));
     loop {
