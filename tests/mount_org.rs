@@ -482,7 +482,7 @@ fn unusable_mountpoints_are_refused_in_one_line() {
     }
     let m = mount(&org, ACCOUNT_ONLY);
     let stderr = refused_mount(m.path(), &args, secret);
-    assert!(stderr.contains("already mounted"), "{stderr}");
+    assert!(stderr.contains("already has a FUSE mount"), "{stderr}");
     assert!(is_mounted(m.path()), "the first mount is untouched");
     assert!(names(m.path()).contains(&"Standard Objects".to_string()));
 }

@@ -386,3 +386,33 @@ impl Drop for Unmounter {
 fn scopeguard(path: &Path) -> Unmounter {
     Unmounter(path.to_path_buf())
 }
+
+#[test]
+fn without_cap_sys_admin_the_error_says_what_to_add() {
+    if !fuse_available("without_cap_sys_admin_the_error_says_what_to_add") {
+        return;
+    }
+    let setup = Setup::new();
+    let mnt = setup.mountpoint();
+    // As a container without the capability: root, but no CAP_SYS_ADMIN at all (the setuid
+    // fusermount3 cannot get it back either).
+    let output = Command::new("setpriv")
+        .args([
+            "--bounding-set=-sys_admin",
+            "--inh-caps=-sys_admin",
+            BIN,
+            "mount",
+        ])
+        .arg(&mnt)
+        .arg("--config")
+        .arg(setup.settings(""))
+        .output()
+        .unwrap();
+    let guard = scopeguard(&mnt);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot mount on"), "{stderr}");
+    assert!(stderr.contains("--cap-add SYS_ADMIN"), "{stderr}");
+    assert!(!is_mounted(&mnt));
+    drop(guard);
+}

@@ -142,34 +142,58 @@ pub fn dev_fuse_error() -> Option<std::io::Error> {
 
 /// The mount call's error in words that say what to change. `error` is what fuser gave.
 pub fn explain_mount_error(error: std::io::Error, mountpoint: &Path) -> anyhow::Error {
-    let at = mountpoint.display();
-    if let Some(open) = dev_fuse_error() {
-        if matches!(open.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
-            return anyhow!(
-                "cannot mount on {at}: this user cannot open /dev/fuse ({open}); add the user \
-                 to the group that owns /dev/fuse, make it mode 0666 (as most distributions \
-                 ship it), or mount as root"
+    let found = MountContext {
+        dev_fuse: dev_fuse_error(),
+        fusermount3: which("fusermount3").is_some() || Path::new("/bin/fusermount3").exists(),
+    };
+    anyhow!(
+        "cannot mount on {}: {}",
+        mountpoint.display(),
+        found.explain(&error)
+    )
+}
+
+/// What was true of the machine when a mount failed.
+struct MountContext {
+    /// Why this process cannot open /dev/fuse itself, if it cannot.
+    dev_fuse: Option<std::io::Error>,
+    /// Whether fusermount3 is installed.
+    fusermount3: bool,
+}
+
+impl MountContext {
+    /// The cause, and what to change. fuser first opens /dev/fuse and calls mount(2); when
+    /// that is refused (EPERM: no CAP_SYS_ADMIN) it runs fusermount3, whose own failure is
+    /// then the error it returns.
+    fn explain(&self, error: &std::io::Error) -> String {
+        if let Some(open) = &self.dev_fuse {
+            if matches!(open.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+                return format!(
+                    "this user cannot open /dev/fuse ({open}): add the user to the group that \
+                     owns /dev/fuse, make it mode 0666 (as most distributions ship it), or \
+                     mount as root"
+                );
+            }
+        }
+        let text = error.to_string();
+        if error.kind() == std::io::ErrorKind::NotFound && !self.fusermount3 {
+            return "the mount system call was refused (no CAP_SYS_ADMIN: in a container, \
+                    run it with --cap-add SYS_ADMIN --device /dev/fuse) and fusermount3, \
+                    which mounts for unprivileged users, is not installed (package fuse3)"
+                .to_string();
+        }
+        let refused = error.kind() == std::io::ErrorKind::PermissionDenied
+            || text.contains("Operation not permitted");
+        if refused {
+            return format!(
+                "{text}: this process may not mount (no CAP_SYS_ADMIN: in a container, run it \
+                 with --cap-add SYS_ADMIN --device /dev/fuse); as a user, fusermount3 must be \
+                 setuid root, and --allow-other or --allow-root need user_allow_other in \
+                 /etc/fuse.conf"
             );
         }
+        text
     }
-    let fusermount_missing = which("fusermount3").is_none();
-    if error.kind() == std::io::ErrorKind::NotFound && fusermount_missing {
-        // fuser tried mount(2), was refused (EPERM: no CAP_SYS_ADMIN), then fell back to
-        // fusermount3, which is not installed: its "not found" is about the helper.
-        return anyhow!(
-            "cannot mount on {at}: the mount system call was refused (no CAP_SYS_ADMIN: in a \
-             container, run it with --cap-add SYS_ADMIN --device /dev/fuse) and fusermount3, \
-             which mounts for unprivileged users, is not installed (package fuse3)"
-        );
-    }
-    if error.kind() == std::io::ErrorKind::PermissionDenied {
-        return anyhow!(
-            "cannot mount on {at}: {error} (as root in a container, add --cap-add SYS_ADMIN \
-             --device /dev/fuse; as a user, fusermount3 must be setuid root, and allow_other \
-             needs user_allow_other in /etc/fuse.conf)"
-        );
-    }
-    anyhow!("cannot mount on {at}: {error}")
 }
 
 /// The first `name` on $PATH.
@@ -262,6 +286,41 @@ mod tests {
         assert_eq!(entries[1].source, "sfmount");
         assert!(is_fuse(&entries[1]));
         assert!(!is_fuse(&entries[2]));
+    }
+
+    #[test]
+    fn mount_failures_are_explained_by_their_cause() {
+        let denied = std::io::Error::from_raw_os_error(libc::EACCES);
+        let context = MountContext {
+            dev_fuse: Some(denied),
+            fusermount3: true,
+        };
+        let any = std::io::Error::other("whatever");
+        assert!(context.explain(&any).contains("cannot open /dev/fuse"));
+
+        let no_helper = MountContext {
+            dev_fuse: None,
+            fusermount3: false,
+        };
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let text = no_helper.explain(&missing);
+        assert!(
+            text.contains("CAP_SYS_ADMIN") && text.contains("not installed"),
+            "{text}"
+        );
+        // The OS error appears once, not once per layer.
+        assert_eq!(text.matches("No such file").count(), 0, "{text}");
+
+        let helper = MountContext {
+            dev_fuse: None,
+            fusermount3: true,
+        };
+        let refused = std::io::Error::other("fusermount3: mount failed: Operation not permitted");
+        let text = helper.explain(&refused);
+        assert!(text.contains("--cap-add SYS_ADMIN"), "{text}");
+        assert_eq!(text.matches("Operation not permitted").count(), 1, "{text}");
+        let other = std::io::Error::other("odd");
+        assert_eq!(helper.explain(&other), "odd");
     }
 
     #[test]
