@@ -416,3 +416,43 @@ fn without_cap_sys_admin_the_error_says_what_to_add() {
     assert!(!is_mounted(&mnt));
     drop(guard);
 }
+
+#[test]
+fn a_user_who_cannot_open_dev_fuse_is_told_what_to_change() {
+    if !fuse_available("a_user_who_cannot_open_dev_fuse_is_told_what_to_change") {
+        return;
+    }
+    let setup = Setup::new();
+    let mnt = setup.mountpoint();
+    let dir = setup.dir.path();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(dir.join("dev")).unwrap();
+    let chown = Command::new("chown").arg("65534:65534").arg(&mnt).status();
+    assert!(chown.unwrap().success());
+    // Only inside a private mount namespace: /dev/fuse there is a copy of mode 0600, so the
+    // machine's own /dev/fuse is never touched.
+    let script = format!(
+        "set -e; mount -t tmpfs none '{dev}'; mknod '{dev}/fuse' c 10 229; \
+         chmod 600 '{dev}/fuse'; mount --bind '{dev}/fuse' /dev/fuse; \
+         exec setpriv --reuid 65534 --regid 65534 --clear-groups '{BIN}' mount '{mnt}' \
+         --login-url '{url}' --client-id '{id}' --standard-objects Account --no-cache",
+        dev = dir.join("dev").display(),
+        mnt = mnt.display(),
+        url = setup.org.base_url(),
+        id = setup.org.client_id(),
+    );
+    let output = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .env("SFMOUNT_CLIENT_SECRET", setup.org.client_secret())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot open /dev/fuse"), "{stderr}");
+    assert!(
+        stderr.contains("0666") && stderr.contains("group"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("Permission denied").count(), 1, "{stderr}");
+}
