@@ -456,3 +456,52 @@ fn a_user_who_cannot_open_dev_fuse_is_told_what_to_change() {
     );
     assert_eq!(stderr.matches("Permission denied").count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_daemon_without_a_log_file_logs_to_syslog() {
+    if !fuse_available("a_daemon_without_a_log_file_logs_to_syslog") {
+        return;
+    }
+    let setup = Setup::new();
+    let mnt = setup.mountpoint();
+    let dir = setup.dir.path();
+    let syslog_path = dir.join("syslog.sock");
+    let syslog = UnixDatagram::bind(&syslog_path).unwrap();
+    syslog.set_read_timeout(Some(PATIENCE)).unwrap();
+    // In a private mount namespace, /dev is a fresh tmpfs whose `log` is this test's socket
+    // (and whose `fuse` and `null` are the usual devices), so nothing of the machine's
+    // syslog is touched.
+    let script = format!(
+        "set -e; mount -t tmpfs none /dev; mknod -m 666 /dev/fuse c 10 229; \
+         mknod -m 666 /dev/null c 1 3; touch /dev/log; mount --bind '{sock}' /dev/log; \
+         '{BIN}' mount '{mnt}' --config '{cfg}' --daemon; ls '{mnt}' > /dev/null; umount '{mnt}'",
+        sock = syslog_path.display(),
+        mnt = mnt.display(),
+        cfg = setup.settings("").display(),
+    );
+    let output = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut lines = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(n) = syslog.recv(&mut buffer) {
+        let line = String::from_utf8_lossy(&buffer[..n]).to_string();
+        let done = line.contains("unmounted from outside");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = lines.join("\n");
+    // <30> is facility daemon (3 × 8) at priority info (6); the identity carries the pid.
+    let mounted = lines
+        .iter()
+        .find(|line| line.contains("mounted; stop with"))
+        .unwrap_or_else(|| panic!("no mount line in: {text}"));
+    assert!(mounted.starts_with("<30>"), "{mounted}");
+    assert!(mounted.contains("sfmount["), "{mounted}");
+    assert!(text.contains("unmounted from outside"), "{text}");
+    assert!(!text.contains(setup.org.client_secret()), "{text}");
+}
