@@ -533,6 +533,8 @@ fn wide_plan() -> sfmount::salesforce::ObjectPlan {
         formula_fields: vec![],
         subquery_plans: vec![],
         feed_comments: None,
+        child_queries: vec![],
+        child_activity: vec![],
     }
 }
 
@@ -614,6 +616,8 @@ fn case_plan_with_feeds() -> sfmount::salesforce::ObjectPlan {
             feed_item_field: "FeedItemId".into(),
             activity_sources: vec![activity("CaseFeed"), activity("FeedComment")],
         }),
+        child_queries: vec![],
+        child_activity: vec![],
     }
 }
 

@@ -13,6 +13,25 @@ pub struct SubqueryPlan {
     pub order_by: Vec<String>,
 }
 
+/// Children fetched by their own queries, IN-lists of parent Ids sized to the URI budget and
+/// batched five per composite call, instead of a subquery: activities (Task, Event), whose
+/// archived rows only `/queryAll` returns. A whole listing under queryAll would also bring
+/// back deleted parents and the deleted children of every other subquery, so only these
+/// queries use it, each filtered on `IsDeleted = false`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildQueryPlan {
+    /// The key the rows are attached under: Salesforce's child relationship name (`Tasks`).
+    pub relationship: String,
+    pub object: String,
+    /// The child's field holding the parent's Id (`WhatId`), filtered with IN.
+    pub parent_field: String,
+    /// Selected fields; `parent_field` among them, so rows can be sorted to their parent.
+    pub fields: Vec<String>,
+    pub order_by: Vec<String>,
+    /// Run through `/queryAll` (archived rows included) with `IsDeleted = false`.
+    pub include_archived: bool,
+}
+
 /// How the comments of feed items are fetched (a second level of subquery is not allowed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedCommentPlan {
@@ -79,6 +98,13 @@ pub struct ObjectPlan {
     pub subquery_plans: Vec<SubqueryPlan>,
     /// Set when records carry `Feeds` whose items get `FeedComments`.
     pub feed_comments: Option<FeedCommentPlan>,
+    /// Children attached after each page by their own batched queries (a Case's `Tasks` and
+    /// `Events`), in plan order after the subqueries.
+    pub child_queries: Vec<ChildQueryPlan>,
+    /// Children whose new, changed or deleted rows do not move the parent's stamp but change
+    /// its file (a Case's EmailMessage, Task, Event): a refresh asks them which parents had
+    /// activity, as it asks the feed sources.
+    pub child_activity: Vec<ActivitySource>,
 }
 
 impl ObjectPlan {
