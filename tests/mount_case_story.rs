@@ -1,6 +1,6 @@
 //! The whole Case through a real mount: a Case file holds every email, task and event the
-//! fake org has for it (archived activities included), and an email added over REST shows
-//! up after a refresh.
+//! fake org has for it (archived activities included), and an email added, a task deleted and
+//! an event renamed over REST show after one refresh tick, at a counted cost.
 
 mod mount_support;
 
@@ -57,7 +57,7 @@ fn read_json(path: &Path) -> Value {
 }
 
 #[test]
-fn case_files_hold_every_email_task_and_event_and_a_new_email_after_a_refresh() {
+fn case_files_hold_every_email_task_and_event_and_follow_changes_to_them_after_a_refresh() {
     if !fuse_available("mount_case_story") {
         return;
     }
@@ -152,37 +152,39 @@ fn case_files_hold_every_email_task_and_event_and_a_new_email_after_a_refresh() 
         .as_array()
         .unwrap()
         .len();
-    let rest = runtime.block_on(async {
-        let http = reqwest::Client::new();
-        let token: Value = http
-            .post(format!("{}/services/oauth2/token", org.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", org.client_id()),
-                ("client_secret", org.client_secret()),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let created = http
-            .post(format!(
-                "{}/services/data/v62.0/sobjects/EmailMessage",
-                org.base_url()
-            ))
-            .bearer_auth(token["access_token"].as_str().unwrap())
-            .json(&json!({"ParentId": target, "Subject": "Late reply 7e21",
-                          "HtmlBody": "<p>Fixed &amp; closed</p>", "Incoming": true}))
-            .send()
-            .await
-            .unwrap();
-        created.status()
-    });
-    assert!(rest.is_success(), "{rest}");
+    // A first tick settles whatever the listing left inside the refresh's overlap window.
+    refresh_and_wait(&index, &refresher);
+    let rest = Rest::login(&runtime, &org);
+    rest.send(
+        &runtime,
+        reqwest::Method::POST,
+        "sobjects/EmailMessage",
+        json!({"ParentId": target, "Subject": "Late reply 7e21",
+               "HtmlBody": "<p>Fixed &amp; closed</p>", "Incoming": true}),
+    );
+    // And a task of another Case deleted, an event of a third renamed: neither moves its
+    // Case's stamp either.
+    let task = first_child(&folder, &case_ids, "Tasks");
+    let event = first_child(&folder, &case_ids, "Events");
+    rest.send(
+        &runtime,
+        reqwest::Method::DELETE,
+        &format!("sobjects/Task/{}", task.1),
+        Value::Null,
+    );
+    rest.send(
+        &runtime,
+        reqwest::Method::PATCH,
+        &format!("sobjects/Event/{}", event.1),
+        json!({"Subject": "Moved visit 3f90"}),
+    );
+    let calls_before = org.stats().api_usage;
+    refresh_and_wait(&index, &refresher);
+    // Which Cases changed and which had feed, email or activity changes (6 queries, 2
+    // composite calls), then the three Cases by Id (1 query) with their comments, tasks and
+    // events (3 queries, 1 composite call).
+    assert_eq!(org.stats().api_usage - calls_before, 4, "{:?}", org.stats());
     let path = file_of(&folder, target);
-    refresher.refresh_now();
     let shown = wait_until(Duration::from_secs(30), || {
         let case = read_json(&path);
         case["EmailMessages"].as_array().unwrap().len() == before + 1
@@ -192,8 +194,100 @@ fn case_files_hold_every_email_task_and_event_and_a_new_email_after_a_refresh() 
         shown.is_some(),
         "the new email reached the Case file after a refresh"
     );
+    let task_gone = wait_until(Duration::from_secs(30), || {
+        !read_json(&file_of(&folder, &task.0))
+            .to_string()
+            .contains(&task.1)
+    });
+    assert!(task_gone.is_some(), "the deleted task left its Case file");
+    let event_moved = wait_until(Duration::from_secs(30), || {
+        read_json(&file_of(&folder, &event.0))
+            .to_string()
+            .contains("Moved visit 3f90")
+    });
+    assert!(
+        event_moved.is_some(),
+        "the renamed event shows in its Case file"
+    );
 
     refresher.stop();
     let _ = session.umount_and_join();
     force_unmount(dir.path());
+}
+
+/// (Case Id, child Id) of the first Case whose file lists a `key` child.
+fn first_child(folder: &Path, case_ids: &[String], key: &str) -> (String, String) {
+    case_ids
+        .iter()
+        .find_map(|id| {
+            let case = read_json(&file_of(folder, id));
+            let child = case[key].as_array()?.first()?["Id"].as_str()?.to_string();
+            Some((id.clone(), child))
+        })
+        .unwrap_or_else(|| panic!("no Case with {key}"))
+}
+
+/// Changes the org over its REST API, as another integration would.
+struct Rest {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Rest {
+    fn login(runtime: &tokio::runtime::Runtime, org: &sfmount::fake_org::FakeOrg) -> Rest {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let token: Value = runtime.block_on(async {
+            http.post(format!("{}/services/oauth2/token", org.base_url()))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", org.client_id()),
+                    ("client_secret", org.client_secret()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        Rest {
+            http,
+            base: org.base_url(),
+            token: token["access_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    fn send(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) {
+        let url = format!("{}/services/data/v62.0/{path}", self.base);
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(&self.token);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let status = runtime.block_on(async { request.send().await.unwrap().status() });
+        assert!(status.is_success(), "{method} {url}: {status}");
+    }
+}
+
+/// Asks for a refresh tick now and waits until it has finished.
+fn refresh_and_wait(index: &Index, refresher: &Refresher) {
+    let before = index.refresh_overview().ticks;
+    refresher.refresh_now();
+    let done = wait_until(Duration::from_secs(30), || {
+        let o = index.refresh_overview();
+        o.ticks > before && o.last_tick.is_some() && o.last_success >= o.last_tick
+    });
+    assert!(done.is_some(), "a refresh tick finished");
 }
