@@ -315,6 +315,16 @@ async fn new_changed_and_deleted_emails_and_activities_name_their_case_for_refre
         .unwrap();
     // Case, its feed items and comments, its emails, tasks and events: 6 queries, 2 calls.
     assert_eq!(org.stats().requests.composite, 2);
+    let task_source = plan
+        .child_activity
+        .iter()
+        .find(|s| s.object == "Task")
+        .unwrap();
+    assert_eq!(
+        task_source.parent_type,
+        Some(("What".to_string(), "Case".to_string())),
+        "only the activity of Cases is asked for"
+    );
     let mut parents: Vec<String> = changes
         .feed_activity
         .iter()

@@ -591,6 +591,7 @@ fn case_plan_with_feeds() -> sfmount::salesforce::ObjectPlan {
         object: object.into(),
         parent_field: "ParentId".into(),
         modstamp_field: "SystemModstamp".into(),
+        parent_type: None,
     };
     sfmount::salesforce::ObjectPlan {
         object: "Case".into(),

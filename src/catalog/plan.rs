@@ -393,6 +393,15 @@ async fn activity_query(
         && activity
             .field("IsDeleted")
             .is_some_and(|f| f.filterable && !f.deprecated_and_hidden);
+    let mut source = ActivitySource::from_describe(&activity, &parent_field);
+    if let (Some(source), Some(lookup)) = (source.as_mut(), activity.field(&parent_field)) {
+        // WhatId can name any record: ask only for the activity of this object's records.
+        if lookup.is_polymorphic() {
+            if let Some(relationship) = &lookup.relationship_name {
+                source.parent_type = Some((relationship.clone(), describe.name.clone()));
+            }
+        }
+    }
     Ok(Some((
         ChildQueryPlan {
             relationship: child.relationship_name.clone().unwrap_or_default(),
@@ -402,6 +411,6 @@ async fn activity_query(
             order_by: sort_fields(&activity, order),
             include_archived,
         },
-        ActivitySource::from_describe(&activity, &parent_field),
+        source,
     )))
 }

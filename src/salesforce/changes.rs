@@ -205,18 +205,23 @@ fn lay_out<'a>(query: &ChangeQuery<'a>, soqls: &mut Vec<String>) -> Option<Layou
     Some(layout)
 }
 
-/// `SELECT Id, <parent>, <stamp> FROM <object> WHERE <stamp> >= since`.
+/// `SELECT Id, <parent>, <stamp> FROM <object> WHERE <stamp> >= since [AND <rel>.Type =
+/// '<parent object>']`.
 fn activity_query(source: &ActivitySource, since: DateTime<Utc>) -> String {
+    let mut condition = Condition::ge(&source.modstamp_field, Literal::DateTime(since));
+    if let Some((relationship, object)) = &source.parent_type {
+        condition = condition.and(Condition::eq(
+            format!("{relationship}.Type"),
+            Literal::string(object.clone()),
+        ));
+    }
     Soql::select([
         "Id",
         source.parent_field.as_str(),
         source.modstamp_field.as_str(),
     ])
     .from(&source.object)
-    .where_(Condition::ge(
-        &source.modstamp_field,
-        Literal::DateTime(since),
-    ))
+    .where_(condition)
     .build()
 }
 

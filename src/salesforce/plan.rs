@@ -53,6 +53,10 @@ pub struct ActivitySource {
     pub object: String,
     pub parent_field: String,
     pub modstamp_field: String,
+    /// For a polymorphic parent field (a Task's `WhatId`): the relationship and the parent
+    /// object whose rows are wanted (`What`, `Case`), filtered as `What.Type = 'Case'` so the
+    /// org does not send the activity of every other kind of record.
+    pub parent_type: Option<(String, String)>,
 }
 
 impl ActivitySource {
@@ -73,6 +77,7 @@ impl ActivitySource {
             object: describe.name.clone(),
             parent_field: parent.name.clone(),
             modstamp_field: modstamp.name.clone(),
+            parent_type: None,
         })
     }
 }
