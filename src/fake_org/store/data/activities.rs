@@ -42,6 +42,17 @@ fn html_body(i: usize, with_style: bool) -> String {
     )
 }
 
+impl Seeder<'_> {
+    /// A contact the activity is with, for about half of them.
+    fn someone(&mut self) -> Option<String> {
+        if self.contacts.is_empty() || self.rng.gen_bool(0.5) {
+            return None;
+        }
+        let index = self.rng.gen_range(0..self.contacts.len());
+        Some(self.contacts[index].0.clone())
+    }
+}
+
 pub(super) fn seed_activities(s: &mut Seeder) {
     let cases = s.cases.clone();
     for (i, (case_id, created)) in cases.into_iter().enumerate() {
@@ -104,6 +115,9 @@ pub(super) fn seed_activities(s: &mut Seeder) {
             if closed {
                 fields.push(("CompletedDateTime", Value::String(format_datetime(due))));
             }
+            if let Some(who) = s.someone() {
+                fields.push(("WhoId", Value::String(who)));
+            }
             s.add("Task", at, fields);
         }
         for _ in 0..s.rng.gen_range(0..=2usize) {
@@ -113,10 +127,12 @@ pub(super) fn seed_activities(s: &mut Seeder) {
             let end = start + Duration::minutes(minutes);
             let subject = s.pick(EVENT_SUBJECTS).to_string();
             let location = s.pick(LOCATIONS).to_string();
+            let who = s.someone().map_or(Value::Null, Value::String);
             s.add(
                 "Event",
                 at,
                 vec![
+                    ("WhoId", who),
                     ("WhatId", Value::String(case_id.clone())),
                     ("Subject", Value::from(subject)),
                     ("Location", Value::from(location)),
