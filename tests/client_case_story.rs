@@ -180,6 +180,15 @@ async fn every_email_task_and_event_of_every_case_comes_in_time_order() {
         archived_seen, archived,
         "archived activities through queryAll"
     );
+    let with_someone = cases
+        .iter()
+        .flat_map(|c| c["Tasks"].as_array().unwrap())
+        .filter(|t| t["Who"]["Name"].is_string())
+        .count();
+    assert!(
+        with_someone > 0,
+        "Who.Name resolved through the polymorphic WhoId"
+    );
     let busy_case = cases.iter().find(|c| c["Id"] == busy).unwrap();
     assert!(busy_case["EmailMessages"].as_array().unwrap().len() >= emails);
     assert!(busy_case["Tasks"].as_array().unwrap().len() >= tasks);
