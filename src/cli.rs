@@ -141,6 +141,14 @@ pub struct MountArgs {
     /// from the local store (or, with --no-cache, from Salesforce) [default: 64MiB].
     #[arg(long, value_name = "SIZE")]
     pub memory_cache_size: Option<String>,
+    /// How long the kernel trusts a file's or folder's attributes: `1m`, `10s` or seconds
+    /// [default: 1m].
+    #[arg(long, value_name = "DURATION")]
+    pub attr_timeout: Option<String>,
+    /// How long the kernel trusts names and folder listings; a refresh that changes them
+    /// tells it at once, so this bounds only a lost notice [default: 5m].
+    #[arg(long, value_name = "DURATION")]
+    pub dir_cache_time: Option<String>,
 }
 
 impl MountArgs {
@@ -162,6 +170,8 @@ impl MountArgs {
                 false => self.cache_dir.clone(),
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
+            attr_timeout: self.attr_timeout.clone().map(DurationValue::Text),
+            dir_cache_time: self.dir_cache_time.clone().map(DurationValue::Text),
             ..self.connection.settings_layer()
         }
     }

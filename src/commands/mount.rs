@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 use super::connect::{connect_and_select, settings_from_process, ConnectedOrg, StepWording};
 use crate::cli::MountArgs;
 use crate::config::Settings;
-use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
+use crate::fs::fuse::{spawn_mount, MountConfig};
+use crate::fs::invalidate::start_invalidator;
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
 use crate::index::store::{store_path, BodyStore, SqliteStore};
@@ -195,7 +196,7 @@ pub(crate) fn mount_org(
     refresh.tick_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
     serve(
         runtime,
-        Arc::new(Filesystem::new(index)),
+        Arc::new(Filesystem::with_timing(index, settings.cache_timing)),
         mountpoint,
         fs_name,
         Some(refresh),
@@ -250,7 +251,7 @@ pub(crate) fn serve(
         ..MountConfig::default()
     };
     let index = fs.index().clone();
-    let session = spawn_mount(fs, mountpoint, &config)
+    let session = spawn_mount(fs.clone(), mountpoint, &config)
         .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; stop with Ctrl-C or SIGTERM");
     let refresher = match refresh {
@@ -260,7 +261,7 @@ pub(crate) fn serve(
                 formula_interval = ?refresh.formula_interval,
                 "background refresh on; SIGHUP refreshes now"
             );
-            let listener = start_invalidator(session.notifier())
+            let listener = start_invalidator(session.notifier(), fs.clone())
                 .context("cannot start the kernel invalidation thread")?;
             Some(
                 Refresher::start(index, refresh, Some(listener))

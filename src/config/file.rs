@@ -24,6 +24,8 @@ refresh_stop_at_api_percent = 80     # background refresh stops once this % of t
 formula_refresh_interval = "24h"     # objects with formula fields are re-read whole this often
 # memory_cache_size = "64MiB"          # rendered records kept in memory; the rest is read from the local store
 # cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
+# attr_timeout = "1m"                 # how long the kernel trusts a file's or folder's attributes
+# dir_cache_time = "5m"               # how long the kernel trusts names and folder listings (a refresh tells it at once)
 "#;
 
 /// The settings file as written by the user; every key optional so that the environment and
@@ -45,6 +47,8 @@ struct FileSettings {
     formula_refresh_interval: Option<DurationValue>,
     cache_dir: Option<PathBuf>,
     memory_cache_size: Option<SizeValue>,
+    attr_timeout: Option<DurationValue>,
+    dir_cache_time: Option<DurationValue>,
 }
 
 impl FileSettings {
@@ -65,6 +69,8 @@ impl FileSettings {
             formula_refresh_interval: self.formula_refresh_interval,
             cache_dir: self.cache_dir,
             memory_cache_size: self.memory_cache_size,
+            attr_timeout: self.attr_timeout,
+            dir_cache_time: self.dir_cache_time,
         }
     }
 }

@@ -82,6 +82,8 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
     /// Byte budget of the rendered bodies kept in memory (`memory_cache_size`).
     pub memory_cache_bytes: usize,
+    /// How long the kernel may trust attributes and names (`attr_timeout`, `dir_cache_time`).
+    pub cache_timing: crate::fs::timing::CacheTiming,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -145,6 +147,7 @@ impl Settings {
             formula_refresh_interval: DEFAULT_FORMULA_REFRESH_INTERVAL,
             cache_dir: None,
             memory_cache_bytes: crate::index::IndexConfig::DEFAULT_BODY_CACHE_BYTES,
+            cache_timing: crate::fs::timing::CacheTiming::default(),
         }
     }
 }
