@@ -203,6 +203,51 @@ fn a_change_of_the_same_size_is_read_anew_despite_cached_pages() {
 }
 
 #[test]
+fn a_missing_name_is_cached_until_it_appears() {
+    if !fuse_available("a_missing_name_is_cached_until_it_appears") {
+        return;
+    }
+    let m = mount(3, Duration::from_secs(30));
+    let id = sfmount::sfid::make_id("001", "Hs0", 9);
+    let path = m.accounts().join(format!("Company 9 [{id}].json"));
+    assert!(!path.exists());
+    let lookups = m.fs.requests().get(Op::Lookup);
+    assert!(!path.exists());
+    assert!(!path.exists());
+    assert_eq!(
+        m.fs.requests().get(Op::Lookup),
+        lookups,
+        "the kernel remembers"
+    );
+    m.change(vec![account(9, "Company 9", "new")]);
+    wait_until("the new name", Duration::from_secs(10), || path.exists());
+    let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(value["Description"], "new");
+}
+
+#[test]
+fn status_files_are_fresh_on_every_open() {
+    if !fuse_available("status_files_are_fresh_on_every_open") {
+        return;
+    }
+    let m = mount(3, Duration::from_secs(30));
+    names(&m.accounts());
+    let sobject = m.accounts().join(".sobject.json");
+    let count = |path: &Path| -> u64 {
+        let value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        value["recordCount"].as_u64().unwrap()
+    };
+    assert_eq!(count(&sobject), 3);
+    m.change(vec![account(7, "Company 7", "new")]);
+    // No notice is sent for it: the name is looked up on every open.
+    assert_eq!(count(&sobject), 4);
+    let file = std::fs::File::open(&sobject).unwrap();
+    let size = file.metadata().unwrap().len();
+    let bytes = std::fs::read(&sobject).unwrap();
+    assert_eq!(size, bytes.len() as u64, "fstat and bytes agree");
+}
+
+#[test]
 fn warm_reads_cost_no_read_request_and_mmap_shared_works() {
     if !fuse_available("warm_reads_cost_no_read_request") {
         return;

@@ -104,8 +104,8 @@ fn answer_lookup(fs: &Filesystem, owner: Owner, parent: u64, name: &OsStr, reply
         Ok(attr) => {
             let timing = fs.timing();
             reply.entry_with_ttls(
-                &timing.entry_ttl(&attr, fs.is_generated(attr.ino)),
                 &timing.attr_ttl(&attr),
+                &timing.entry_ttl(&attr, fs.is_generated(attr.ino)),
                 &owner.file_attr(&attr),
                 Generation(0),
             )
@@ -123,7 +123,7 @@ fn answer_lookup(fs: &Filesystem, owner: Owner, parent: u64, name: &OsStr, reply
                     SystemTime::UNIX_EPOCH,
                 ));
                 missing.ino = INodeNo(0);
-                reply.entry_with_ttls(&ttl, &Duration::ZERO, &missing, Generation(0))
+                reply.entry_with_ttls(&Duration::ZERO, &ttl, &missing, Generation(0))
             }
         }
         Err(error) => reply.error(to_errno("lookup", &error)),
