@@ -409,8 +409,15 @@ fn sixteen_readers_under_churn_see_fstat_and_bytes_agree() {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     for name in names(&folder) {
-                        let Ok(mut file) = std::fs::File::open(folder.join(&name)) else {
-                            continue; // renamed away since the listing
+                        let mut file = match std::fs::File::open(folder.join(&name)) {
+                            Ok(file) => file,
+                            // Renamed away since the listing.
+                            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+                            Err(e) => {
+                                disagreements.fetch_add(1, Ordering::Relaxed);
+                                eprintln!("{name}: open failed: {e}");
+                                continue;
+                            }
                         };
                         let size = file.metadata().unwrap().len();
                         let mut bytes = Vec::new();

@@ -170,15 +170,6 @@ impl Versions {
         Some((version.attr, version.content.clone()))
     }
 
-    /// True when `ino` is the newest version of its file handed out.
-    pub fn is_current(&self, ino: u64) -> bool {
-        let table = lock(&self.table);
-        table
-            .versions
-            .get(&ino)
-            .is_some_and(|version| table.current.get(&version.key) == Some(&ino))
-    }
-
     /// Lets later opens of the same version share the bytes an open read.
     pub fn pin(&self, ino: u64, bytes: &Arc<[u8]>) {
         if let Some(Version {
@@ -221,5 +212,82 @@ impl Versions {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::NodeKind;
+    use crate::render::FileFormat;
+    use std::time::SystemTime;
+
+    fn entry(digest: u64, size: u64) -> FileEntry {
+        FileEntry {
+            ino: (1 << 40) | 7,
+            name: "Acme [001].json".into(),
+            id: "001".into(),
+            format: FileFormat::Json,
+            size,
+            mtime: SystemTime::UNIX_EPOCH,
+            ctime: SystemTime::UNIX_EPOCH,
+            modstamp: None,
+            digest,
+        }
+    }
+
+    fn attr(entry: &FileEntry) -> Attr {
+        Attr {
+            ino: entry.ino,
+            kind: NodeKind::File,
+            size: entry.size,
+            mtime: entry.mtime,
+            ctime: entry.ctime,
+            perm: 0o444,
+            nlink: 1,
+        }
+    }
+
+    #[test]
+    fn a_new_version_gets_a_new_inode_and_the_old_one_lives_until_forgotten() {
+        let versions = Versions::default();
+        let first = entry(1, 10);
+        let a = versions.record(0, &first, attr(&first), true);
+        assert_eq!(
+            a.ino, first.ino,
+            "the first version keeps the index's number"
+        );
+        assert_eq!(versions.record(0, &first, attr(&first), true).ino, a.ino);
+
+        let second = entry(2, 12);
+        let b = versions.record(0, &second, attr(&second), true);
+        assert!(b.ino >= VERSION_INO_BASE);
+        assert_eq!(b.size, 12);
+        // The old version still answers with its own size.
+        assert_eq!(versions.get(a.ino).unwrap().0.size, 10);
+
+        versions.forget(a.ino, 1);
+        assert!(versions.get(a.ino).is_some(), "one lookup still held");
+        versions.forget(a.ino, 1);
+        assert!(versions.get(a.ino).is_none());
+        versions.forget(b.ino, 1);
+        assert!(versions.is_empty());
+        // Forgotten by the kernel, the number is free again for the current version.
+        assert_eq!(
+            versions.record(0, &second, attr(&second), true).ino,
+            first.ino
+        );
+    }
+
+    #[test]
+    fn generated_files_get_a_version_per_content() {
+        let versions = Versions::default();
+        let e = entry(0, 3);
+        let a = versions.generated(FileKey::Status, b"abc".to_vec(), attr(&e), true);
+        let same = versions.generated(FileKey::Status, b"abc".to_vec(), attr(&e), true);
+        let other = versions.generated(FileKey::Status, b"abd".to_vec(), attr(&e), true);
+        assert_eq!(a.ino, same.ino);
+        assert_ne!(a.ino, other.ino);
+        assert!(matches!(versions.get(a.ino), Some((_, Content::Generated(b))) if &*b == b"abc"));
     }
 }
