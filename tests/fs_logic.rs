@@ -503,8 +503,12 @@ fn an_evicted_body_on_a_stuck_org_ends_in_eio_at_the_deadline() {
     let entries = list_all(&f.fs, folder, 100);
     f.fs.index().clear_body_cache();
     f.source.set_latency(Duration::from_secs(30));
+    // The open does not wait (the kernel may have the pages); the first read does.
+    let opened = f.fs.open(entries[3].ino, false).unwrap();
+    assert!(f.fs.read_would_wait(opened.fh));
     let started = Instant::now();
-    let error = f.fs.open(entries[3].ino, false).unwrap_err();
+    let error = f.fs.read(opened.fh, 0, 4096).err().unwrap();
+    f.fs.release(opened.fh);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",

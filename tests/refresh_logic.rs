@@ -142,7 +142,12 @@ impl Fixture {
     fn body_of(&self, record_id: &str) -> Value {
         let listing = self.index.peek_listing(0).unwrap();
         let file = listing.by_id(record_id).expect("listed");
-        let opened = self.fs.open(file.ino, false).unwrap();
+        // By name, as the kernel does: the name leads to the current version's inode.
+        let attr = self
+            .fs
+            .lookup(Filesystem::folder_ino(0), OsStr::new(&file.name))
+            .unwrap();
+        let opened = self.fs.open(attr.ino, false).unwrap();
         let data = self.fs.read(opened.fh, 0, 1 << 20).unwrap();
         let bytes = data.as_slice().to_vec();
         self.fs.release(opened.fh);

@@ -142,6 +142,13 @@ fn answer_open(fs: &Filesystem, ino: u64, flags: OpenFlags, reply: ReplyOpen) {
     }
 }
 
+fn answer_read(fs: &Filesystem, fh: u64, offset: u64, size: u32, reply: ReplyData) {
+    match fs.read(fh, offset, size) {
+        Ok(data) => reply.data(data.as_slice()),
+        Err(error) => reply.error(to_errno("read", &error)),
+    }
+}
+
 fn answer_opendir(fs: &Filesystem, ino: u64, reply: ReplyOpen) {
     match fs.opendir(ino) {
         // The kernel keeps the listing it read (cache_readdir) until the folder's mtime
@@ -200,11 +207,7 @@ impl fuser::Filesystem for FuseAdapter {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         self.count(Op::Open);
-        if self.fs.open_would_wait(ino.0) {
-            self.offload(move |fs| answer_open(fs, ino.0, flags, reply));
-        } else {
-            answer_open(&self.fs, ino.0, flags, reply);
-        }
+        answer_open(&self.fs, ino.0, flags, reply);
     }
 
     fn read(
@@ -219,9 +222,10 @@ impl fuser::Filesystem for FuseAdapter {
         reply: ReplyData,
     ) {
         self.count(Op::Read);
-        match self.fs.read(fh.0, offset, size) {
-            Ok(data) => reply.data(data.as_slice()),
-            Err(error) => reply.error(to_errno("read", &error)),
+        if self.fs.read_would_wait(fh.0) {
+            self.offload(move |fs| answer_read(fs, fh.0, offset, size, reply));
+        } else {
+            answer_read(&self.fs, fh.0, offset, size, reply);
         }
     }
 

@@ -11,6 +11,25 @@ pub(super) enum Handle {
     Dir(Arc<DirSnapshot>),
     /// The bytes of the version opened: every read of this handle is cut from them.
     File(Arc<[u8]>),
+    /// A record version opened without its bytes: the kernel usually has its pages and
+    /// never reads, so they are fetched on the first read (and then kept here).
+    Record(Arc<LazyRecord>),
+}
+
+/// A record version whose bytes are read when first needed.
+pub(super) struct LazyRecord {
+    pub ino: u64,
+    pub folder: usize,
+    pub index_ino: u64,
+    pub digest: u64,
+    pub size: u64,
+    pub bytes: Mutex<Option<Arc<[u8]>>>,
+}
+
+/// What a file handle holds.
+pub(super) enum FileHandle {
+    Bytes(Arc<[u8]>),
+    Record(Arc<LazyRecord>),
 }
 
 #[derive(Default)]
@@ -30,13 +49,14 @@ impl Handles {
     pub fn dir(&self, fh: u64) -> Option<Result<Arc<DirSnapshot>, ()>> {
         match lock(&self.open).get(&fh)? {
             Handle::Dir(snapshot) => Some(Ok(snapshot.clone())),
-            Handle::File(_) => Some(Err(())),
+            Handle::File(_) | Handle::Record(_) => Some(Err(())),
         }
     }
 
-    pub fn file(&self, fh: u64) -> Option<Result<Arc<[u8]>, ()>> {
+    pub fn file(&self, fh: u64) -> Option<Result<FileHandle, ()>> {
         match lock(&self.open).get(&fh)? {
-            Handle::File(bytes) => Some(Ok(bytes.clone())),
+            Handle::File(bytes) => Some(Ok(FileHandle::Bytes(bytes.clone()))),
+            Handle::Record(lazy) => Some(Ok(FileHandle::Record(lazy.clone()))),
             Handle::Dir(_) => Some(Err(())),
         }
     }

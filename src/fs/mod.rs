@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::catalog::Group;
 use crate::index::{FileEntry, Index, IndexError, RECORD_INO_SHIFT};
-use handles::{Handle, Handles};
+use handles::{FileHandle, Handle, Handles, LazyRecord};
 use requests::RequestCounts;
 use timing::CacheTiming;
 use versions::{Content, FileKey, Versions, VERSION_INO_BASE};
@@ -419,22 +419,10 @@ impl Filesystem {
         self.versions.forget(ino, count);
     }
 
-    /// True when opening `ino` would wait for its body (the local store or the org).
-    pub fn open_would_wait(&self, ino: u64) -> bool {
-        match self.versions.get(ino) {
-            Some((
-                _,
-                Content::Record {
-                    index_ino, pinned, ..
-                },
-            )) => pinned.strong_count() == 0 && !self.index.body_in_memory(index_ino),
-            _ => false,
-        }
-    }
-
-    /// Opens a version of a file for reading; the handle keeps its bytes until release.
+    /// Opens a version of a file for reading; the handle keeps that version until release.
     /// Write access is refused. A version no longer current whose bytes nobody holds is
-    /// stale: the kernel looks the name up again and opens the new version.
+    /// stale: the kernel looks the name up again and opens the new version. Opening never
+    /// waits: a record's bytes are read on the first read that needs them.
     pub fn open(&self, ino: u64, write_access: bool) -> Result<Opened, FsError> {
         if self.node(ino).ok_or(FsError::NotFound)? != Node::File {
             return Err(FsError::IsADirectory);
@@ -449,43 +437,88 @@ impl Filesystem {
                 self.versions.get(ino).ok_or(FsError::Stale)?
             }
         };
-        let bytes = match content {
-            Content::Generated(bytes) => bytes,
+        let handle = match content {
+            Content::Generated(bytes) => Handle::File(bytes),
             Content::Record {
                 folder,
                 index_ino,
                 digest,
                 pinned,
             } => match pinned.upgrade() {
-                Some(bytes) => bytes,
-                None => {
-                    let is_this_version = || {
-                        self.index
-                            .peek_listing(folder)
-                            .and_then(|l| l.by_ino(index_ino).map(|e| e.digest))
-                            == Some(digest)
-                    };
-                    if !is_this_version() {
-                        return Err(FsError::Stale);
-                    }
-                    let bytes = self.index.body(folder, index_ino)?;
-                    // A refresh may have replaced it while the body was read.
-                    if !is_this_version() || bytes.len() as u64 != attr.size {
-                        return Err(FsError::Stale);
-                    }
-                    self.versions.pin(ino, &bytes);
-                    bytes
+                Some(bytes) => Handle::File(bytes),
+                None if !self.is_current_body(folder, index_ino, digest) => {
+                    return Err(FsError::Stale)
                 }
+                None => Handle::Record(Arc::new(LazyRecord {
+                    ino,
+                    folder,
+                    index_ino,
+                    digest,
+                    size: attr.size,
+                    bytes: Mutex::new(None),
+                })),
             },
         };
         Ok(Opened {
-            fh: self.handles.insert(Handle::File(bytes)),
+            fh: self.handles.insert(handle),
         })
+    }
+
+    /// True when the index's body of `index_ino` is the version with `digest`.
+    fn is_current_body(&self, folder: usize, index_ino: u64, digest: u64) -> bool {
+        self.index
+            .peek_listing(folder)
+            .and_then(|l| l.by_ino(index_ino).map(|e| e.digest))
+            == Some(digest)
+    }
+
+    /// The bytes of a lazily opened record, read now if no handle has them yet.
+    fn record_bytes(&self, record: &LazyRecord) -> Result<Arc<[u8]>, FsError> {
+        if let Some(bytes) = lock(&record.bytes).clone() {
+            return Ok(bytes);
+        }
+        let pinned = match self.versions.get(record.ino) {
+            Some((_, Content::Record { pinned, .. })) => pinned.upgrade(),
+            _ => None,
+        };
+        let bytes = match pinned {
+            Some(bytes) => bytes,
+            None => {
+                let current =
+                    || self.is_current_body(record.folder, record.index_ino, record.digest);
+                // Changed between the open and this first read, its bytes already replaced:
+                // no whole copy of this version is left to serve.
+                if !current() {
+                    return Err(FsError::Stale);
+                }
+                let bytes = self.index.body(record.folder, record.index_ino)?;
+                if !current() || bytes.len() as u64 != record.size {
+                    return Err(FsError::Stale);
+                }
+                self.versions.pin(record.ino, &bytes);
+                bytes
+            }
+        };
+        *lock(&record.bytes) = Some(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// True when a read of `fh` would wait for its bytes (the local store or the org).
+    pub fn read_would_wait(&self, fh: u64) -> bool {
+        match self.handles.file(fh) {
+            Some(Ok(FileHandle::Record(record))) => {
+                lock(&record.bytes).is_none()
+                    && !matches!(self.versions.get(record.ino), Some((_, Content::Record { pinned, .. })) if pinned.strong_count() > 0)
+                    && !self.index.body_in_memory(record.index_ino)
+            }
+            _ => false,
+        }
     }
 
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> Result<ReadData, FsError> {
         let bytes = match self.handles.file(fh) {
-            Some(Ok(bytes)) => bytes,
+            Some(Ok(FileHandle::Bytes(bytes))) => bytes,
+            Some(Ok(FileHandle::Record(record))) => self.record_bytes(&record)?,
             Some(Err(())) => return Err(FsError::IsADirectory),
             None => return Err(FsError::BadHandle),
         };
@@ -496,10 +529,11 @@ impl Filesystem {
         Ok(ReadData { bytes, start, end })
     }
 
-    /// The size of what a handle holds (what `fstat` says for it).
+    /// The size of the version a handle holds (what `fstat` says for it).
     pub fn handle_size(&self, fh: u64) -> Option<u64> {
         match self.handles.file(fh) {
-            Some(Ok(bytes)) => Some(bytes.len() as u64),
+            Some(Ok(FileHandle::Bytes(bytes))) => Some(bytes.len() as u64),
+            Some(Ok(FileHandle::Record(record))) => Some(record.size),
             _ => None,
         }
     }

@@ -104,7 +104,17 @@ impl Table {
             version.lookups += u64::from(counted);
             return version.attr;
         }
-        let ino = self.allocate(preferred);
+        // The version replaced: dropped now if the kernel holds no lookup of it (listed by
+        // a plain readdir only), since no forget will ever come for it.
+        let previous = self.current.get(&key).copied();
+        if let Some(previous) = previous {
+            if self.versions.get(&previous).is_some_and(|v| v.lookups == 0) {
+                self.versions.remove(&previous);
+            }
+        }
+        // Only a file's first version (or the first after the kernel forgot them all) takes
+        // the preferred number, so no number ever names two versions the kernel could mix.
+        let ino = self.allocate(preferred.filter(|_| previous.is_none()));
         let (mut attr, content) = make();
         attr.ino = ino;
         self.versions.insert(
