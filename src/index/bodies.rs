@@ -15,7 +15,7 @@ use super::{Index, IndexError, Listing, RefetchResult};
 
 impl Index {
     /// True when the body of `ino` is in memory, so [`Index::body`] answers without waiting
-    /// (the filesystem decides from this whether an open may wait on its own thread).
+    /// (the filesystem decides from this whether a read waits on its own thread).
     pub fn body_in_memory(&self, ino: u64) -> bool {
         lock(&self.shared.bodies).get(ino).is_some()
     }
