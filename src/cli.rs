@@ -25,6 +25,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One value, parsed once at start: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Mount an org at MOUNTPOINT and serve in the foreground until SIGINT/SIGTERM.
@@ -199,6 +201,14 @@ pub struct MountArgs {
     /// [default: unlimited].
     #[arg(long, value_name = "SIZE", conflicts_with = "no_cache")]
     pub max_cache_size: Option<String>,
+    /// How long the kernel trusts a file's or folder's attributes: `1m`, `10s` or seconds
+    /// [default: 1m].
+    #[arg(long, value_name = "DURATION")]
+    pub attr_timeout: Option<String>,
+    /// How long the kernel trusts names and folder listings; a refresh that changes them
+    /// tells it at once, so this bounds only a lost notice [default: 5m].
+    #[arg(long, value_name = "DURATION")]
+    pub dir_cache_time: Option<String>,
 }
 
 impl MountArgs {
@@ -221,6 +231,8 @@ impl MountArgs {
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
             max_cache_size: self.max_cache_size.clone().map(SizeValue::Text),
+            attr_timeout: self.attr_timeout.clone().map(DurationValue::Text),
+            dir_cache_time: self.dir_cache_time.clone().map(DurationValue::Text),
             ..self.connection.settings_layer()
         }
     }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use sfmount::catalog::Group;
-use sfmount::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
+use sfmount::fs::fuse::{spawn_mount, MountConfig};
+use sfmount::fs::invalidate::start_invalidator;
 use sfmount::fs::Filesystem;
 use sfmount::index::refresh::{RefreshConfig, Refresher};
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
@@ -86,9 +87,9 @@ fn case_files_hold_every_email_task_and_event_and_follow_changes_to_them_after_a
     );
     let dir = tempfile::tempdir().unwrap();
     let fs = Arc::new(Filesystem::new(index.clone()));
-    let session = spawn_mount(fs, dir.path(), &MountConfig::default()).expect("mount");
+    let session = spawn_mount(fs.clone(), dir.path(), &MountConfig::default()).expect("mount");
     assert!(wait_for_mount(dir.path(), Duration::from_secs(20)));
-    let listener = start_invalidator(session.notifier()).unwrap();
+    let listener = start_invalidator(session.notifier(), fs).unwrap();
     let refresher =
         Refresher::start(index.clone(), RefreshConfig::new(INTERVAL), Some(listener)).unwrap();
     let folder = dir.path().join("Standard Objects").join("Case");

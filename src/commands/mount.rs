@@ -15,7 +15,8 @@ use super::offline;
 use crate::catalog::{select_objects, Selection};
 use crate::cli::MountArgs;
 use crate::config::Settings;
-use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
+use crate::fs::fuse::{spawn_mount, MountConfig};
+use crate::fs::invalidate::start_invalidator;
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
 use crate::index::salesforce_source::key_prefix;
@@ -278,7 +279,7 @@ pub(crate) fn mount_org(
     refresh.tick_deadline = settings.request_timeout * 2 + Duration::from_secs(5);
     let served = serve(
         runtime,
-        Arc::new(Filesystem::new(index)),
+        Arc::new(Filesystem::with_timing(index, settings.cache_timing)),
         mountpoint,
         fs_name,
         Some(refresh),
@@ -370,7 +371,7 @@ pub(crate) fn serve(
         ..MountConfig::default()
     };
     let index = fs.index().clone();
-    let session = spawn_mount(fs, mountpoint, &config)
+    let session = spawn_mount(fs.clone(), mountpoint, &config)
         .with_context(|| format!("cannot mount on {}", mountpoint.display()))?;
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; stop with Ctrl-C or SIGTERM");
     let refresher = match refresh {
@@ -380,7 +381,7 @@ pub(crate) fn serve(
                 formula_interval = ?refresh.formula_interval,
                 "background refresh on; SIGHUP refreshes now"
             );
-            let listener = start_invalidator(session.notifier())
+            let listener = start_invalidator(session.notifier(), fs.clone())
                 .context("cannot start the kernel invalidation thread")?;
             Some(
                 Refresher::start(index, refresh, Some(listener))

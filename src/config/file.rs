@@ -25,6 +25,8 @@ formula_refresh_interval = "24h"     # objects with formula fields are re-read w
 # memory_cache_size = "64MiB"          # rendered records kept in memory; the rest is read from the local store
 # cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
 # max_cache_size = "1GiB"            # bound on record bodies in the local store [default: unlimited]; the least recently used go first
+# attr_timeout = "1m"                 # how long the kernel trusts a file's or folder's attributes
+# dir_cache_time = "5m"               # how long the kernel trusts names and folder listings (a refresh tells it at once)
 "#;
 
 /// The settings file as written by the user; every key optional so that the environment and
@@ -47,6 +49,8 @@ struct FileSettings {
     cache_dir: Option<PathBuf>,
     memory_cache_size: Option<SizeValue>,
     max_cache_size: Option<SizeValue>,
+    attr_timeout: Option<DurationValue>,
+    dir_cache_time: Option<DurationValue>,
 }
 
 impl FileSettings {
@@ -68,6 +72,8 @@ impl FileSettings {
             cache_dir: self.cache_dir,
             memory_cache_size: self.memory_cache_size,
             max_cache_size: self.max_cache_size,
+            attr_timeout: self.attr_timeout,
+            dir_cache_time: self.dir_cache_time,
         }
     }
 }

@@ -88,6 +88,8 @@ pub struct Settings {
     pub memory_cache_bytes: usize,
     /// Bound on the bytes of bodies in the local store (`max_cache_size`); `None`: none.
     pub max_cache_bytes: Option<u64>,
+    /// How long the kernel may trust attributes and names (`attr_timeout`, `dir_cache_time`).
+    pub cache_timing: crate::fs::timing::CacheTiming,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -154,6 +156,7 @@ impl Settings {
             cache_dir: None,
             memory_cache_bytes: crate::index::IndexConfig::DEFAULT_BODY_CACHE_BYTES,
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+            cache_timing: crate::fs::timing::CacheTiming::default(),
         }
     }
 }
