@@ -156,8 +156,9 @@ impl Listing {
             .map(|(_, f)| &f.id)
     }
 
-    /// Bytes this listing holds on the heap, the entries' names and Ids included (what the
-    /// memory benchmark and the per-record figure in docs/memory.md count).
+    /// Bytes this listing holds on the heap, the entries' names and Ids included, before
+    /// the allocator's rounding (the per-file figure of the Memory section of
+    /// docs/filesystem.md).
     pub fn heap_bytes(&self) -> usize {
         let entries = self.files.capacity() * std::mem::size_of::<FileEntry>();
         let strings: usize = self
