@@ -45,6 +45,8 @@ pub struct LogArgs {
     pub log_file: Option<PathBuf>,
 }
 
+// One value, parsed once at start: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Mount an org at MOUNTPOINT and serve until SIGINT/SIGTERM or `umount` (in the
@@ -243,6 +245,14 @@ pub struct MountArgs {
     /// [default: unlimited].
     #[arg(long, value_name = "SIZE", conflicts_with = "no_cache")]
     pub max_cache_size: Option<String>,
+    /// How long the kernel trusts a file's or folder's attributes: `1m`, `10s` or seconds
+    /// [default: 1m].
+    #[arg(long, value_name = "DURATION")]
+    pub attr_timeout: Option<String>,
+    /// How long the kernel trusts names and folder listings; a refresh that changes them
+    /// tells it at once, so this bounds only a lost notice [default: 5m].
+    #[arg(long, value_name = "DURATION")]
+    pub dir_cache_time: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -324,6 +334,8 @@ impl MountArgs {
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
             max_cache_size: self.max_cache_size.clone().map(SizeValue::Text),
+            attr_timeout: self.attr_timeout.clone().map(DurationValue::Text),
+            dir_cache_time: self.dir_cache_time.clone().map(DurationValue::Text),
             ..self.run.apply(self.connection.settings_layer())
         }
     }

@@ -88,8 +88,9 @@ fn api_calls(stats: &FakeStats) -> u64 {
 
 /// Objects the six standard listings read fields of: the six, plus User (Owner, CreatedBy,
 /// LastModifiedBy targets), ContentDocumentLink and ContentDocument (attached files),
-/// CaseFeed and FeedComment (Case feeds). Each is described once per process.
-const DESCRIBES_FOR_SIX_STANDARD_OBJECTS: u64 = 11;
+/// CaseFeed and FeedComment (Case feeds), EmailMessage, Task and Event (a Case's emails and
+/// activities). Each is described once per process.
+const DESCRIBES_FOR_SIX_STANDARD_OBJECTS: u64 = 14;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_the_six_standard_objects_costs_one_token_one_global_and_one_describe_each() {
@@ -108,7 +109,8 @@ async fn listing_the_six_standard_objects_costs_one_token_one_global_and_one_des
     assert_eq!(first.requests.token, 1);
     assert_eq!(first.requests.describe_global, 1);
     assert_eq!(first.requests.describe, DESCRIBES_FOR_SIX_STANDARD_OBJECTS);
-    // 300 records per object fit in one page each; Case adds one composite call for comments.
+    // 300 records per object fit in one page each; Case adds one composite call for its
+    // comment, task and event queries (three queries, one call).
     assert_eq!(first.requests.query, 6);
     assert_eq!(first.requests.query_more, 0);
     assert_eq!(first.requests.composite, 1);
@@ -276,11 +278,16 @@ async fn two_thousand_cases_all_get_all_their_feed_items_and_comments() {
         stats.requests.composite
     );
     assert_eq!(calls, api_calls(&stats));
-    // One Case page of 2,000 with its Feeds subquery, one composite of IN-list comment
-    // queries for that page, and the comment pages beyond the first of each query: about one
-    // call per 2,000 comments.
+    // One Case page of 2,000 with its Feeds and EmailMessages subqueries, three composites of
+    // IN-list comment, task and event queries for that page (4 of each), and the pages
+    // beyond the first of each query: about one call per 2,000 comments or activities.
     let case_pages = cases.len().div_ceil(2_000) as u64;
-    let bound = 2 * case_pages + comments_seen.div_ceil(2_000) as u64;
+    let activities: usize = cases
+        .iter()
+        .map(|c| c["Tasks"].as_array().unwrap().len() + c["Events"].as_array().unwrap().len())
+        .sum();
+    let bound =
+        4 * case_pages + comments_seen.div_ceil(2_000) as u64 + activities.div_ceil(2_000) as u64;
     assert!(calls <= bound, "{calls} calls, expected at most {bound}");
 }
 
@@ -626,11 +633,10 @@ async fn incremental_case_fetches_bring_back_cases_whose_comments_changed() {
         changed.contains_key(&by_comment[1]),
         "the case that lost a comment is refreshed"
     );
-    // One composite asking which cases changed and which had feed activity, then the
-    // refetch by Id (query + composite for comments). The listing with `modified_since` this
-    // test measured before asked for the changed cases in a query of its own (4 calls); the
-    // mount's path, the only one now, carries that query in the composite.
-    assert_eq!(calls, 3, "{:?}", org.stats());
+    // Two composites asking which cases changed and which had feed, email or activity
+    // changes (6 queries), then the refetch by Id (query + composite for comments, tasks and
+    // events).
+    assert_eq!(calls, 4, "{:?}", org.stats());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -713,26 +719,41 @@ async fn a_schema_change_under_the_cache_fails_once_then_heals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subqueries_need_a_queryable_child_object() {
     let org = start(20);
-    org.with_store(|s| s.set_queryable("CaseFeed", false))
-        .unwrap();
-    org.with_store(|s| s.set_queryable("ContentDocumentLink", false))
-        .unwrap();
+    let children = [
+        "CaseFeed",
+        "ContentDocumentLink",
+        "EmailMessage",
+        "Task",
+        "Event",
+    ];
+    for child in children {
+        org.with_store(|s| s.set_queryable(child, false)).unwrap();
+    }
     let client = connect(&org).await;
     let case = listing_plan(&client, "Case").await.unwrap();
     assert!(case.subqueries.is_empty(), "{:?}", case.subqueries);
     assert!(case.subquery_plans.is_empty());
     assert!(case.feed_comments.is_none());
+    assert!(case.child_queries.is_empty() && case.child_activity.is_empty());
     // The cut-down plan still lists every case.
     let (records, _) = fetch_all(&client, &case, &FetchFilter::default()).await;
     assert_eq!(records.len(), org.with_store(|s| s.record_count("Case")));
 
     // With the children queryable again, a fresh client plans both subqueries.
-    org.with_store(|s| s.set_queryable("CaseFeed", true))
-        .unwrap();
-    org.with_store(|s| s.set_queryable("ContentDocumentLink", true))
-        .unwrap();
+    for child in children {
+        org.with_store(|s| s.set_queryable(child, true)).unwrap();
+    }
     let fresh = listing_plan(&connect(&org).await, "Case").await.unwrap();
-    assert_eq!(fresh.subqueries, ["ContentDocumentLinks", "Feeds"]);
+    assert_eq!(
+        fresh.subqueries,
+        [
+            "ContentDocumentLinks",
+            "Feeds",
+            "EmailMessages",
+            "Tasks",
+            "Events"
+        ]
+    );
 }
 
 // The API floor is a rule of the mount, not of the client: see src/index/api_floor.rs.

@@ -533,6 +533,8 @@ fn wide_plan() -> sfmount::salesforce::ObjectPlan {
         formula_fields: vec![],
         subquery_plans: vec![],
         feed_comments: None,
+        child_queries: vec![],
+        child_activity: vec![],
     }
 }
 
@@ -589,6 +591,7 @@ fn case_plan_with_feeds() -> sfmount::salesforce::ObjectPlan {
         object: object.into(),
         parent_field: "ParentId".into(),
         modstamp_field: "SystemModstamp".into(),
+        parent_type: None,
     };
     sfmount::salesforce::ObjectPlan {
         object: "Case".into(),
@@ -614,6 +617,8 @@ fn case_plan_with_feeds() -> sfmount::salesforce::ObjectPlan {
             feed_item_field: "FeedItemId".into(),
             activity_sources: vec![activity("CaseFeed"), activity("FeedComment")],
         }),
+        child_queries: vec![],
+        child_activity: vec![],
     }
 }
 

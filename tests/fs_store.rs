@@ -216,8 +216,15 @@ fn changes_and_deletions_reach_the_store() {
         .unwrap();
     assert_eq!((summary.updated, summary.removed), (1, 1));
     f.index().clear_body_cache();
-    let attr = f.fs.getattr(files[0].ino).unwrap();
-    let body = f.read_all(files[0].ino);
+    // The changed record is a new version: its name leads to a new inode.
+    let attr =
+        f.fs.lookup(
+            Filesystem::folder_ino(0),
+            std::ffi::OsStr::new(&files[0].name),
+        )
+        .unwrap();
+    assert_ne!(attr.ino, files[0].ino);
+    let body = f.read_all(attr.ino);
     assert_eq!(body.len() as u64, attr.size);
     assert!(String::from_utf8_lossy(&body).contains("much longer"));
     assert_eq!(f.source.calls().fetches_by_id, 0, "served from the store");

@@ -312,6 +312,11 @@ fn metrics_parse_as_prometheus_text_and_count_the_org_s_requests() {
         setup.org.stats().api_usage as f64
     );
     assert!(samples.contains_key("sfmount_refresh_lag_seconds"));
+    // The listing above came through FUSE: readdir(plus) and lookups were counted.
+    let listings = samples["sfmount_fuse_requests_total{operation=\"readdir\"}"]
+        + samples["sfmount_fuse_requests_total{operation=\"readdirplus\"}"];
+    assert!(listings >= 1.0, "{samples:?}");
+    assert!(samples["sfmount_fuse_requests_total{operation=\"lookup\"}"] >= 1.0);
     // Scraping spends nothing.
     let before = setup.org.stats().requests;
     scrape(&addr);

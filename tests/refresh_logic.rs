@@ -142,7 +142,12 @@ impl Fixture {
     fn body_of(&self, record_id: &str) -> Value {
         let listing = self.index.peek_listing(0).unwrap();
         let file = listing.by_id(record_id).expect("listed");
-        let opened = self.fs.open(file.ino, false).unwrap();
+        // By name, as the kernel does: the name leads to the current version's inode.
+        let attr = self
+            .fs
+            .lookup(Filesystem::folder_ino(0), OsStr::new(&file.name))
+            .unwrap();
+        let opened = self.fs.open(attr.ino, false).unwrap();
         let data = self.fs.read(opened.fh, 0, 1 << 20).unwrap();
         let bytes = data.as_slice().to_vec();
         self.fs.release(opened.fh);
@@ -413,7 +418,6 @@ fn the_root_status_file_lists_every_folder() {
     f.engine.tick();
     let attr = f.fs.lookup(ROOT_INO, OsStr::new(STATUS_FILE)).unwrap();
     let opened = f.fs.open(attr.ino, false).unwrap();
-    assert!(opened.direct_io, "its size changes with every tick");
     let data = f.fs.read(opened.fh, 0, 1 << 20).unwrap();
     let status: Value = serde_json::from_slice(data.as_slice()).unwrap();
     assert_eq!(status["refresh"]["state"], "running");
@@ -481,12 +485,22 @@ fn a_file_open_during_a_change_keeps_reading_its_version() {
     assert_eq!(during, before);
     assert_eq!(f.fs.handle_size(opened.fh), Some(before.len() as u64));
     f.fs.release(opened.fh);
-    // A new open gets the new version, read past any size the kernel may still hold.
-    let reopened = f.fs.open(ino, false).unwrap();
-    assert!(
-        reopened.direct_io,
-        "just changed: bypass the kernel's cached size"
-    );
+    // The name leads to a new inode, the new version; the old inode is stale once closed.
+    assert_eq!(f.fs.open(ino, false), Err(FsError::Stale));
+    let name = f
+        .index
+        .peek_listing(0)
+        .unwrap()
+        .by_id(&id(2))
+        .unwrap()
+        .name
+        .clone();
+    let attr =
+        f.fs.lookup(Filesystem::folder_ino(0), OsStr::new(&name))
+            .unwrap();
+    assert_ne!(attr.ino, ino);
+    let reopened = f.fs.open(attr.ino, false).unwrap();
+    assert_eq!(f.fs.handle_size(reopened.fh), Some(attr.size));
     f.fs.release(reopened.fh);
     assert_eq!(
         f.body_of(&id(2))["Description"],

@@ -28,6 +28,11 @@ pub enum ContentRule {
     },
     /// A Case's feed items (record key `Feeds`), each with its comments.
     Feeds,
+    /// A Case's emails (record key `EmailMessages`): subject, from, to, date, body; an email
+    /// with only an HTML body shows that body as text.
+    Emails,
+    /// A record's tasks and events (record keys `Tasks`, `Events`), archived ones included.
+    Activities,
     /// Every other string-valued field that is not an Id or a system field (custom objects).
     OtherText,
 }
@@ -93,6 +98,8 @@ const CASE: &[ContentRule] = &[
         when_false: "Open",
     },
     ContentRule::Feeds,
+    ContentRule::Emails,
+    ContentRule::Activities,
 ];
 const OTHER: &[ContentRule] = &[DESCRIPTION, ContentRule::OtherText];
 
@@ -136,6 +143,73 @@ pub const CASE_FEED_FIELDS: [&str; 7] = [
 /// Fields of a FeedComment the text view shows.
 pub const FEED_COMMENT_FIELDS: [&str; 4] = ["Id", "CommentBody", "CreatedDate", "CreatedBy.Name"];
 
+/// Fields of an EmailMessage a Case's files carry (those the org has): the text view's
+/// subject, addresses, date and bodies, and enough state (direction, status) to read the
+/// thread. Both bodies are selected, so an HTML-only email still has a body to show.
+pub const EMAIL_MESSAGE_FIELDS: [&str; 15] = [
+    "Id",
+    "Subject",
+    "FromName",
+    "FromAddress",
+    "ToAddress",
+    "CcAddress",
+    "BccAddress",
+    "MessageDate",
+    "Incoming",
+    "Status",
+    "HasAttachment",
+    "TextBody",
+    "HtmlBody",
+    "CreatedDate",
+    "LastModifiedDate",
+];
+
+/// Fields of a Task a record's files carry (those the org has), beside `Who.Name` and
+/// `Owner.Name`.
+pub const TASK_FIELDS: [&str; 14] = [
+    "Id",
+    "Subject",
+    "Status",
+    "Priority",
+    "ActivityDate",
+    "IsClosed",
+    "IsArchived",
+    "TaskSubtype",
+    "CompletedDateTime",
+    "Description",
+    "WhoId",
+    "OwnerId",
+    "CreatedDate",
+    "LastModifiedDate",
+];
+
+/// Fields of an Event a record's files carry (those the org has), beside `Who.Name` and
+/// `Owner.Name`.
+pub const EVENT_FIELDS: [&str; 15] = [
+    "Id",
+    "Subject",
+    "Location",
+    "StartDateTime",
+    "EndDateTime",
+    "IsAllDayEvent",
+    "ActivityDate",
+    "DurationInMinutes",
+    "IsArchived",
+    "Description",
+    "WhoId",
+    "OwnerId",
+    "CreatedDate",
+    "LastModifiedDate",
+    "ActivityDateTime",
+];
+
+/// Time order of each kind of child, first key first (those the org can sort on; `Id` ends
+/// every order so ties are stable): an email by when it was sent, an event by when it
+/// starts, a task by when it was created (its due date is often empty).
+pub const EMAIL_ORDER: [&str; 2] = ["MessageDate", "CreatedDate"];
+pub const TASK_ORDER: [&str; 1] = ["CreatedDate"];
+pub const EVENT_ORDER: [&str; 2] = ["StartDateTime", "CreatedDate"];
+
 /// The fields the text view of `object` reads, header first, without duplicates. Custom
 /// objects' "every other text field" depends on the describe, so it is not listed here.
 pub fn content_fields(object: &str) -> Vec<&'static str> {
@@ -152,7 +226,10 @@ pub fn content_fields(object: &str) -> Vec<&'static str> {
                 fields.push(compound);
                 fields.extend(parts);
             }
-            ContentRule::Feeds | ContentRule::OtherText => {}
+            ContentRule::Feeds
+            | ContentRule::Emails
+            | ContentRule::Activities
+            | ContentRule::OtherText => {}
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -174,6 +251,8 @@ mod tests {
                     | ContentRule::Flag { label, .. }
                     | ContentRule::Address { label, .. } => label,
                     ContentRule::Feeds => "<feeds>",
+                    ContentRule::Emails => "<emails>",
+                    ContentRule::Activities => "<activities>",
                     ContentRule::OtherText => "<other text>",
                 })
                 .collect()
@@ -197,7 +276,15 @@ mod tests {
         );
         assert_eq!(
             labels("CASE"),
-            ["Description", "Case Number", "Status", "State", "<feeds>"]
+            [
+                "Description",
+                "Case Number",
+                "Status",
+                "State",
+                "<feeds>",
+                "<emails>",
+                "<activities>"
+            ]
         );
         assert_eq!(labels("Invoice__c"), ["Description", "<other text>"]);
         assert_eq!(labels("User"), ["Description", "<other text>"]);

@@ -8,7 +8,8 @@ mod plan;
 mod select;
 
 pub use content::{
-    content_fields, content_rules, ContentRule, ADDRESS_KEYS, CASE_FEED_FIELDS, FEED_COMMENT_FIELDS,
+    content_fields, content_rules, ContentRule, ADDRESS_KEYS, CASE_FEED_FIELDS,
+    EMAIL_MESSAGE_FIELDS, EVENT_FIELDS, FEED_COMMENT_FIELDS, TASK_FIELDS,
 };
 pub use names::{file_name, id_from_file_name, record_title, MAX_FILE_NAME_BYTES};
 pub use plan::listing_plan;

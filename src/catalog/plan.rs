@@ -1,14 +1,18 @@
 //! What a listing of one object selects: which parent relationships it resolves, which
-//! objects carry their feed, which file metadata comes with attached documents. These are
+//! objects carry their feed, emails and activities, which file metadata comes with attached
+//! documents. These are
 //! the product's choices; the client only builds and runs the SOQL of the plan made here.
 //! Plans are read from the client's describe caches and cached with them, so they cost
 //! describes only the first time (and again after the org's schema changed).
 
 use std::sync::Arc;
 
+use super::content::{
+    EMAIL_MESSAGE_FIELDS, EMAIL_ORDER, EVENT_FIELDS, EVENT_ORDER, TASK_FIELDS, TASK_ORDER,
+};
 use crate::salesforce::{
-    ActivitySource, DescribeGlobal, FeedCommentPlan, ObjectPlan, SObjectDescribe, SalesforceClient,
-    SfError, SubqueryPlan, NAME_PSEUDO_OBJECT_FIELDS,
+    ActivitySource, ChildQueryPlan, DescribeGlobal, FeedCommentPlan, ObjectPlan, SObjectDescribe,
+    SalesforceClient, SfError, SubqueryPlan, NAME_PSEUDO_OBJECT_FIELDS,
 };
 
 /// Parent relationships worth resolving, with the fields wanted from the parent. A field is
@@ -24,6 +28,12 @@ const PARENT_RELATIONSHIPS: [(&str, &[&str]); 6] = [
 
 /// Objects whose records carry their feed (the product shows Case feeds).
 const OBJECTS_WITH_FEEDS: [&str; 1] = ["Case"];
+
+/// Objects whose records carry their emails, tasks and events (the whole Case).
+const OBJECTS_WITH_ACTIVITIES: [&str; 1] = ["Case"];
+
+/// Parent fields shown with each task and event: who it is with, who owns it.
+const ACTIVITY_PARENTS: [(&str, &[&str]); 2] = [("Who", &["Name"]), ("Owner", &["Name"])];
 
 /// File metadata shown with each attached document.
 const CONTENT_DOCUMENT_FIELDS: [&str; 4] = [
@@ -80,6 +90,28 @@ async fn build(client: &SalesforceClient, object: &str) -> Result<ObjectPlan, Sf
             feed_comments = Some(comments);
         }
     }
+    let mut child_queries = Vec::new();
+    let mut child_activity = Vec::new();
+    if OBJECTS_WITH_ACTIVITIES
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(&describe.name))
+    {
+        if let Some((emails, source)) = emails_subquery(client, global.as_ref(), &describe).await? {
+            subquery_plans.push(emails);
+            child_activity.extend(source);
+        }
+        for (relationship, wanted, order) in [
+            ("Tasks", &TASK_FIELDS[..], &TASK_ORDER[..]),
+            ("Events", &EVENT_FIELDS[..], &EVENT_ORDER[..]),
+        ] {
+            let found =
+                activity_query(client, &global, &describe, relationship, wanted, order).await?;
+            if let Some((query, source)) = found {
+                child_queries.push(query);
+                child_activity.extend(source);
+            }
+        }
+    }
     Ok(ObjectPlan {
         object: describe.name.clone(),
         label: describe.label.clone(),
@@ -92,15 +124,20 @@ async fn build(client: &SalesforceClient, object: &str) -> Result<ObjectPlan, Sf
             .field("SystemModstamp")
             .is_some_and(|f| !f.deprecated_and_hidden),
         name_field: describe.name_field().map(|f| f.name.clone()),
+        // Every child relationship the records carry, whichever way it is fetched: what
+        // `check` shows, and what a restarted mount compares to see the plan moved.
         subqueries: subquery_plans
             .iter()
             .map(|s| s.relationship.clone())
+            .chain(child_queries.iter().map(|c| c.relationship.clone()))
             .collect(),
         fields,
         relationship_fields,
         formula_fields,
         subquery_plans,
         feed_comments,
+        child_queries,
+        child_activity,
     })
 }
 
@@ -258,5 +295,122 @@ async fn feeds_subquery(
             filter_field,
             feed_item_field,
         },
+    )))
+}
+
+/// `wanted` fields the describe has (not hidden), in `wanted` order.
+fn present(describe: &SObjectDescribe, wanted: &[&str]) -> Vec<String> {
+    wanted
+        .iter()
+        .filter_map(|n| {
+            describe
+                .field(n)
+                .filter(|f| !f.deprecated_and_hidden)
+                .map(|f| f.name.clone())
+        })
+        .collect()
+}
+
+/// `order` fields the org can sort on, then `Id` (ties stay in a stable order).
+fn sort_fields(describe: &SObjectDescribe, order: &[&str]) -> Vec<String> {
+    let mut fields: Vec<String> = order
+        .iter()
+        .filter_map(|n| {
+            describe
+                .field(n)
+                .filter(|f| f.sortable && !f.deprecated_and_hidden)
+                .map(|f| f.name.clone())
+        })
+        .collect();
+    fields.push("Id".into());
+    fields
+}
+
+/// The `EmailMessages` subquery: emails are never archived, so a subquery brings them all
+/// (its cut child lists are followed), at no extra call.
+async fn emails_subquery(
+    client: &SalesforceClient,
+    global: &DescribeGlobal,
+    describe: &SObjectDescribe,
+) -> Result<Option<(SubqueryPlan, Option<ActivitySource>)>, SfError> {
+    let Some(child) = describe.child_relationship("EmailMessages") else {
+        return Ok(None);
+    };
+    if !global.is_queryable(&child.child_sobject) {
+        return Ok(None);
+    }
+    let email = client.describe(&child.child_sobject).await?;
+    let fields = present(&email, &EMAIL_MESSAGE_FIELDS);
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((
+        SubqueryPlan {
+            relationship: child.relationship_name.clone().unwrap_or_default(),
+            child_object: email.name.clone(),
+            fields,
+            order_by: sort_fields(&email, &EMAIL_ORDER),
+        },
+        ActivitySource::from_describe(&email, &child.field),
+    )))
+}
+
+/// A Case's `Tasks` or `Events` as a child query. Archived activities are returned only by
+/// queryAll, even in a subquery, so these are not subqueries of the listing: they run
+/// through queryAll on their own, filtered on `IsDeleted = false`, while the listing stays a
+/// plain query (queryAll there would bring back deleted Cases and the deleted rows of every
+/// other subquery).
+async fn activity_query(
+    client: &SalesforceClient,
+    global: &DescribeGlobal,
+    describe: &SObjectDescribe,
+    relationship: &str,
+    wanted: &[&str],
+    order: &[&str],
+) -> Result<Option<(ChildQueryPlan, Option<ActivitySource>)>, SfError> {
+    let Some(child) = describe.child_relationship(relationship) else {
+        return Ok(None);
+    };
+    if !global.is_queryable(&child.child_sobject) {
+        return Ok(None);
+    }
+    let activity = client.describe(&child.child_sobject).await?;
+    let Some(parent_field) = activity
+        .field(&child.field)
+        .filter(|f| f.filterable && !f.deprecated_and_hidden)
+        .map(|f| f.name.clone())
+    else {
+        return Ok(None);
+    };
+    let mut fields = present(&activity, wanted);
+    if !fields.contains(&parent_field) {
+        fields.insert(fields.len().min(1), parent_field.clone());
+    }
+    for (parent, parent_wanted) in ACTIVITY_PARENTS {
+        fields.extend(parent_fields(client, global, &activity, parent, parent_wanted).await?);
+    }
+    let include_archived = activity.field("IsArchived").is_some()
+        && activity
+            .field("IsDeleted")
+            .is_some_and(|f| f.filterable && !f.deprecated_and_hidden);
+    let mut source = ActivitySource::from_describe(&activity, &parent_field);
+    if let (Some(source), Some(lookup)) = (source.as_mut(), activity.field(&parent_field)) {
+        // WhatId can name any record: ask only for the activity of this object's records.
+        if lookup.is_polymorphic() {
+            if let Some(relationship) = &lookup.relationship_name {
+                source.parent_type = Some((relationship.clone(), describe.name.clone()));
+            }
+        }
+    }
+    Ok(Some((
+        ChildQueryPlan {
+            relationship: child.relationship_name.clone().unwrap_or_default(),
+            object: activity.name.clone(),
+            parent_field: parent_field.clone(),
+            fields,
+            order_by: sort_fields(&activity, order),
+            include_archived,
+        },
+        source,
     )))
 }

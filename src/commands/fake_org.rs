@@ -34,6 +34,16 @@ pub fn run(args: FakeOrgArgs) -> anyhow::Result<()> {
     let org =
         FakeOrg::start(config).with_context(|| format!("cannot start the fake org on {listen}"))?;
     org.set_faults(faults);
+    // The signals are watched before the URL is printed: a script that reads the URL and
+    // stops the org at once must find it stopping cleanly, not killed by the signal.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal runtime")?;
+    let stop = {
+        let _context = runtime.enter();
+        StopSignals::watch()?
+    };
     // The first line is for scripts (they read the URL from it) and for people. Printing the
     // secret is intended: it is the fake org's own demo credential, not a real one.
     let mut stdout = std::io::stdout().lock();
@@ -48,22 +58,32 @@ pub fn run(args: FakeOrgArgs) -> anyhow::Result<()> {
     .context("cannot write to stdout")?;
     drop(stdout);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the signal runtime")?;
-    let signal = runtime.block_on(wait_for_stop_signal())?;
+    let signal = runtime.block_on(stop.wait());
     tracing::info!("{signal}: stopping the fake org");
     org.shutdown();
     Ok(())
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    Ok(tokio::select! {
-        _ = terminate.recv() => "SIGTERM",
-        _ = interrupt.recv() => "SIGINT",
-    })
+/// SIGTERM and SIGINT, watched from the moment this is made.
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Must run inside a tokio runtime's context.
+    fn watch() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+        })
+    }
+
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
 }

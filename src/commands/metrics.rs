@@ -10,6 +10,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
@@ -19,6 +20,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::fs::Filesystem;
 use crate::index::Index;
 use crate::salesforce::SalesforceClient;
 
@@ -31,6 +33,8 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 pub struct MetricsSources {
     pub client: SalesforceClient,
     pub index: Index,
+    /// The filesystem, for its per-operation request counter.
+    pub fs: Arc<Filesystem>,
 }
 
 /// Binds `addr` (so a taken port fails the start, before the mount is reported ready) and
@@ -92,6 +96,11 @@ fn answer(stream: TcpStream, sources: &MetricsSources) -> std::io::Result<()> {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabel {
     kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -228,6 +237,27 @@ pub fn render(sources: &MetricsSources) -> String {
         "body_cache_entries",
         "Rendered bodies kept in memory",
         entries as i64,
+    );
+
+    let operations: Family<OperationLabel, Counter> = Family::default();
+    let requests = sources.fs.requests();
+    for (name, count) in requests.counts() {
+        operations
+            .get_or_create(&OperationLabel {
+                operation: name.to_string(),
+            })
+            .inc_by(count);
+    }
+    registry.register(
+        "fuse_requests",
+        "FUSE requests the mount answered, by operation",
+        operations,
+    );
+    counter(
+        &mut registry,
+        "fuse_offloaded",
+        "FUSE operations moved to their own thread because they waited on Salesforce",
+        requests.offloaded(),
     );
 
     let mut text = String::new();

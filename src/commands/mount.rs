@@ -19,7 +19,8 @@ use super::offline;
 use crate::catalog::{select_objects, Selection};
 use crate::cli::MountArgs;
 use crate::config::{AllowUsers, Settings};
-use crate::fs::fuse::{spawn_mount, start_invalidator, MountConfig};
+use crate::fs::fuse::{spawn_mount, MountConfig};
+use crate::fs::invalidate::start_invalidator;
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
 use crate::index::salesforce_source::key_prefix;
@@ -186,7 +187,7 @@ pub(crate) fn mount_org(
     };
     let served = serve(
         runtime,
-        Arc::new(Filesystem::new(index)),
+        Arc::new(Filesystem::with_timing(index, settings.cache_timing)),
         mountpoint,
         &options,
         Some(refresh),
@@ -318,10 +319,11 @@ pub(crate) fn serve(
         let sources = MetricsSources {
             client: client.clone(),
             index: index.clone(),
+            fs: fs.clone(),
         };
         super::metrics::start(*addr, sources)?;
     }
-    let session = spawn_mount(fs, mountpoint, &options.mount)
+    let session = spawn_mount(fs.clone(), mountpoint, &options.mount)
         .map_err(|error| explain_mount_error(error, mountpoint))?;
     tracing::info!(mountpoint = %mountpoint.display(), "mounted; stop with Ctrl-C or SIGTERM");
     let refresher = match refresh {
@@ -331,7 +333,7 @@ pub(crate) fn serve(
                 formula_interval = ?refresh.formula_interval,
                 "background refresh on; SIGHUP refreshes now"
             );
-            let listener = start_invalidator(session.notifier())
+            let listener = start_invalidator(session.notifier(), fs.clone())
                 .context("cannot start the kernel invalidation thread")?;
             Some(
                 Refresher::start(index, refresh, Some(listener))

@@ -34,6 +34,8 @@ formula_refresh_interval = "24h"     # objects with formula fields are re-read w
 # umask = "0022"                     # bits taken off both modes [default: 0]
 # auto_unmount = true                # unmount even if the process is killed (through fusermount3)
 # metrics_addr = "127.0.0.1:9187"    # serve Prometheus metrics at http://ADDR/metrics [default: off]
+# attr_timeout = "1m"                 # how long the kernel trusts a file's or folder's attributes
+# dir_cache_time = "5m"               # how long the kernel trusts names and folder listings (a refresh tells it at once)
 "#;
 
 /// The settings file as written by the user; every key optional so that the environment and
@@ -65,6 +67,8 @@ struct FileSettings {
     umask: Option<String>,
     auto_unmount: Option<bool>,
     metrics_addr: Option<String>,
+    attr_timeout: Option<DurationValue>,
+    dir_cache_time: Option<DurationValue>,
 }
 
 impl FileSettings {
@@ -95,6 +99,8 @@ impl FileSettings {
             umask: self.umask,
             auto_unmount: self.auto_unmount,
             metrics_addr: self.metrics_addr,
+            attr_timeout: self.attr_timeout,
+            dir_cache_time: self.dir_cache_time,
         }
     }
 }

@@ -9,6 +9,7 @@ use super::{
     DEFAULT_REQUEST_TIMEOUT, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_DOMAIN,
 };
 use crate::catalog::{CustomObjects, ObjectChoice};
+use crate::fs::timing::CacheTiming;
 use crate::index::{ApiFloor, IndexConfig};
 use crate::render::parse_format_setting;
 use crate::salesforce::{validate_domain, validate_login_url, LoginProblem};
@@ -54,6 +55,10 @@ pub struct Layer {
     pub auto_unmount: Option<bool>,
     /// `ADDRESS:PORT`, as written.
     pub metrics_addr: Option<String>,
+    /// How long the kernel may trust attributes (`attr_timeout`).
+    pub attr_timeout: Option<DurationValue>,
+    /// How long the kernel may trust names and listings (`dir_cache_time`).
+    pub dir_cache_time: Option<DurationValue>,
 }
 
 impl Layer {
@@ -190,6 +195,15 @@ impl Settings {
             },
             None => super::DEFAULT_MAX_CACHE_BYTES,
         };
+        // Zero is allowed for both: the kernel then asks every time (slow, never stale).
+        let attr_timeout = match first(layers, |layer| layer.attr_timeout.clone()) {
+            Some(value) => value.to_duration()?,
+            None => CacheTiming::DEFAULT_ATTR_TIMEOUT,
+        };
+        let dir_cache_time = match first(layers, |layer| layer.dir_cache_time.clone()) {
+            Some(value) => value.to_duration()?,
+            None => CacheTiming::DEFAULT_DIR_CACHE_TIME,
+        };
 
         Ok(Settings {
             login,
@@ -207,6 +221,10 @@ impl Settings {
             access: super::access::mount_access(layers)?,
             auto_unmount: super::access::auto_unmount(layers),
             metrics_addr: super::access::metrics_addr(layers)?,
+            cache_timing: CacheTiming {
+                attr_timeout,
+                dir_cache_time,
+            },
         })
     }
 }

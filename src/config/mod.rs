@@ -97,6 +97,8 @@ pub struct Settings {
     pub auto_unmount: bool,
     /// Where `/metrics` is served; `None`: nowhere.
     pub metrics_addr: Option<SocketAddr>,
+    /// How long the kernel may trust attributes and names (`attr_timeout`, `dir_cache_time`).
+    pub cache_timing: crate::fs::timing::CacheTiming,
 }
 
 /// A settings problem, worded for the person who has to fix it. Never holds a secret.
@@ -174,6 +176,7 @@ impl Settings {
             access: MountAccess::default(),
             auto_unmount: false,
             metrics_addr: None,
+            cache_timing: crate::fs::timing::CacheTiming::default(),
         }
     }
 }

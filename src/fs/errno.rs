@@ -8,6 +8,8 @@
 //! | a directory opened or read as a file    | EISDIR  | open/read of a folder |
 //! | any mutation                            | EROFS   | the mount is read-only; writes never silently succeed |
 //! | unknown or closed handle                | EBADF   | a handle the kernel should not have |
+//! | a replaced version opened               | ESTALE  | the kernel held an inode of an old version (a change raced the open); the VFS then looks the name up again, once, and opens the new version |
+//! | a version read after its bytes went     | ESTALE  | changed between open and the first read the page cache could not answer, its old body already replaced: no whole copy is left, and a mix is never served |
 //! | Salesforce slower than the deadline     | EIO     | the kernel must get an answer; EIO says "the backing store failed" and tools report it |
 //! | org unreachable or 5xx                  | EIO     | same: nothing the caller can fix locally |
 //! | API request limit exhausted             | EIO     | EAGAIN would make blocking readers (cat, grep) fail with a misleading "try again"; the limit resets daily, not in a moment |
@@ -28,6 +30,7 @@ pub fn errno(error: &FsError) -> i32 {
         FsError::IsADirectory => libc::EISDIR,
         FsError::ReadOnly => libc::EROFS,
         FsError::BadHandle => libc::EBADF,
+        FsError::Stale => libc::ESTALE,
         FsError::Index(error) => index_errno(error),
     }
 }
@@ -62,6 +65,7 @@ mod tests {
             (FsError::IsADirectory, libc::EISDIR),
             (FsError::ReadOnly, libc::EROFS),
             (FsError::BadHandle, libc::EBADF),
+            (FsError::Stale, libc::ESTALE),
             (FsError::Index(IndexError::NoSuchFile), libc::ENOENT),
             (
                 FsError::Index(IndexError::Deadline {

@@ -1,125 +1,41 @@
 //! The thin adapter between fuser 0.18 and the filesystem logic: argument and reply
-//! translation, errno mapping through `errno.rs`, nothing else.
+//! translation, errno mapping through `errno.rs`, the request counter, and handing an
+//! operation that waits on Salesforce to its own thread (`offload.rs`).
 //!
-//! Threads: the session runs [`MountConfig::threads`] event loops, so one operation waiting
-//! on Salesforce (bounded by the index's operation deadline) does not stall the others.
+//! Kernel caching, and why it is safe: every file inode is one immutable version (see
+//! `versions.rs`), so files are opened with `keep_cache` (pages survive across opens) and
+//! attributes are trusted for `attr_timeout`; names and folder listings (`cache_readdir`)
+//! for `dir_cache_time`, forgotten through the notifier when a refresh changes them.
 
-use crate::sync::lock;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use fuser::{
-    Errno, FileAttr, FileHandle, FileType, FopenFlags, Generation, INodeNo, KernelConfig,
-    LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData,
-    ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite,
-    Request, TimeOrNow, WriteFlags,
+    Errno, FileAttr, FileHandle, FileType, FopenFlags, Generation, INodeNo, IoctlFlags,
+    KernelConfig, LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate,
+    ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyIoctl, ReplyLock,
+    ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
+pub use super::mount::{spawn_mount, MountConfig, DEFAULT_THREADS};
+use super::offload::Waiters;
+use super::requests::Op;
 use super::{errno, Attr, Filesystem, FsError, NodeKind};
 
-/// How long the kernel may trust an entry or attribute before asking again. Never zero
-/// (zero makes the kernel re-look-up every entry right after readdir); one second bounds how
-/// stale a changed size can look while keeping repeated `stat`s out of this process.
-pub const KERNEL_TTL: Duration = Duration::from_secs(1);
-
-/// Each event loop is a thread that may block on one slow listing; 8 lets an `ls` of a
-/// listed folder go on while a few first listings wait on the org, without spawning a
-/// thread per request on a 2-core machine.
-pub const DEFAULT_THREADS: usize = 8;
-
-#[derive(Debug, Clone)]
-pub struct MountConfig {
-    pub threads: usize,
-    /// What `mount` and /proc/mounts show as the source.
-    pub fs_name: String,
-    /// Let other users than the mounting one read the mount (needs root or
-    /// `user_allow_other` in /etc/fuse.conf).
-    pub allow_other: bool,
-    /// Let root in besides the mounting user (`allow_root`; not with `allow_other`).
-    pub allow_root: bool,
-    /// Have fusermount3 unmount when this process ends, even by SIGKILL.
-    pub auto_unmount: bool,
-    /// Owner and group shown on every inode; `None`: the mounting user's.
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
-    /// Mode bits shown on every file and every folder (the kernel checks them:
-    /// `default_permissions`).
-    pub file_mode: u16,
-    pub dir_mode: u16,
-}
-
-impl Default for MountConfig {
-    fn default() -> Self {
-        MountConfig {
-            threads: DEFAULT_THREADS,
-            fs_name: "sfmount".to_string(),
-            allow_other: false,
-            allow_root: false,
-            auto_unmount: false,
-            uid: None,
-            gid: None,
-            file_mode: super::FILE_PERM,
-            dir_mode: super::DIR_PERM,
-        }
-    }
-}
-
-/// Mounts `fs` at `mountpoint`, serving on background threads until the returned session
-/// is unmounted (`umount_and_join`) or dropped.
-pub fn spawn_mount(
-    fs: Arc<Filesystem>,
-    mountpoint: &Path,
-    config: &MountConfig,
-) -> std::io::Result<fuser::BackgroundSession> {
-    let mut options = fuser::Config::default();
-    options.mount_options = vec![
-        fuser::MountOption::RO,
-        fuser::MountOption::FSName(config.fs_name.clone()),
-        fuser::MountOption::Subtype("sfmount".to_string()),
-        fuser::MountOption::NoAtime,
-        fuser::MountOption::NoDev,
-        fuser::MountOption::NoSuid,
-        fuser::MountOption::NoExec,
-        // The kernel checks the mode bits itself, so `access` never reaches us.
-        fuser::MountOption::DefaultPermissions,
-    ];
-    if config.allow_other {
-        options.acl = fuser::SessionACL::All;
-    } else if config.allow_root {
-        options.acl = fuser::SessionACL::RootAndOwner;
-    }
-    if config.auto_unmount {
-        // fuser mounts through fusermount3 then, which stays to unmount after us.
-        options.mount_options.push(fuser::MountOption::AutoUnmount);
-    }
-    options.n_threads = Some(config.threads.max(1));
-    fuser::spawn_mount(FuseAdapter::new(fs, config), mountpoint, &options)
-}
-
-pub struct FuseAdapter {
-    fs: Arc<Filesystem>,
+/// Who owns every file (the mounting user, unless `uid`/`gid` say otherwise) and the modes
+/// every file and folder shows.
+#[derive(Clone, Copy)]
+struct Owner {
     uid: u32,
     gid: u32,
     file_mode: u16,
     dir_mode: u16,
 }
 
-impl FuseAdapter {
-    pub fn new(fs: Arc<Filesystem>, config: &MountConfig) -> FuseAdapter {
-        // SAFETY: getuid/getgid cannot fail and touch no memory.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        FuseAdapter {
-            fs,
-            uid: config.uid.unwrap_or(uid),
-            gid: config.gid.unwrap_or(gid),
-            file_mode: config.file_mode,
-            dir_mode: config.dir_mode,
-        }
-    }
-
-    fn file_attr(&self, attr: &Attr) -> FileAttr {
+impl Owner {
+    fn file_attr(self, attr: &Attr) -> FileAttr {
         FileAttr {
             ino: INodeNo(attr.ino),
             size: attr.size,
@@ -148,6 +64,40 @@ impl FuseAdapter {
     }
 }
 
+pub struct FuseAdapter {
+    fs: Arc<Filesystem>,
+    owner: Owner,
+    waiters: Waiters,
+}
+
+impl FuseAdapter {
+    pub fn new(fs: Arc<Filesystem>, config: &MountConfig) -> FuseAdapter {
+        // SAFETY: getuid/getgid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        FuseAdapter {
+            fs,
+            owner: Owner {
+                uid: config.uid.unwrap_or(uid),
+                gid: config.gid.unwrap_or(gid),
+                file_mode: config.file_mode,
+                dir_mode: config.dir_mode,
+            },
+            waiters: Waiters::default(),
+        }
+    }
+
+    fn count(&self, op: Op) {
+        self.fs.requests().count(op);
+    }
+
+    /// Runs `work` on a waiting thread (it will wait on Salesforce).
+    fn offload(&self, work: impl FnOnce(&Filesystem) + Send + 'static) {
+        let fs = self.fs.clone();
+        self.fs.requests().count_offloaded();
+        self.waiters.run(move || work(&fs));
+    }
+}
+
 fn to_errno(operation: &str, error: &FsError) -> Errno {
     let code = errno::errno(error);
     if code == libc::EIO {
@@ -162,17 +112,76 @@ fn wants_write(flags: OpenFlags) -> bool {
     !matches!(flags.acc_mode(), OpenAccMode::O_RDONLY) || flags.0 & libc::O_TRUNC != 0
 }
 
+fn answer_lookup(fs: &Filesystem, owner: Owner, parent: u64, name: &OsStr, reply: ReplyEntry) {
+    match fs.lookup(parent, name) {
+        Ok(attr) => {
+            let timing = fs.timing();
+            reply.entry_with_ttls(
+                &timing.attr_ttl(&attr),
+                &timing.entry_ttl(&attr, fs.is_generated(attr.ino)),
+                &owner.file_attr(&attr),
+                Generation(0),
+            )
+        }
+        Err(FsError::NotFound) => {
+            let ttl = fs.negative_ttl(parent, name);
+            if ttl.is_zero() {
+                reply.error(Errno::ENOENT)
+            } else {
+                // Inode 0 with a TTL: the kernel caches "no such name" (a negative dentry).
+                let mut missing = owner.file_attr(&Filesystem::file_attr(
+                    0,
+                    0,
+                    SystemTime::UNIX_EPOCH,
+                    SystemTime::UNIX_EPOCH,
+                ));
+                missing.ino = INodeNo(0);
+                reply.entry_with_ttls(&Duration::ZERO, &ttl, &missing, Generation(0))
+            }
+        }
+        Err(error) => reply.error(to_errno("lookup", &error)),
+    }
+}
+
+fn answer_open(fs: &Filesystem, ino: u64, flags: OpenFlags, reply: ReplyOpen) {
+    match fs.open(ino, wants_write(flags)) {
+        // A version's bytes never change, so its pages may outlive this open; nothing is
+        // ever written, so close need not send a flush (one round trip less per file).
+        Ok(opened) => reply.opened(
+            FileHandle(opened.fh),
+            FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_NOFLUSH,
+        ),
+        Err(error) => reply.error(to_errno("open", &error)),
+    }
+}
+
+fn answer_read(fs: &Filesystem, fh: u64, offset: u64, size: u32, reply: ReplyData) {
+    match fs.read(fh, offset, size) {
+        Ok(data) => reply.data(data.as_slice()),
+        Err(error) => reply.error(to_errno("read", &error)),
+    }
+}
+
+fn answer_opendir(fs: &Filesystem, ino: u64, reply: ReplyOpen) {
+    match fs.opendir(ino) {
+        // The kernel keeps the listing it read (cache_readdir) until the folder's mtime
+        // moves or the refresher invalidates the folder.
+        Ok(fh) => reply.opened(
+            FileHandle(fh),
+            FopenFlags::FOPEN_CACHE_DIR | FopenFlags::FOPEN_KEEP_CACHE,
+        ),
+        Err(error) => reply.error(to_errno("opendir", &error)),
+    }
+}
+
 impl fuser::Filesystem for FuseAdapter {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
         // Each is optional: a kernel without one simply works without it.
         // - readdirplus: `ls -l` gets every attribute with the listing instead of one lookup
         //   per entry;
-        // - auto_inval_data: when a file's mtime or size changes, the kernel drops its cached
-        //   pages (files are opened with keep_cache);
         // - parallel_dirops: concurrent lookups in one folder (many readers of one object).
         for capability in [
             fuser::InitFlags::FUSE_DO_READDIRPLUS,
-            fuser::InitFlags::FUSE_AUTO_INVAL_DATA,
             fuser::InitFlags::FUSE_PARALLEL_DIROPS,
         ] {
             if let Err(unsupported) = config.add_capabilities(capability) {
@@ -183,42 +192,35 @@ impl fuser::Filesystem for FuseAdapter {
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        match self.fs.lookup(parent.0, name) {
-            Ok(attr) => reply.entry(&KERNEL_TTL, &self.file_attr(&attr), Generation(0)),
-            Err(error) => reply.error(to_errno("lookup", &error)),
+        self.count(Op::Lookup);
+        if self.fs.would_list(parent.0) {
+            let (owner, name) = (self.owner, OsString::from(name));
+            self.offload(move |fs| answer_lookup(fs, owner, parent.0, &name, reply));
+        } else {
+            answer_lookup(&self.fs, self.owner, parent.0, name, reply);
         }
     }
 
-    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+    // batch_forget: fuser's default hands each entry to `forget`.
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        self.count(Op::Forget);
+        self.fs.forget(ino.0, nlookup);
+    }
+
+    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+        self.count(Op::Getattr);
         match self.fs.getattr(ino.0) {
-            Ok(mut attr) => {
-                // An open handle's bytes are what a reader gets, so fstat reports their size.
-                if let Some(size) = fh.and_then(|fh| self.fs.handle_size(fh.0)) {
-                    attr.size = size;
-                }
-                reply.attr(&KERNEL_TTL, &self.file_attr(&attr))
-            }
+            Ok(attr) => reply.attr(
+                &self.fs.timing().attr_ttl(&attr),
+                &self.owner.file_attr(&attr),
+            ),
             Err(error) => reply.error(to_errno("getattr", &error)),
         }
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        match self.fs.open(ino.0, wants_write(flags)) {
-            Ok(opened) => {
-                // Pages read once are kept across opens, so a warm `grep -r` reads no bytes
-                // from us. A record's bytes change only with its mtime (auto_inval_data then
-                // drops the pages) or through Index::apply_changes, whose `stale_inodes` a
-                // refresher invalidates through the notifier. Nothing is ever written, so
-                // close need not send a flush (one round trip less per file).
-                let flags = if opened.direct_io {
-                    FopenFlags::FOPEN_DIRECT_IO
-                } else {
-                    FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_NOFLUSH
-                };
-                reply.opened(FileHandle(opened.fh), flags)
-            }
-            Err(error) => reply.error(to_errno("open", &error)),
-        }
+        self.count(Op::Open);
+        answer_open(&self.fs, ino.0, flags, reply);
     }
 
     fn read(
@@ -232,9 +234,11 @@ impl fuser::Filesystem for FuseAdapter {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        match self.fs.read(fh.0, offset, size) {
-            Ok(data) => reply.data(data.as_slice()),
-            Err(error) => reply.error(to_errno("read", &error)),
+        self.count(Op::Read);
+        if self.fs.read_would_wait(fh.0) {
+            self.offload(move |fs| answer_read(fs, fh.0, offset, size, reply));
+        } else {
+            answer_read(&self.fs, fh.0, offset, size, reply);
         }
     }
 
@@ -248,6 +252,7 @@ impl fuser::Filesystem for FuseAdapter {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
+        self.count(Op::Release);
         self.fs.release(fh.0);
         reply.ok();
     }
@@ -260,14 +265,17 @@ impl fuser::Filesystem for FuseAdapter {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
+        self.count(Op::Flush);
         // Nothing is ever buffered for writing.
         reply.ok();
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
-        match self.fs.opendir(ino.0) {
-            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
-            Err(error) => reply.error(to_errno("opendir", &error)),
+        self.count(Op::Opendir);
+        if self.fs.would_list(ino.0) {
+            self.offload(move |fs| answer_opendir(fs, ino.0, reply));
+        } else {
+            answer_opendir(&self.fs, ino.0, reply);
         }
     }
 
@@ -279,6 +287,7 @@ impl fuser::Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
+        self.count(Op::Readdir);
         let result = self.fs.readdir(fh.0, offset, |entry| {
             let kind = match entry.attr.kind {
                 NodeKind::Directory => FileType::Directory,
@@ -300,13 +309,15 @@ impl fuser::Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectoryPlus,
     ) {
-        let result = self.fs.readdir(fh.0, offset, |entry| {
+        self.count(Op::Readdirplus);
+        let timing = *self.fs.timing();
+        let result = self.fs.readdirplus(fh.0, offset, |entry| {
             reply.add(
                 INodeNo(entry.ino),
                 entry.next_offset,
                 &entry.name,
-                &KERNEL_TTL,
-                &self.file_attr(&entry.attr),
+                &timing.entry_ttl(&entry.attr, self.fs.is_generated(entry.ino)),
+                &self.owner.file_attr(&entry.attr),
                 Generation(0),
             )
         });
@@ -324,11 +335,13 @@ impl fuser::Filesystem for FuseAdapter {
         _flags: OpenFlags,
         reply: ReplyEmpty,
     ) {
+        self.count(Op::Releasedir);
         self.fs.releasedir(fh.0);
         reply.ok();
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
+        self.count(Op::Statfs);
         let stats = self.fs.statfs();
         reply.statfs(
             stats.blocks,
@@ -340,6 +353,102 @@ impl fuser::Filesystem for FuseAdapter {
             stats.max_name_length,
             stats.block_size,
         );
+    }
+
+    // What a read-only mount without extended attributes, locks or devices does not
+    // implement, answered quietly (these arrive for every file a tool opens; a log line
+    // each would flood the log). ENOSYS where the kernel then answers for itself and stops
+    // asking (xattrs: EOPNOTSUPP; locks: local locking; lseek: the generic seek; fsync:
+    // nothing to sync); ENOTTY for ioctl, what a file without ioctls answers.
+
+    fn getxattr(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _name: &OsStr,
+        _size: u32,
+        reply: ReplyXattr,
+    ) {
+        self.count(Op::Getxattr);
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn listxattr(&self, _req: &Request, _ino: INodeNo, _size: u32, reply: ReplyXattr) {
+        self.count(Op::Listxattr);
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn ioctl(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _flags: IoctlFlags,
+        _cmd: u32,
+        _in_data: &[u8],
+        _out_size: u32,
+        reply: ReplyIoctl,
+    ) {
+        self.count(Op::Ioctl);
+        reply.error(Errno::from_i32(libc::ENOTTY));
+    }
+
+    fn lseek(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _offset: i64,
+        _whence: i32,
+        reply: ReplyLseek,
+    ) {
+        self.count(Op::Other);
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn getlk(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _lock_owner: LockOwner,
+        _start: u64,
+        _end: u64,
+        _typ: i32,
+        _pid: u32,
+        reply: ReplyLock,
+    ) {
+        self.count(Op::Other);
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn setlk(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _lock_owner: LockOwner,
+        _start: u64,
+        _end: u64,
+        _typ: i32,
+        _pid: u32,
+        _sleep: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.count(Op::Other);
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn fsync(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.count(Op::Other);
+        reply.error(Errno::ENOSYS);
     }
 
     // Every mutation: EROFS (the RO mount option stops most of them in the kernel already;
@@ -491,64 +600,4 @@ impl fuser::Filesystem for FuseAdapter {
     ) {
         reply.error(to_errno("fallocate", &self.fs.mutation()));
     }
-}
-
-/// One folder's worth of kernel cache entries to drop.
-struct Invalidation {
-    folder_ino: u64,
-    names: Vec<String>,
-    inodes: Vec<u64>,
-    membership_changed: bool,
-}
-
-/// Starts the thread that tells the kernel what a refresh changed, and returns the listener
-/// the refresher calls. Invalidations go through fuser's notifier on this thread only: a
-/// notification sent from inside a request handler can deadlock against the kernel waiting
-/// for that very request, and the refresher should not wait on the kernel either. The thread
-/// ends when the listener (every clone of it) is dropped.
-pub fn start_invalidator(
-    notifier: fuser::Notifier,
-) -> std::io::Result<crate::index::refresh::ChangeListener> {
-    let (sender, receiver) = std::sync::mpsc::channel::<Invalidation>();
-    std::thread::Builder::new()
-        .name("sfmount-inval".to_string())
-        .spawn(move || {
-            for change in receiver {
-                for name in &change.names {
-                    if let Err(error) =
-                        notifier.inval_entry(INodeNo(change.folder_ino), OsStr::new(name))
-                    {
-                        // The kernel never looked the name up (or forgot it): nothing to drop.
-                        tracing::debug!(%error, "inval_entry");
-                    }
-                }
-                // Offset 0, length 0: attributes and every cached page of the file.
-                for ino in &change.inodes {
-                    if let Err(error) = notifier.inval_inode(INodeNo(*ino), 0, 0) {
-                        tracing::debug!(%error, ino, "inval_inode");
-                    }
-                }
-                if change.membership_changed {
-                    // The folder's mtime moved: scanners stat it to decide whether to rescan.
-                    if let Err(error) = notifier.inval_inode(INodeNo(change.folder_ino), 0, 0) {
-                        tracing::debug!(%error, "inval_inode of a folder");
-                    }
-                }
-            }
-        })?;
-    let sender = std::sync::Mutex::new(sender);
-    Ok(Arc::new(
-        move |folder: usize, summary: &crate::index::ChangeSummary| {
-            let change = Invalidation {
-                folder_ino: Filesystem::folder_ino(folder),
-                names: summary.stale_names.clone(),
-                inodes: summary.stale_inodes.clone(),
-                membership_changed: summary.membership_changed(),
-            };
-            let sender = lock(&sender);
-            // The thread ends only with the mount; a failed send means there is no kernel
-            // left to tell.
-            let _ = sender.send(change);
-        },
-    ))
 }

@@ -5,54 +5,69 @@
 //! → `.sobject.json` and one file per record (and format). Group and object folders exist
 //! from mount time; an object folder's records are listed on its first lookup or opendir.
 //!
-//! Inode numbers are stable for the life of the mount: fixed numbers for the root, groups,
-//! object folders and their `.sobject.json`, and the index's per-record numbers (kept per
-//! record Id and format across changes). Forget is ignored: nothing is ever reused.
+//! Rooms: `versions` (one inode number per version of a file), `dir` (readdir snapshots),
+//! `handles` (open handles), `timing` (the kernel's TTLs), `invalidate` (what a refresh
+//! tells the kernel to forget), `requests` (the per-operation counter), `errno`, `fuse`
+//! and `offload` (the fuser adapter, and the threads that wait on Salesforce for it).
 //!
-//! Consistency: an open file handle keeps the bytes it opened; a readdir handle keeps the
-//! listing it opened (entry `k` is at offset `k + 1`, so every entry is listed exactly once
-//! however the kernel splits the reads).
+//! Consistency: an inode number names one version of a file's bytes, and an open handle
+//! keeps the bytes it opened; so `fstat` of an open file, the kernel's cached pages and the
+//! bytes read always agree, and a change shows as the name leading to a new inode.
 
+mod dir;
 pub mod errno;
 pub mod fuse;
+mod handles;
+pub mod invalidate;
+pub mod mount;
+pub mod offload;
+pub mod requests;
+pub mod timing;
+pub mod versions;
 
 use crate::sync::lock;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::catalog::Group;
-use crate::index::{FileEntry, Index, IndexError, Listing, RECORD_INO_SHIFT};
+use crate::index::{FileEntry, Index, IndexError, RECORD_INO_SHIFT};
+use handles::{FileHandle, Handle, Handles, LazyRecord};
+use requests::RequestCounts;
+use timing::CacheTiming;
+use versions::{Content, FileKey, Versions, VERSION_INO_BASE};
 
 /// The root directory's inode number, fixed by FUSE.
 pub const ROOT_INO: u64 = 1;
 /// Group folders are `GROUP_INO_BASE + group`.
 const GROUP_INO_BASE: u64 = 2;
-/// Object folder `i` is `FOLDER_INO_BASE + 2 i`, its `.sobject.json` the number after it.
-/// Far above the groups and far below the index's record numbers (`1 << 40`).
+/// Object folder `i` is `FOLDER_INO_BASE + 2 i`. Far above the groups and far below the
+/// index's record numbers (`1 << 40`).
 const FOLDER_INO_BASE: u64 = 1 << 20;
 /// The per-folder status file.
 pub const SOBJECT_JSON: &str = ".sobject.json";
 /// The mount root's status file: API usage and every folder's refresh state.
 pub const STATUS_FILE: &str = ".sfmount-status.json";
-/// Its inode: just below the object folders, far above any group.
-pub const STATUS_INO: u64 = FOLDER_INO_BASE - 1;
+/// The root's request counter (FUSE operations by kind); found by name, not listed, so
+/// `ls` and `find` of the mount are as before and a walk does not count itself.
+pub const REQUESTS_FILE: &str = ".sfmount-requests.json";
+/// Marks the status file among the root's fixed children (its inodes are versions).
+const STATUS_INO: u64 = FOLDER_INO_BASE - 1;
 /// The mount root's change journal: one JSON line per applied change, newest last.
 pub const CHANGES_FILE: &str = ".sfmount-changes.jsonl";
-/// Its inode: just below the status file's.
-pub const CHANGES_INO: u64 = STATUS_INO - 1;
+/// Marks the journal among the root's fixed children, as `STATUS_INO` does the status file.
+const CHANGES_INO: u64 = STATUS_INO - 1;
 
 /// Directory permissions: read and traverse for everyone, never write (the default of
 /// `dir_mode`, which the FUSE adapter applies).
 pub const DIR_PERM: u16 = 0o555;
 /// File permissions: read for everyone, never write (the default of `file_mode`).
 pub const FILE_PERM: u16 = 0o444;
-
-/// How long after a change an open bypasses the kernel's cached size: well over the kernel
-/// TTL (1 s) plus the time an invalidation takes to reach the kernel on a loaded machine.
-pub const RECENT_CHANGE_WINDOW: Duration = Duration::from_secs(10);
+/// "No such name" answers remembered per folder, to be forgotten by the kernel when a name
+/// appears; past this the answer is not cached (a scan probing many names, e.g. a build
+/// tool's lookups of `.git` and friends, stays bounded in memory).
+const NEGATIVE_NAMES_PER_FOLDER: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FsError {
@@ -66,6 +81,8 @@ pub enum FsError {
     ReadOnly,
     #[error("bad file handle")]
     BadHandle,
+    #[error("this version of the file was replaced")]
+    Stale,
     #[error(transparent)]
     Index(#[from] IndexError),
 }
@@ -108,44 +125,16 @@ pub struct Statfs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Node {
     Root,
-    Status,
-    Changes,
     Group(usize),
     Folder(usize),
-    SobjectJson(usize),
-    Record { folder: usize, ino: u64 },
-}
-
-/// What an opendir saw: the names it will list, whatever changes later.
-struct DirSnapshot {
-    ino: u64,
-    parent: u64,
-    entries: SnapshotEntries,
-}
-
-enum SnapshotEntries {
-    /// Root and group folders: a few fixed children.
-    Fixed(Vec<(String, u64)>),
-    /// An object folder: `.sobject.json`, then the listing's files.
-    Folder {
-        folder: usize,
-        listing: Arc<Listing>,
-    },
-}
-
-enum Handle {
-    Dir(Arc<DirSnapshot>),
-    File(Arc<[u8]>),
+    /// A version of a file (record or generated).
+    File,
 }
 
 /// An open file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Opened {
     pub fh: u64,
-    /// Reads must bypass the kernel's page cache and cached size (FOPEN_DIRECT_IO): the
-    /// bytes may not match the size the kernel was last told, and `cat` must still read to
-    /// their end.
-    pub direct_io: bool,
 }
 
 /// A slice of an open file's bytes.
@@ -166,12 +155,20 @@ pub struct Filesystem {
     groups: Vec<Group>,
     /// Object folders of each group, by name.
     group_members: Vec<Vec<(String, usize)>>,
-    handles: Mutex<HashMap<u64, Handle>>,
-    next_handle: AtomicU64,
+    handles: Handles,
+    versions: Versions,
+    timing: CacheTiming,
+    /// Names answered "no such name" per folder, which the kernel may be caching.
+    negatives: Mutex<HashMap<usize, HashSet<String>>>,
+    requests: RequestCounts,
 }
 
 impl Filesystem {
     pub fn new(index: Index) -> Filesystem {
+        Filesystem::with_timing(index, CacheTiming::default())
+    }
+
+    pub fn with_timing(index: Index, timing: CacheTiming) -> Filesystem {
         let mut groups: Vec<Group> = Vec::new();
         let mut group_members: Vec<Vec<(String, usize)>> = Vec::new();
         for folder in 0..index.folder_count() {
@@ -192,8 +189,11 @@ impl Filesystem {
             index,
             groups,
             group_members,
-            handles: Mutex::new(HashMap::new()),
-            next_handle: AtomicU64::new(1),
+            handles: Handles::default(),
+            versions: Versions::default(),
+            timing,
+            negatives: Mutex::new(HashMap::new()),
+            requests: RequestCounts::default(),
         }
     }
 
@@ -201,31 +201,26 @@ impl Filesystem {
         &self.index
     }
 
+    pub fn timing(&self) -> &CacheTiming {
+        &self.timing
+    }
+
+    pub fn requests(&self) -> &RequestCounts {
+        &self.requests
+    }
+
     fn node(&self, ino: u64) -> Option<Node> {
         if ino == ROOT_INO {
             return Some(Node::Root);
         }
-        if ino == STATUS_INO {
-            return Some(Node::Status);
-        }
-        if ino == CHANGES_INO {
-            return Some(Node::Changes);
-        }
         if ino >= 1 << RECORD_INO_SHIFT {
-            let folder = self.index.folder_of_ino(ino)?;
-            return Some(Node::Record { folder, ino });
+            return Some(Node::File);
         }
         if ino >= FOLDER_INO_BASE {
             let offset = ino - FOLDER_INO_BASE;
             let folder = (offset / 2) as usize;
-            if folder >= self.index.folder_count() {
-                return None;
-            }
-            return Some(if offset.is_multiple_of(2) {
-                Node::Folder(folder)
-            } else {
-                Node::SobjectJson(folder)
-            });
+            return (offset.is_multiple_of(2) && folder < self.index.folder_count())
+                .then_some(Node::Folder(folder));
         }
         let group = ino.checked_sub(GROUP_INO_BASE)? as usize;
         (group < self.groups.len()).then_some(Node::Group(group))
@@ -234,10 +229,6 @@ impl Filesystem {
     /// The inode of object folder `folder` (what change invalidations name as the parent).
     pub fn folder_ino(folder: usize) -> u64 {
         FOLDER_INO_BASE + 2 * folder as u64
-    }
-
-    pub fn sobject_ino(folder: usize) -> u64 {
-        Self::folder_ino(folder) + 1
     }
 
     fn dir_attr(&self, ino: u64, mtime: SystemTime) -> Attr {
@@ -253,34 +244,16 @@ impl Filesystem {
         }
     }
 
-    fn file_attr(entry: &FileEntry) -> Attr {
+    fn file_attr(ino: u64, size: u64, mtime: SystemTime, ctime: SystemTime) -> Attr {
         Attr {
-            ino: entry.ino,
-            kind: NodeKind::File,
-            size: entry.size,
-            mtime: entry.mtime,
-            ctime: entry.ctime,
-            perm: FILE_PERM,
-            nlink: 1,
-        }
-    }
-
-    fn sobject_attr(&self, folder: usize) -> Result<Attr, FsError> {
-        let size = self.index.sobject_json(folder)?.len() as u64;
-        let mtime = self
-            .index
-            .peek_listing(folder)
-            .map(|l| l.refreshed_at)
-            .unwrap_or_else(|| self.index.mounted_at());
-        Ok(Attr {
-            ino: Self::sobject_ino(folder),
+            ino,
             kind: NodeKind::File,
             size,
             mtime,
-            ctime: mtime,
+            ctime,
             perm: FILE_PERM,
             nlink: 1,
-        })
+        }
     }
 
     fn folder_attr(&self, folder: usize) -> Attr {
@@ -292,75 +265,113 @@ impl Filesystem {
         self.dir_attr(Self::folder_ino(folder), mtime)
     }
 
-    fn changes_attr(&self) -> Attr {
-        Attr {
-            ino: CHANGES_INO,
-            size: self.index.changes_jsonl().len() as u64,
-            ..self.status_attr()
-        }
+    /// The version of a record file that `entry` describes.
+    fn record_version(&self, folder: usize, entry: &FileEntry, counted: bool) -> Attr {
+        let attr = Self::file_attr(entry.ino, entry.size, entry.mtime, entry.ctime);
+        self.versions.record(folder, entry, attr, counted)
     }
 
-    fn status_attr(&self) -> Attr {
+    fn sobject_version(&self, folder: usize, counted: bool) -> Result<Attr, FsError> {
+        let bytes = self.index.sobject_json(folder)?;
+        let mtime = self
+            .index
+            .peek_listing(folder)
+            .map(|l| l.refreshed_at)
+            .unwrap_or_else(|| self.index.mounted_at());
+        let attr = Self::file_attr(0, bytes.len() as u64, mtime, mtime);
+        Ok(self
+            .versions
+            .generated(FileKey::Sobject(folder), bytes, attr, counted))
+    }
+
+    fn status_version(&self, counted: bool) -> Attr {
+        let bytes = self.index.status_json();
         let mtime = self
             .index
             .refresh_overview()
             .last_tick
             .unwrap_or_else(|| self.index.mounted_at());
-        Attr {
-            ino: STATUS_INO,
-            kind: NodeKind::File,
-            size: self.index.status_json().len() as u64,
-            mtime,
-            ctime: mtime,
-            perm: FILE_PERM,
-            nlink: 1,
-        }
+        let attr = Self::file_attr(0, bytes.len() as u64, mtime, mtime);
+        self.versions
+            .generated(FileKey::Status, bytes, attr, counted)
     }
 
-    fn attr_of(&self, node: Node) -> Result<Attr, FsError> {
-        match node {
+    fn changes_version(&self, counted: bool) -> Attr {
+        let bytes = self.index.changes_jsonl();
+        let mtime = self
+            .index
+            .refresh_overview()
+            .last_tick
+            .unwrap_or_else(|| self.index.mounted_at());
+        let attr = Self::file_attr(0, bytes.len() as u64, mtime, mtime);
+        self.versions
+            .generated(FileKey::Changes, bytes, attr, counted)
+    }
+
+    fn requests_version(&self, counted: bool) -> Attr {
+        let bytes = self
+            .requests
+            .to_json(self.versions.len(), self.handles.len());
+        let now = SystemTime::now();
+        let attr = Self::file_attr(0, bytes.len() as u64, now, now);
+        self.versions
+            .generated(FileKey::Requests, bytes, attr, counted)
+    }
+
+    pub fn getattr(&self, ino: u64) -> Result<Attr, FsError> {
+        match self.node(ino).ok_or(FsError::NotFound)? {
             Node::Root => Ok(self.dir_attr(ROOT_INO, self.index.mounted_at())),
-            Node::Status => Ok(self.status_attr()),
-            Node::Changes => Ok(self.changes_attr()),
             Node::Group(group) => {
                 Ok(self.dir_attr(GROUP_INO_BASE + group as u64, self.index.mounted_at()))
             }
             Node::Folder(folder) => Ok(self.folder_attr(folder)),
-            Node::SobjectJson(folder) => self.sobject_attr(folder),
-            Node::Record { folder, ino } => {
-                // A record inode came from a listing, so this never loads anything new.
-                let listing = self.index.listing(folder)?;
-                listing
-                    .by_ino(ino)
-                    .map(Self::file_attr)
-                    .ok_or(FsError::NotFound)
-            }
+            Node::File => match self.versions.get(ino) {
+                Some((attr, _)) => Ok(attr),
+                None => self.adopt(ino),
+            },
         }
     }
 
-    pub fn getattr(&self, ino: u64) -> Result<Attr, FsError> {
-        let node = self.node(ino).ok_or(FsError::NotFound)?;
-        self.attr_of(node)
+    /// A record inode the version table does not hold (a caller that skipped lookup, such
+    /// as the tests): the current version of the index's file, if that is the number.
+    fn adopt(&self, ino: u64) -> Result<Attr, FsError> {
+        if ino >= VERSION_INO_BASE {
+            return Err(FsError::Stale);
+        }
+        let folder = self.index.folder_of_ino(ino).ok_or(FsError::NotFound)?;
+        let listing = self.index.peek_listing(folder).ok_or(FsError::NotFound)?;
+        let entry = listing.by_ino(ino).ok_or(FsError::NotFound)?;
+        let attr = self.record_version(folder, entry, false);
+        if attr.ino == ino {
+            Ok(attr)
+        } else {
+            Err(FsError::Stale)
+        }
     }
 
+    /// True when a lookup or opendir under `parent` would wait for a first listing.
+    pub fn would_list(&self, parent: u64) -> bool {
+        matches!(self.node(parent), Some(Node::Folder(folder)) if self.index.peek_listing(folder).is_none())
+    }
+
+    /// Looks `name` up in `parent`; a found file counts as one kernel lookup of its inode.
     pub fn lookup(&self, parent: u64, name: &OsStr) -> Result<Attr, FsError> {
         // Names we serve are all UTF-8; anything else cannot exist here.
         let name = name.to_str().ok_or(FsError::NotFound)?;
         match self.node(parent).ok_or(FsError::NotFound)? {
-            Node::Root => {
-                if name == STATUS_FILE {
-                    return Ok(self.status_attr());
+            Node::Root => match name {
+                STATUS_FILE => Ok(self.status_version(true)),
+                CHANGES_FILE => Ok(self.changes_version(true)),
+                REQUESTS_FILE => Ok(self.requests_version(true)),
+                _ => {
+                    let group = self
+                        .groups
+                        .iter()
+                        .position(|g| g.folder_name() == name)
+                        .ok_or(FsError::NotFound)?;
+                    self.getattr(GROUP_INO_BASE + group as u64)
                 }
-                if name == CHANGES_FILE {
-                    return Ok(self.changes_attr());
-                }
-                let group = self
-                    .groups
-                    .iter()
-                    .position(|g| g.folder_name() == name)
-                    .ok_or(FsError::NotFound)?;
-                self.attr_of(Node::Group(group))
-            }
+            },
             Node::Group(group) => {
                 let folder = self.group_members[group]
                     .iter()
@@ -371,210 +382,162 @@ impl Filesystem {
             }
             Node::Folder(folder) => {
                 if name == SOBJECT_JSON {
-                    return self.sobject_attr(folder);
+                    return self.sobject_version(folder, true);
                 }
                 let listing = self.index.listing(folder)?;
                 listing
                     .by_name(name)
-                    .map(Self::file_attr)
+                    .map(|entry| self.record_version(folder, entry, true))
                     .ok_or(FsError::NotFound)
             }
-            Node::Status | Node::Changes | Node::SobjectJson(_) | Node::Record { .. } => {
-                Err(FsError::NotADirectory)
-            }
+            Node::File => Err(FsError::NotADirectory),
         }
     }
 
-    fn parent_of(&self, node: Node) -> u64 {
-        match node {
-            Node::Root | Node::Status | Node::Changes | Node::Group(_) => ROOT_INO,
-            Node::Folder(folder) | Node::SobjectJson(folder) | Node::Record { folder, .. } => {
-                let spec_group = self.index.folder_spec(folder).map(|s| s.group);
-                let group = self.groups.iter().position(|g| Some(*g) == spec_group);
-                match (node, group) {
-                    (Node::Folder(_), Some(group)) => GROUP_INO_BASE + group as u64,
-                    (Node::Folder(_), None) => ROOT_INO,
-                    _ => Self::folder_ino(folder),
+    /// Whether the generated-file rules (names never trusted) apply to this inode.
+    pub fn is_generated(&self, ino: u64) -> bool {
+        matches!(self.versions.get(ino), Some((_, Content::Generated(_))))
+    }
+
+    /// How long the kernel may cache "no such `name` in `parent`": the fixed folders never
+    /// change, an object folder's remembered names are forgotten when they appear (see
+    /// [`Filesystem::take_negatives`]); zero when the name cannot be remembered.
+    pub fn negative_ttl(&self, parent: u64, name: &OsStr) -> Duration {
+        match self.node(parent) {
+            Some(Node::Root | Node::Group(_)) => self.timing.negative_ttl(),
+            Some(Node::Folder(folder)) => {
+                let Some(name) = name.to_str() else {
+                    return self.timing.negative_ttl();
+                };
+                let mut negatives = lock(&self.negatives);
+                let names = negatives.entry(folder).or_default();
+                if names.len() < NEGATIVE_NAMES_PER_FOLDER || names.contains(name) {
+                    names.insert(name.to_string());
+                    self.timing.negative_ttl()
+                } else {
+                    Duration::ZERO
                 }
             }
+            _ => Duration::ZERO,
         }
     }
 
-    fn new_handle(&self, handle: Handle) -> u64 {
-        let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
-        lock(&self.handles).insert(fh, handle);
-        fh
+    /// The names of `folder` the kernel may remember as missing, forgotten here: a change
+    /// to the folder invalidates them all (the cheap rule; a name still missing is simply
+    /// asked again).
+    pub fn take_negatives(&self, folder: usize) -> Vec<String> {
+        lock(&self.negatives)
+            .remove(&folder)
+            .map(|names| names.into_iter().collect())
+            .unwrap_or_default()
     }
 
-    /// Opens a directory: takes the snapshot that every later readdir of this handle lists.
-    /// An object folder is listed first if it was not yet.
-    pub fn opendir(&self, ino: u64) -> Result<u64, FsError> {
-        let node = self.node(ino).ok_or(FsError::NotFound)?;
-        let entries =
-            match node {
-                Node::Root => SnapshotEntries::Fixed(
-                    [
-                        (CHANGES_FILE.to_string(), CHANGES_INO),
-                        (STATUS_FILE.to_string(), STATUS_INO),
-                    ]
-                    .into_iter()
-                    .chain(self.groups.iter().enumerate().map(|(g, group)| {
-                        (group.folder_name().to_string(), GROUP_INO_BASE + g as u64)
-                    }))
-                    .collect(),
-                ),
-                Node::Group(group) => SnapshotEntries::Fixed(
-                    self.group_members[group]
-                        .iter()
-                        .map(|(name, folder)| (name.clone(), Self::folder_ino(*folder)))
-                        .collect(),
-                ),
-                Node::Folder(folder) => SnapshotEntries::Folder {
-                    folder,
-                    listing: self.index.listing(folder)?,
-                },
-                Node::Status | Node::Changes | Node::SobjectJson(_) | Node::Record { .. } => {
-                    return Err(FsError::NotADirectory)
-                }
-            };
-        let snapshot = DirSnapshot {
-            ino,
-            parent: self.parent_of(node),
-            entries,
-        };
-        Ok(self.new_handle(Handle::Dir(Arc::new(snapshot))))
+    /// The kernel dropped `count` lookups of `ino`.
+    pub fn forget(&self, ino: u64, count: u64) {
+        self.versions.forget(ino, count);
     }
 
-    fn dir_snapshot(&self, fh: u64) -> Result<Arc<DirSnapshot>, FsError> {
-        match lock(&self.handles).get(&fh) {
-            Some(Handle::Dir(snapshot)) => Ok(snapshot.clone()),
-            Some(Handle::File(_)) => Err(FsError::NotADirectory),
-            None => Err(FsError::BadHandle),
-        }
-    }
-
-    /// Lists the snapshot from `offset` (0 at the start, then the `next_offset` of the last
-    /// entry taken), handing entries to `add` until it returns true (reply buffer full).
-    pub fn readdir(
-        &self,
-        fh: u64,
-        offset: u64,
-        mut add: impl FnMut(DirEntry) -> bool,
-    ) -> Result<(), FsError> {
-        let snapshot = self.dir_snapshot(fh)?;
-        let fixed_count = 2 + match &snapshot.entries {
-            SnapshotEntries::Fixed(children) => children.len(),
-            SnapshotEntries::Folder { .. } => 1,
-        };
-        let total = fixed_count
-            + match &snapshot.entries {
-                SnapshotEntries::Fixed(_) => 0,
-                SnapshotEntries::Folder { listing, .. } => listing.files().len(),
-            };
-        let mut position = usize::try_from(offset).unwrap_or(usize::MAX);
-        while position < total {
-            let entry = self.snapshot_entry(&snapshot, position, fixed_count)?;
-            if add(entry) {
-                break;
-            }
-            position += 1;
-        }
-        Ok(())
-    }
-
-    fn snapshot_entry(
-        &self,
-        snapshot: &DirSnapshot,
-        position: usize,
-        fixed_count: usize,
-    ) -> Result<DirEntry, FsError> {
-        let next_offset = position as u64 + 1;
-        let dot = |name: &str, ino: u64| -> Result<DirEntry, FsError> {
-            Ok(DirEntry {
-                ino,
-                next_offset,
-                name: name.to_string(),
-                attr: self.getattr(ino)?,
-            })
-        };
-        match position {
-            0 => return dot(".", snapshot.ino),
-            1 => return dot("..", snapshot.parent),
-            _ => {}
-        }
-        match &snapshot.entries {
-            SnapshotEntries::Fixed(children) => {
-                let (name, ino) = &children[position - 2];
-                dot(name, *ino)
-            }
-            SnapshotEntries::Folder { folder, listing } => {
-                if position == 2 {
-                    return Ok(DirEntry {
-                        ino: Self::sobject_ino(*folder),
-                        next_offset,
-                        name: SOBJECT_JSON.to_string(),
-                        attr: self.sobject_attr(*folder)?,
-                    });
-                }
-                let file = &listing.files()[position - fixed_count];
-                Ok(DirEntry {
-                    ino: file.ino,
-                    next_offset,
-                    name: file.name.clone(),
-                    attr: Self::file_attr(file),
-                })
-            }
-        }
-    }
-
-    pub fn releasedir(&self, fh: u64) {
-        lock(&self.handles).remove(&fh);
-    }
-
-    /// Opens a file for reading; the handle keeps these bytes until release, so a reader
-    /// sees one version even if the record changes meanwhile. Write access is refused.
+    /// Opens a version of a file for reading; the handle keeps that version until release.
+    /// Write access is refused. A version no longer current whose bytes nobody holds is
+    /// stale: the kernel looks the name up again and opens the new version. Opening never
+    /// waits: a record's bytes are read on the first read that needs them.
     pub fn open(&self, ino: u64, write_access: bool) -> Result<Opened, FsError> {
-        let node = self.node(ino).ok_or(FsError::NotFound)?;
+        if self.node(ino).ok_or(FsError::NotFound)? != Node::File {
+            return Err(FsError::IsADirectory);
+        }
         if write_access {
             return Err(FsError::ReadOnly);
         }
-        let (bytes, size_may_be_stale): (Arc<[u8]>, bool) = match node {
-            Node::Root | Node::Group(_) | Node::Folder(_) => return Err(FsError::IsADirectory),
-            // Its size changes as the folder is listed or fails, so the kernel's cached size
-            // may be older than these bytes.
-            Node::SobjectJson(folder) => (self.index.sobject_json(folder)?.into(), true),
-            // Changes with every refresh tick, like `.sobject.json`.
-            Node::Status => (self.index.status_json().into(), true),
-            // Grows with every applied change.
-            Node::Changes => (self.index.changes_jsonl(), true),
-            Node::Record { folder, ino } => {
-                let listed_size = self
-                    .index
-                    .peek_listing(folder)
-                    .and_then(|l| l.by_ino(ino).map(|f| f.size));
-                let bytes = self.index.body(folder, ino)?;
-                // A body fetched again may differ from what the listing said (the record
-                // changed in the org); then the kernel's size is stale too.
-                let stale = listed_size != Some(bytes.len() as u64);
-                // A refresh just changed it: the kernel may still hold the old size until
-                // the invalidation lands or its TTL ends, and must not cut the new bytes.
-                let changed_recently = self
-                    .index
-                    .content_changed_at(ino)
-                    .is_some_and(|at| at.elapsed() < RECENT_CHANGE_WINDOW);
-                (bytes, stale || changed_recently)
+        let (attr, content) = match self.versions.get(ino) {
+            Some(found) => found,
+            None => {
+                self.adopt(ino)?;
+                self.versions.get(ino).ok_or(FsError::Stale)?
             }
         };
+        let handle = match content {
+            Content::Generated(bytes) => Handle::File(bytes),
+            Content::Record {
+                folder,
+                index_ino,
+                digest,
+                pinned,
+            } => match pinned.upgrade() {
+                Some(bytes) => Handle::File(bytes),
+                None if !self.is_current_body(folder, index_ino, digest) => {
+                    return Err(FsError::Stale)
+                }
+                None => Handle::Record(Arc::new(LazyRecord {
+                    ino,
+                    folder,
+                    index_ino,
+                    digest,
+                    size: attr.size,
+                    bytes: Mutex::new(None),
+                })),
+            },
+        };
         Ok(Opened {
-            fh: self.new_handle(Handle::File(bytes)),
-            direct_io: size_may_be_stale,
+            fh: self.handles.insert(handle),
         })
     }
 
+    /// True when the index's body of `index_ino` is the version with `digest`.
+    fn is_current_body(&self, folder: usize, index_ino: u64, digest: u64) -> bool {
+        self.index
+            .peek_listing(folder)
+            .and_then(|l| l.by_ino(index_ino).map(|e| e.digest))
+            == Some(digest)
+    }
+
+    /// The bytes of a lazily opened record, read now if no handle has them yet.
+    fn record_bytes(&self, record: &LazyRecord) -> Result<Arc<[u8]>, FsError> {
+        if let Some(bytes) = lock(&record.bytes).clone() {
+            return Ok(bytes);
+        }
+        let pinned = match self.versions.get(record.ino) {
+            Some((_, Content::Record { pinned, .. })) => pinned.upgrade(),
+            _ => None,
+        };
+        let bytes = match pinned {
+            Some(bytes) => bytes,
+            None => {
+                let current =
+                    || self.is_current_body(record.folder, record.index_ino, record.digest);
+                // Changed between the open and this first read, its bytes already replaced:
+                // no whole copy of this version is left to serve.
+                if !current() {
+                    return Err(FsError::Stale);
+                }
+                let bytes = self.index.body(record.folder, record.index_ino)?;
+                if !current() || bytes.len() as u64 != record.size {
+                    return Err(FsError::Stale);
+                }
+                self.versions.pin(record.ino, &bytes);
+                bytes
+            }
+        };
+        *lock(&record.bytes) = Some(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// True when a read of `fh` would wait for its bytes (the local store or the org).
+    pub fn read_would_wait(&self, fh: u64) -> bool {
+        match self.handles.file(fh) {
+            Some(Ok(FileHandle::Record(record))) => {
+                lock(&record.bytes).is_none()
+                    && !matches!(self.versions.get(record.ino), Some((_, Content::Record { pinned, .. })) if pinned.strong_count() > 0)
+                    && !self.index.body_in_memory(record.index_ino)
+            }
+            _ => false,
+        }
+    }
+
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> Result<ReadData, FsError> {
-        let bytes = match lock(&self.handles).get(&fh) {
-            Some(Handle::File(bytes)) => bytes.clone(),
-            Some(Handle::Dir(_)) => return Err(FsError::IsADirectory),
+        let bytes = match self.handles.file(fh) {
+            Some(Ok(FileHandle::Bytes(bytes))) => bytes,
+            Some(Ok(FileHandle::Record(record))) => self.record_bytes(&record)?,
+            Some(Err(())) => return Err(FsError::IsADirectory),
             None => return Err(FsError::BadHandle),
         };
         let start = usize::try_from(offset)
@@ -584,22 +547,23 @@ impl Filesystem {
         Ok(ReadData { bytes, start, end })
     }
 
-    /// The size of what a handle holds (what `fstat` should say for it).
+    /// The size of the version a handle holds (what `fstat` says for it).
     pub fn handle_size(&self, fh: u64) -> Option<u64> {
-        match lock(&self.handles).get(&fh) {
-            Some(Handle::File(bytes)) => Some(bytes.len() as u64),
+        match self.handles.file(fh) {
+            Some(Ok(FileHandle::Bytes(bytes))) => Some(bytes.len() as u64),
+            Some(Ok(FileHandle::Record(record))) => Some(record.size),
             _ => None,
         }
     }
 
     pub fn release(&self, fh: u64) {
-        lock(&self.handles).remove(&fh);
+        self.handles.remove(fh);
     }
 
     /// How many handles are open (tests: every open is released).
     #[cfg(any(test, feature = "testing"))]
     pub fn open_handles(&self) -> usize {
-        lock(&self.handles).len()
+        self.handles.len()
     }
 
     /// Totals over the folders listed so far; never lists anything.

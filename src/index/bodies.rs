@@ -14,6 +14,12 @@ use super::present::is_body_of;
 use super::{Index, IndexError, Listing, RefetchResult};
 
 impl Index {
+    /// True when the body of `ino` is in memory, so [`Index::body`] answers without waiting
+    /// (the filesystem decides from this whether a read waits on its own thread).
+    pub fn body_in_memory(&self, ino: u64) -> bool {
+        lock(&self.shared.bodies).get(ino).is_some()
+    }
+
     /// The rendered body of a record file. From memory when cached, else from the local
     /// store; otherwise fetched again with its neighbours (one request shared by every
     /// reader of the batch).

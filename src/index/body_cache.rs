@@ -1,14 +1,24 @@
 //! Rendered record bodies, bounded by bytes rather than entries: record sizes vary from a
 //! few hundred bytes to megabytes (a Case with a long feed), so an entry count says
-//! nothing about memory.
+//! nothing about memory. Each body is charged its bytes plus what keeping it costs
+//! ([`ENTRY_OVERHEAD`]), so the budget bounds the memory the cache holds, not only its
+//! payload.
 
 use std::sync::Arc;
 
 use lru::LruCache;
 
+/// What keeping one body costs beyond its bytes: the LRU node (key, `Arc` and two links,
+/// 40 bytes in a 48-byte allocation), its hash slot (16 bytes and a control byte, up to
+/// half empty after the table grows) and the `Arc`'s two counts with the allocator's
+/// header and rounding. About 100 bytes, rounded up: short bodies (a Contact is a few
+/// hundred bytes) would otherwise overshoot the budget by a fifth.
+pub const ENTRY_OVERHEAD: usize = 128;
+
 /// Bodies keyed by the file's inode number, least recently used evicted first.
 pub struct BodyCache {
     entries: LruCache<u64, Arc<[u8]>>,
+    /// Bytes charged: every body's length plus [`ENTRY_OVERHEAD`].
     bytes: usize,
     budget: usize,
 }
@@ -27,19 +37,17 @@ impl BodyCache {
     }
 
     /// Stores `body`, evicting the least recently used bodies until the budget holds. A body
-    /// larger than the whole budget is not kept (the caller still has its Arc).
+    /// costing more than the whole budget is not kept (the caller still has its Arc).
     pub fn insert(&mut self, ino: u64, body: Arc<[u8]>) {
-        if let Some(old) = self.entries.pop(&ino) {
-            self.bytes -= old.len();
-        }
-        if body.len() > self.budget {
+        self.remove(ino);
+        if cost(&body) > self.budget {
             return;
         }
-        self.bytes += body.len();
+        self.bytes += cost(&body);
         self.entries.put(ino, body);
         while self.bytes > self.budget {
             match self.entries.pop_lru() {
-                Some((_, evicted)) => self.bytes -= evicted.len(),
+                Some((_, evicted)) => self.bytes -= cost(&evicted),
                 None => break,
             }
         }
@@ -47,10 +55,11 @@ impl BodyCache {
 
     pub fn remove(&mut self, ino: u64) {
         if let Some(old) = self.entries.pop(&ino) {
-            self.bytes -= old.len();
+            self.bytes -= cost(&old);
         }
     }
 
+    /// Bytes charged against the budget: bodies and their per-entry overhead.
     pub fn bytes(&self) -> usize {
         self.bytes
     }
@@ -64,6 +73,10 @@ impl BodyCache {
     }
 }
 
+fn cost(body: &[u8]) -> usize {
+    body.len() + ENTRY_OVERHEAD
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,7 +87,7 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used_until_within_budget() {
-        let mut cache = BodyCache::new(100);
+        let mut cache = BodyCache::new(2 * (40 + ENTRY_OVERHEAD) + 20);
         cache.insert(1, body(40));
         cache.insert(2, body(40));
         assert!(cache.get(1).is_some()); // 1 is now the most recent
@@ -82,15 +95,15 @@ mod tests {
         assert!(cache.get(2).is_none(), "2 was least recently used");
         assert!(cache.get(1).is_some());
         assert!(cache.get(3).is_some());
-        assert_eq!(cache.bytes(), 80);
+        assert_eq!(cache.bytes(), 2 * (40 + ENTRY_OVERHEAD));
     }
 
     #[test]
     fn replacing_a_body_counts_bytes_once() {
-        let mut cache = BodyCache::new(100);
+        let mut cache = BodyCache::new(1000);
         cache.insert(1, body(60));
         cache.insert(1, body(30));
-        assert_eq!(cache.bytes(), 30);
+        assert_eq!(cache.bytes(), 30 + ENTRY_OVERHEAD);
         cache.remove(1);
         assert_eq!(cache.bytes(), 0);
         assert!(cache.is_empty());
@@ -98,10 +111,22 @@ mod tests {
 
     #[test]
     fn a_body_over_budget_is_not_kept() {
-        let mut cache = BodyCache::new(10);
+        let mut cache = BodyCache::new(ENTRY_OVERHEAD + 10);
         cache.insert(1, body(5));
         cache.insert(2, body(11));
         assert_eq!(cache.len(), 1);
-        assert_eq!(cache.bytes(), 5);
+        assert_eq!(cache.bytes(), 5 + ENTRY_OVERHEAD);
+    }
+
+    #[test]
+    fn many_short_bodies_are_bounded_by_their_overhead_too() {
+        // 1,000 empty bodies would cost nothing by length alone.
+        let mut cache = BodyCache::new(100 * ENTRY_OVERHEAD);
+        for ino in 0..1000 {
+            cache.insert(ino, body(0));
+        }
+        assert_eq!(cache.len(), 100);
+        assert_eq!(cache.bytes(), 100 * ENTRY_OVERHEAD);
+        assert!(cache.get(999).is_some() && cache.get(899).is_none());
     }
 }

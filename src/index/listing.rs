@@ -1,9 +1,16 @@
 //! A folder's listing: immutable once built, so a reader holding one (a readdir snapshot)
 //! keeps a consistent view while refreshes build the next.
+//!
+//! Memory: a listing is the one structure that grows with the org (every record of every
+//! listed folder, for the whole mount), so its lookups cost 4 bytes a file and a control
+//! byte rather than a second copy of each name or Id. The three tables hold positions into
+//! `files`, hashed by the entry's own name, inode or Id, and compare against the entry.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::SystemTime;
+
+use hashbrown::hash_table::{Entry, HashTable};
 
 use super::{FileFormat, ListingPlan};
 
@@ -32,11 +39,15 @@ pub struct FileEntry {
 #[derive(Debug)]
 pub struct Listing {
     files: Vec<FileEntry>,
-    by_name: HashMap<String, u32>,
-    by_ino: HashMap<u64, u32>,
-    /// Id -> position of the record's first file.
-    by_id: HashMap<Arc<str>, u32>,
-    record_count: usize,
+    /// Positions in `files`, hashed by name (names are unique in a folder).
+    by_name: HashTable<u32>,
+    /// Positions in `files`, hashed by inode number.
+    by_ino: HashTable<u32>,
+    /// Position of each record's first file, hashed by Id.
+    by_id: HashTable<u32>,
+    /// One random seed per listing: names come from the org, so a fixed hash would let
+    /// crafted record titles collide on purpose.
+    hasher: RandomState,
     pub plan: ListingPlan,
     /// When the records were last read from the org.
     pub refreshed_at: SystemTime,
@@ -47,34 +58,50 @@ pub struct Listing {
     pub watermark: Option<SystemTime>,
 }
 
+/// Which of two files with the same key a table keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// The first (an Id maps to its record's first file).
+    First,
+    /// The last (as a map built by `collect` would).
+    Last,
+}
+
 impl Listing {
     pub(super) fn new(
-        files: Vec<FileEntry>,
+        mut files: Vec<FileEntry>,
         plan: ListingPlan,
         refreshed_at: SystemTime,
         changed_at: SystemTime,
     ) -> Listing {
-        let by_name = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.name.clone(), i as u32))
-            .collect();
-        let by_ino = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.ino, i as u32))
-            .collect();
-        let mut by_id: HashMap<Arc<str>, u32> = HashMap::new();
-        for (i, f) in files.iter().enumerate() {
-            by_id.entry(f.id.clone()).or_insert(i as u32);
-        }
-        let record_count = by_id.len();
+        // The builders grow `files` by doubling; a listing lives for the whole mount, so the
+        // spare capacity (up to half the vector) is given back once here.
+        files.shrink_to_fit();
+        let hasher = RandomState::new();
+        let by_name = build_table(
+            &files,
+            Keep::Last,
+            |f| hasher.hash_one(f.name.as_str()),
+            |a, b| a.name == b.name,
+        );
+        let by_ino = build_table(
+            &files,
+            Keep::Last,
+            |f| hasher.hash_one(f.ino),
+            |a, b| a.ino == b.ino,
+        );
+        let by_id = build_table(
+            &files,
+            Keep::First,
+            |f| hasher.hash_one(&*f.id),
+            |a, b| a.id == b.id,
+        );
         Listing {
             files,
             by_name,
             by_ino,
             by_id,
-            record_count,
+            hasher,
             plan,
             refreshed_at,
             changed_at,
@@ -87,24 +114,37 @@ impl Listing {
     }
 
     pub fn by_name(&self, name: &str) -> Option<&FileEntry> {
-        self.by_name.get(name).map(|&i| &self.files[i as usize])
+        let hash = self.hasher.hash_one(name);
+        self.by_name
+            .find(hash, |&i| self.files[i as usize].name == name)
+            .map(|&i| &self.files[i as usize])
     }
 
     pub fn by_ino(&self, ino: u64) -> Option<&FileEntry> {
-        self.by_ino.get(&ino).map(|&i| &self.files[i as usize])
+        self.position_of(ino).map(|i| &self.files[i])
     }
 
     pub fn position_of(&self, ino: u64) -> Option<usize> {
-        self.by_ino.get(&ino).map(|&i| i as usize)
+        let hash = self.hasher.hash_one(ino);
+        self.by_ino
+            .find(hash, |&i| self.files[i as usize].ino == ino)
+            .map(|&i| i as usize)
     }
 
     pub fn record_count(&self) -> usize {
-        self.record_count
+        self.by_id.len()
     }
 
     /// The first file of the record with this Id.
     pub fn by_id(&self, id: &str) -> Option<&FileEntry> {
-        self.by_id.get(id).map(|&i| &self.files[i as usize])
+        self.first_of_id(id).map(|i| &self.files[i])
+    }
+
+    fn first_of_id(&self, id: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        self.by_id
+            .find(hash, |&i| &*self.files[i as usize].id == id)
+            .map(|&i| i as usize)
     }
 
     /// Every record Id of the listing, in listing order.
@@ -112,9 +152,55 @@ impl Listing {
         self.files
             .iter()
             .enumerate()
-            .filter(|(i, f)| self.by_id.get(&f.id) == Some(&(*i as u32)))
+            .filter(|(i, f)| self.first_of_id(&f.id) == Some(*i))
             .map(|(_, f)| &f.id)
     }
+
+    /// Bytes this listing holds on the heap, the entries' names and Ids included, before
+    /// the allocator's rounding (the per-file figure of the Memory section of
+    /// docs/filesystem.md).
+    pub fn heap_bytes(&self) -> usize {
+        let entries = self.files.capacity() * std::mem::size_of::<FileEntry>();
+        let strings: usize = self
+            .files
+            .iter()
+            // An Arc<str> carries two reference counts before its bytes.
+            .map(|f| f.name.capacity() + f.id.len() + 2 * std::mem::size_of::<usize>())
+            .sum();
+        let tables: usize = [&self.by_name, &self.by_ino, &self.by_id]
+            .iter()
+            .map(|t| t.allocation_size())
+            .sum();
+        entries + strings + tables
+    }
+}
+
+/// A table of positions into `files`, each hashed by `hash` of its entry; of two entries
+/// equal under `same`, `keep` says which one stays.
+fn build_table(
+    files: &[FileEntry],
+    keep: Keep,
+    hash: impl Fn(&FileEntry) -> u64,
+    same: impl Fn(&FileEntry, &FileEntry) -> bool,
+) -> HashTable<u32> {
+    let mut table = HashTable::with_capacity(files.len());
+    for (i, file) in files.iter().enumerate() {
+        let entry = table.entry(
+            hash(file),
+            |&j: &u32| same(&files[j as usize], file),
+            |&j| hash(&files[j as usize]),
+        );
+        match entry {
+            Entry::Occupied(mut slot) if keep == Keep::Last => *slot.get_mut() = i as u32,
+            Entry::Occupied(_) => {}
+            Entry::Vacant(slot) => {
+                slot.insert(i as u32);
+            }
+        }
+    }
+    // Sized for every file; an Id table of a two-format folder needs only half.
+    table.shrink_to_fit(|&j| hash(&files[j as usize]));
+    table
 }
 
 /// What happened to a folder in one [`Index::apply_changes`], and what the kernel must
@@ -150,5 +236,118 @@ impl ChangeSummary {
         self.removed += more.removed;
         self.stale_inodes.extend(more.stale_inodes);
         self.stale_names.extend(more.stale_names);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn entry(ino: u64, name: &str, id: &str, format: FileFormat) -> FileEntry {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(ino);
+        FileEntry {
+            ino,
+            name: name.to_string(),
+            id: Arc::from(id),
+            format,
+            size: ino * 10,
+            mtime: t,
+            ctime: t,
+            modstamp: Some(t),
+            digest: ino,
+        }
+    }
+
+    fn listing(files: Vec<FileEntry>) -> Listing {
+        let t = SystemTime::UNIX_EPOCH;
+        Listing::new(files, ListingPlan::default(), t, t)
+    }
+
+    /// Two records in two formats each, in listing order.
+    fn two_formats() -> Listing {
+        listing(vec![
+            entry(11, "Acme-001.json", "001", FileFormat::Json),
+            entry(12, "Acme-001.txt", "001", FileFormat::Text),
+            entry(13, "Globex-002.json", "002", FileFormat::Json),
+            entry(14, "Globex-002.txt", "002", FileFormat::Text),
+        ])
+    }
+
+    #[test]
+    fn finds_files_by_name_inode_and_id() {
+        let l = two_formats();
+        assert_eq!(l.by_name("Globex-002.txt").map(|f| f.ino), Some(14));
+        assert_eq!(l.by_name("Globex-002"), None);
+        assert_eq!(l.by_ino(12).map(|f| f.name.as_str()), Some("Acme-001.txt"));
+        assert_eq!(l.by_ino(99), None);
+        assert_eq!(l.position_of(13), Some(2));
+        assert_eq!(l.position_of(10), None);
+        // An Id finds its record's first file (the first format).
+        assert_eq!(l.by_id("002").map(|f| f.ino), Some(13));
+        assert_eq!(l.by_id("003"), None);
+    }
+
+    #[test]
+    fn counts_records_and_lists_each_id_once_in_order() {
+        let l = two_formats();
+        assert_eq!(l.files().len(), 4);
+        assert_eq!(l.record_count(), 2);
+        let ids: Vec<&str> = l.ids().map(|id| &**id).collect();
+        assert_eq!(ids, ["001", "002"]);
+    }
+
+    #[test]
+    fn an_empty_listing_finds_nothing() {
+        let l = listing(Vec::new());
+        assert_eq!(l.record_count(), 0);
+        assert_eq!(l.ids().count(), 0);
+        assert!(l.by_name("").is_none() && l.by_ino(0).is_none() && l.by_id("").is_none());
+    }
+
+    #[test]
+    fn on_a_repeated_key_names_and_inodes_keep_the_last_file_and_ids_the_first() {
+        // Not produced by the loaders; the rule is the one the maps had before.
+        let l = listing(vec![
+            entry(1, "same.json", "A", FileFormat::Json),
+            entry(2, "same.json", "B", FileFormat::Json),
+            entry(2, "other.json", "A", FileFormat::Json),
+        ]);
+        assert_eq!(l.by_name("same.json").map(|f| f.ino), Some(2));
+        assert_eq!(l.by_ino(2).map(|f| f.name.as_str()), Some("other.json"));
+        assert_eq!(l.by_id("A").map(|f| f.ino), Some(1));
+        let ids: Vec<&str> = l.ids().map(|id| &**id).collect();
+        assert_eq!(ids, ["A", "B"]);
+    }
+
+    #[test]
+    fn many_files_are_all_found_and_cost_little_beyond_their_entries() {
+        let files: Vec<FileEntry> = (0..10_000u64)
+            .map(|i| {
+                let id = format!("001Ka{i:013}");
+                entry(
+                    1000 + i,
+                    &format!("Record {i}-{id}.json"),
+                    &id,
+                    FileFormat::Json,
+                )
+            })
+            .collect();
+        let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+        let l = listing(files);
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(l.by_name(name).map(|f| f.ino), Some(1000 + i as u64));
+            assert_eq!(l.position_of(1000 + i as u64), Some(i));
+        }
+        assert_eq!(l.record_count(), 10_000);
+        // The entries themselves (struct, name, Id) and what the tables add on top: three
+        // tables of 4-byte positions with a control byte each, at most half empty.
+        let entry_bytes: usize = l
+            .files()
+            .iter()
+            .map(|f| std::mem::size_of::<FileEntry>() + f.name.len() + f.id.len() + 16)
+            .sum();
+        let per_file = (l.heap_bytes() - entry_bytes) / l.files().len();
+        assert!(per_file <= 3 * 2 * 5, "tables cost {per_file} bytes a file");
     }
 }

@@ -2,6 +2,8 @@
 //! input always gives the same bytes, so file sizes can be computed before anyone reads.
 
 mod format;
+mod html;
+mod story;
 mod text;
 
 pub use format::{parse_format_setting, FileFormat, FORMAT_SETTING_VALUES};
@@ -13,7 +15,8 @@ use serde_json::{Map, Value};
 /// in a newline. `attributes` blocks are kept: they carry the object type of polymorphic
 /// relationships (an `Owner` may be a `User` or a `Group`) and make the file match what the
 /// REST API returns. Key order is the input's (Salesforce's SELECT order, then
-/// `ContentDocumentLinks` and `Feeds` as attached by the client), so output is deterministic.
+/// `ContentDocumentLinks`, `Feeds`, `EmailMessages`, then `Tasks` and `Events` as attached by the
+/// client), so output is deterministic.
 /// Control characters inside values are escaped by JSON itself (`\u0000`), so the output is
 /// always valid UTF-8 JSON.
 pub fn render_json(record: &Map<String, Value>) -> Vec<u8> {

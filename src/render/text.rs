@@ -20,6 +20,8 @@
 //!   Comment by <author> at <time>:
 //!     <comment body>
 //!
+//! Emails: / Tasks: / Events:             (Case only; layout in render/story.rs)
+//!
 //! Files:
 //! - <Title>.<ext> (<size> bytes)
 //! ```
@@ -31,6 +33,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use super::html::html_to_text;
+use super::story::{push_activities, push_emails};
 use crate::catalog::{content_rules, ContentRule, ADDRESS_KEYS};
 
 /// What the text view needs beyond the record itself.
@@ -66,12 +70,15 @@ const SYSTEM_FIELDS: [&str; 13] = [
 ];
 
 /// Relationships the header already shows, and the arrays shown in their own sections.
-const HEADER_RELATIONSHIPS: [&str; 5] = [
+const HEADER_RELATIONSHIPS: [&str; 8] = [
     "Owner",
     "CreatedBy",
     "LastModifiedBy",
     "ContentDocumentLinks",
     "Feeds",
+    "EmailMessages",
+    "Tasks",
+    "Events",
 ];
 
 /// The text view for people and grep: header, the object's content (issue 4 §4), Case feeds,
@@ -83,6 +90,8 @@ pub fn render_text(object: &str, record: &Map<String, Value>, ctx: &TextContext)
     let rules = content_rules(object);
     let mut body = String::new();
     let mut feeds = String::new();
+    let mut emails = String::new();
+    let mut activities = String::new();
     for rule in rules {
         match *rule {
             ContentRule::Text { field, label } => {
@@ -110,10 +119,12 @@ pub fn render_text(object: &str, record: &Map<String, Value>, ctx: &TextContext)
                 }
             }
             ContentRule::Feeds => push_feeds(&mut feeds, record),
+            ContentRule::Emails => push_emails(&mut emails, record),
+            ContentRule::Activities => push_activities(&mut activities, record),
             ContentRule::OtherText => push_other_text(&mut body, record, ctx.name_field),
         }
     }
-    for section in [body, feeds] {
+    for section in [body, feeds, emails, activities] {
         if !section.is_empty() {
             out.push('\n');
             out.push_str(&section);
@@ -161,7 +172,7 @@ fn push_field(out: &mut String, label: &str, value: &str) {
     push_field_indented(out, "", label, value);
 }
 
-fn push_field_indented(out: &mut String, indent: &str, label: &str, value: &str) {
+pub(super) fn push_field_indented(out: &mut String, indent: &str, label: &str, value: &str) {
     let value = value.trim_end_matches('\n');
     if value.contains('\n') {
         let _ = writeln!(out, "{indent}{label}:");
@@ -171,7 +182,7 @@ fn push_field_indented(out: &mut String, indent: &str, label: &str, value: &str)
     }
 }
 
-fn push_block(out: &mut String, indent: &str, value: &str) {
+pub(super) fn push_block(out: &mut String, indent: &str, value: &str) {
     for line in value.trim_end_matches('\n').split('\n') {
         if line.is_empty() {
             out.push('\n');
@@ -222,43 +233,6 @@ fn body_text(item: &Map<String, Value>, field: &str) -> Option<String> {
     };
     let cleaned = clean(&text);
     (!cleaned.trim().is_empty()).then_some(cleaned)
-}
-
-/// Block tags end a line; every other tag is dropped; the entities Salesforce's rich-text
-/// editor emits are decoded (`&amp;` last, so `&amp;lt;` stays the text `&lt;`).
-fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('>') else {
-            out.push_str(&rest[open..]);
-            rest = "";
-            break;
-        };
-        let tag = rest[open + 1..open + close]
-            .trim_start_matches('/')
-            .split([' ', '/', '\t', '\n'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if matches!(
-            tag.as_str(),
-            "p" | "br" | "li" | "div" | "ul" | "ol" | "tr" | "h1" | "h2" | "h3"
-        ) && !out.is_empty()
-            && !out.ends_with('\n')
-        {
-            out.push('\n');
-        }
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 /// `"<kind> by <author> at <time>"`, leaving out what is unknown.
@@ -353,7 +327,7 @@ fn push_files(out: &mut String, record: &Map<String, Value>) {
 
 /// Child rows given either as a plain array (as the client attaches them) or as a subquery
 /// result `{totalSize, done, records: [...]}` (as Salesforce returns them).
-fn child_records(value: Option<&Value>) -> Vec<&Map<String, Value>> {
+pub(super) fn child_records(value: Option<&Value>) -> Vec<&Map<String, Value>> {
     let rows = match value {
         Some(Value::Array(rows)) => rows,
         Some(Value::Object(result)) => match result.get("records") {
@@ -408,7 +382,7 @@ fn format_address(
 }
 
 /// A non-empty string value, cleaned for text.
-fn string_field(record: &Map<String, Value>, field: &str) -> Option<String> {
+pub(super) fn string_field(record: &Map<String, Value>, field: &str) -> Option<String> {
     match record.get(field)? {
         Value::String(text) => {
             let cleaned = clean(text);
@@ -418,14 +392,18 @@ fn string_field(record: &Map<String, Value>, field: &str) -> Option<String> {
     }
 }
 
-fn nested_string(record: &Map<String, Value>, relationship: &str, field: &str) -> Option<String> {
+pub(super) fn nested_string(
+    record: &Map<String, Value>,
+    relationship: &str,
+    field: &str,
+) -> Option<String> {
     match record.get(relationship)? {
         Value::Object(nested) => string_field(nested, field),
         _ => None,
     }
 }
 
-fn bool_field(record: &Map<String, Value>, field: &str) -> Option<bool> {
+pub(super) fn bool_field(record: &Map<String, Value>, field: &str) -> Option<bool> {
     match record.get(field)? {
         Value::Bool(flag) => Some(*flag),
         Value::String(text) if text.eq_ignore_ascii_case("true") => Some(true),
@@ -436,7 +414,7 @@ fn bool_field(record: &Map<String, Value>, field: &str) -> Option<bool> {
 
 /// Drops NUL and control characters (keeping `\n` and `\t`), turns `\r\n` and lone `\r`
 /// into `\n`, and removes spaces and tabs at line ends.
-fn clean(text: &str) -> String {
+pub(super) fn clean(text: &str) -> String {
     // Most values need nothing; skip the three passes below for them.
     let needs_work = text
         .chars()
@@ -459,7 +437,7 @@ fn clean(text: &str) -> String {
 }
 
 /// A value that must stay on one line (titles, names): line breaks and tabs become spaces.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     clean(text)
         .split(['\n', '\t'])
         .map(str::trim)
@@ -469,7 +447,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// `2024-01-15T10:30:00.000+0000` → `2024-01-15 10:30:00 UTC`; anything else as given.
-fn format_time(text: &str) -> String {
+pub(super) fn format_time(text: &str) -> String {
     let trimmed = text.trim();
     // Fast path for the one shape Salesforce sends, already UTC: 2024-01-15T10:30:00.000+0000.
     let bytes = trimmed.as_bytes();

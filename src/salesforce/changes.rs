@@ -1,8 +1,10 @@
 //! `changes_since`: which records of some objects changed at or after an instant, by the org's
 //! own stamps. One query per object (`Id`, the stamp, `IsDeleted`) through queryAll, so
 //! deleted rows come back too, and one per feed activity source of plans with feeds, because
-//! a new post or comment does not move its parent's stamp. Every query of a call goes out
-//! together, five per composite request (one API call each).
+//! a new post or comment does not move its parent's stamp; likewise one per child activity
+//! source (a Case's EmailMessage, Task, Event: a new email or task leaves the Case's stamp
+//! alone), through queryAll too, so deleted and archived children name their parent. Every
+//! query of a call goes out together, five per composite request (one API call each).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -45,7 +47,8 @@ pub struct RecentRow {
     pub deleted: bool,
 }
 
-/// A feed item or comment stamped at or after the query's `since`.
+/// A feed item, comment or other child row (email, task, event) stamped at or after the
+/// query's `since`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentFeedActivity {
     pub id: String,
@@ -59,6 +62,10 @@ struct Layout<'a> {
     own: usize,
     stamp_field: &'a str,
     feeds: Vec<(usize, &'a ActivitySource)>,
+    /// Child activity queries; their parent field may point at other objects too (a Task's
+    /// polymorphic WhatId), so rows are kept only when the parent has this object's prefix.
+    children: Vec<(usize, &'a ActivitySource)>,
+    key_prefix: Option<&'a str>,
 }
 
 type Answers = Vec<Option<Result<Vec<Record>, SfError>>>;
@@ -134,6 +141,24 @@ impl SalesforceClient {
                 Err(error) => changes.refused_feeds.push((source.object.clone(), error)),
             }
         }
+        let ours = |parent: &str| {
+            layout
+                .key_prefix
+                .is_none_or(|prefix| parent.get(..prefix.len()) == Some(prefix))
+        };
+        for (index, source) in layout.children {
+            match answers[index].take().unwrap_or(Ok(Vec::new())) {
+                Ok(rows) => changes.feed_activity.extend(rows.iter().filter_map(|row| {
+                    let parent_id = text(row, &source.parent_field).filter(|p| ours(p))?;
+                    Some(RecentFeedActivity {
+                        id: text(row, "Id")?,
+                        parent_id,
+                        stamp: text(row, &source.modstamp_field),
+                    })
+                })),
+                Err(error) => changes.refused_feeds.push((source.object.clone(), error)),
+            }
+        }
         Ok(changes)
     }
 }
@@ -162,28 +187,42 @@ fn lay_out<'a>(query: &ChangeQuery<'a>, soqls: &mut Vec<String>) -> Option<Layou
         own: soqls.len() - 1,
         stamp_field,
         feeds: Vec::new(),
+        children: Vec::new(),
+        key_prefix: plan.key_prefix.as_deref(),
     };
     for source in plan
         .feed_comments
         .iter()
         .flat_map(|comments| comments.activity_sources.iter())
     {
-        soqls.push(
-            Soql::select([
-                "Id",
-                source.parent_field.as_str(),
-                source.modstamp_field.as_str(),
-            ])
-            .from(&source.object)
-            .where_(Condition::ge(
-                &source.modstamp_field,
-                Literal::DateTime(query.since),
-            ))
-            .build(),
-        );
+        soqls.push(activity_query(source, query.since));
         layout.feeds.push((soqls.len() - 1, source));
     }
+    for source in &plan.child_activity {
+        soqls.push(activity_query(source, query.since));
+        layout.children.push((soqls.len() - 1, source));
+    }
     Some(layout)
+}
+
+/// `SELECT Id, <parent>, <stamp> FROM <object> WHERE <stamp> >= since [AND <rel>.Type =
+/// '<parent object>']`.
+fn activity_query(source: &ActivitySource, since: DateTime<Utc>) -> String {
+    let mut condition = Condition::ge(&source.modstamp_field, Literal::DateTime(since));
+    if let Some((relationship, object)) = &source.parent_type {
+        condition = condition.and(Condition::eq(
+            format!("{relationship}.Type"),
+            Literal::string(object.clone()),
+        ));
+    }
+    Soql::select([
+        "Id",
+        source.parent_field.as_str(),
+        source.modstamp_field.as_str(),
+    ])
+    .from(&source.object)
+    .where_(condition)
+    .build()
 }
 
 fn text(row: &Record, field: &str) -> Option<String> {

@@ -1,5 +1,6 @@
 //! `fetch_records`: a listing of one object, page by page, with wide-object field splitting,
-//! child subqueries flattened to arrays, and Case feed items with their comments.
+//! child subqueries flattened to arrays, and the children no subquery brings (Case feed
+//! comments, Tasks and Events) attached per page (`children.rs`).
 
 use std::collections::HashMap;
 
@@ -7,8 +8,8 @@ use serde_json::Value;
 
 use super::client::{Meter, SalesforceClient};
 use super::error::SfError;
-use super::plan::{FeedCommentPlan, ObjectPlan, SubqueryPlan};
-use super::query::{query_path, query_what, Pager};
+use super::plan::{ObjectPlan, SubqueryPlan};
+use super::query::{query_path, Pager};
 use super::soql::{chunk_in_list, encoded_len, Condition, Literal, Op, Soql, URI_BUDGET};
 use super::Record;
 
@@ -49,8 +50,9 @@ impl SalesforceClient {
     /// splitting merged by Id (missing rows refetched by Id), and subqueries turned into
     /// arrays: `ContentDocumentLinks` is an array of links with `ContentDocument {Title,
     /// FileExtension, ContentSize, LatestPublishedVersionId}`; on a Case, `Feeds` is an array
-    /// in time order whose items each carry `FeedComments`, also in time order. Any failed
-    /// batch fails the whole fetch.
+    /// in time order whose items each carry `FeedComments`, also in time order; each child
+    /// query of the plan (a Case's `Tasks`, `Events`) adds an array under its relationship
+    /// name, in the plan's order. Any failed batch fails the whole fetch.
     ///
     /// When the org rejects the query as built from the cached describes (INVALID_FIELD,
     /// INVALID_TYPE), the caches are dropped: the error is returned, and the next `plan()`
@@ -349,7 +351,8 @@ impl SalesforceClient {
         Ok(complete)
     }
 
-    /// Subquery results become plain arrays; Case feed items get their comments.
+    /// Subquery results become plain arrays; then the children no subquery brings (feed
+    /// comments, child queries) are fetched for the whole page and attached.
     async fn finish_records(
         &self,
         plan: &ObjectPlan,
@@ -361,81 +364,7 @@ impl SalesforceClient {
                 flatten_subquery(record, &sub.relationship);
             }
         }
-        if let (Some(feeds), Some(comments)) =
-            (plan.feeds_relationship(), plan.feed_comments.as_ref())
-        {
-            self.attach_feed_comments(records, feeds, comments, meter)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Fetches the comments of every feed item of `records` with IN-list queries sized to the
-    /// URI budget, batched five per composite call, and attaches them in time order.
-    async fn attach_feed_comments(
-        &self,
-        records: &mut [Record],
-        feeds_key: &str,
-        plan: &FeedCommentPlan,
-        meter: &Meter,
-    ) -> Result<(), SfError> {
-        let by_parent = plan.filter_field.eq_ignore_ascii_case("ParentId");
-        let mut keys: Vec<String> = Vec::new();
-        for record in records.iter() {
-            let items = record.get(feeds_key).and_then(Value::as_array);
-            let Some(items) = items.filter(|i| !i.is_empty()) else {
-                continue;
-            };
-            if by_parent {
-                keys.push(record_id(record)?);
-            } else {
-                for item in items {
-                    if let Some(id) = item.get("Id").and_then(Value::as_str) {
-                        keys.push(id.to_string());
-                    }
-                }
-            }
-        }
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let base = comment_query(plan, &[] as &[String]);
-        let budget = URI_BUDGET.saturating_sub(query_path(self, &base.build(), false).len());
-        let soqls: Vec<String> = chunk_in_list(&keys, budget)
-            .into_iter()
-            .map(|chunk| comment_query(plan, chunk).build())
-            .collect();
-        let firsts = self.composite_first_pages(&soqls, false, meter).await?;
-        let mut by_item: HashMap<String, Vec<Value>> = HashMap::new();
-        for (soql, first) in soqls.iter().zip(firsts) {
-            // A failed batch fails the fetch: cases must never silently lose their comments.
-            let rows = self.drain(first?, query_what(soql), meter).await?;
-            for row in rows {
-                let Some(item) = row.get(&plan.feed_item_field).and_then(Value::as_str) else {
-                    continue;
-                };
-                by_item
-                    .entry(item.to_string())
-                    .or_default()
-                    .push(Value::Object(row));
-            }
-        }
-        for record in records.iter_mut() {
-            if let Some(Value::Array(items)) = record.get_mut(feeds_key) {
-                for item in items.iter_mut() {
-                    if let Value::Object(item) = item {
-                        let id = item
-                            .get("Id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string();
-                        let comments = by_item.remove(&id).unwrap_or_default();
-                        item.insert("FeedComments".into(), Value::Array(comments));
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.attach_children(plan, records, meter).await
     }
 }
 
@@ -446,7 +375,7 @@ struct SplitSide {
     exhausted: bool,
 }
 
-fn record_id(record: &Record) -> Result<String, SfError> {
+pub(super) fn record_id(record: &Record) -> Result<String, SfError> {
     record
         .get("Id")
         .and_then(Value::as_str)
@@ -490,14 +419,6 @@ fn chunk_query(
         q = q.where_(c.clone());
     }
     q.order_by("Id")
-}
-
-fn comment_query<S: AsRef<str>>(plan: &FeedCommentPlan, keys: &[S]) -> Soql {
-    Soql::select(&plan.fields)
-        .from(&plan.object)
-        .where_(Condition::in_strings(&plan.filter_field, keys))
-        .order_by("CreatedDate")
-        .order_by("Id")
 }
 
 /// `{"totalSize":..,"records":[..]}` or `null` → the records array (empty when null).

@@ -9,6 +9,7 @@
 //! See docs/architecture.md: this layer knows nothing of files, inodes or FUSE.
 
 mod changes;
+mod children;
 mod client;
 mod describe;
 mod describe_cache;
@@ -35,7 +36,7 @@ pub use error::{error_from_response, SetupHint, SfError};
 pub use fetch::{FetchFilter, FetchSummary};
 pub use limits::{parse_limit_info, ApiUsage};
 pub use login::{validate_domain, validate_login_url, LoginProblem, LoginTarget};
-pub use plan::{ActivitySource, FeedCommentPlan, ObjectPlan, SubqueryPlan};
+pub use plan::{ActivitySource, ChildQueryPlan, FeedCommentPlan, ObjectPlan, SubqueryPlan};
 pub use query::QueryPage;
 pub use session::OrgIdentity;
 

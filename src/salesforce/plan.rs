@@ -13,6 +13,25 @@ pub struct SubqueryPlan {
     pub order_by: Vec<String>,
 }
 
+/// Children fetched by their own queries, IN-lists of parent Ids sized to the URI budget and
+/// batched five per composite call, instead of a subquery: activities (Task, Event), whose
+/// archived rows only `/queryAll` returns. A whole listing under queryAll would also bring
+/// back deleted parents and the deleted children of every other subquery, so only these
+/// queries use it, each filtered on `IsDeleted = false`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildQueryPlan {
+    /// The key the rows are attached under: Salesforce's child relationship name (`Tasks`).
+    pub relationship: String,
+    pub object: String,
+    /// The child's field holding the parent's Id (`WhatId`), filtered with IN.
+    pub parent_field: String,
+    /// Selected fields; `parent_field` among them, so rows can be sorted to their parent.
+    pub fields: Vec<String>,
+    pub order_by: Vec<String>,
+    /// Run through `/queryAll` (archived rows included) with `IsDeleted = false`.
+    pub include_archived: bool,
+}
+
 /// How the comments of feed items are fetched (a second level of subquery is not allowed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedCommentPlan {
@@ -34,6 +53,10 @@ pub struct ActivitySource {
     pub object: String,
     pub parent_field: String,
     pub modstamp_field: String,
+    /// For a polymorphic parent field (a Task's `WhatId`): the relationship and the parent
+    /// object whose rows are wanted (`What`, `Case`), filtered as `What.Type = 'Case'` so the
+    /// org does not send the activity of every other kind of record.
+    pub parent_type: Option<(String, String)>,
 }
 
 impl ActivitySource {
@@ -54,6 +77,7 @@ impl ActivitySource {
             object: describe.name.clone(),
             parent_field: parent.name.clone(),
             modstamp_field: modstamp.name.clone(),
+            parent_type: None,
         })
     }
 }
@@ -79,6 +103,13 @@ pub struct ObjectPlan {
     pub subquery_plans: Vec<SubqueryPlan>,
     /// Set when records carry `Feeds` whose items get `FeedComments`.
     pub feed_comments: Option<FeedCommentPlan>,
+    /// Children attached after each page by their own batched queries (a Case's `Tasks` and
+    /// `Events`), in plan order after the subqueries.
+    pub child_queries: Vec<ChildQueryPlan>,
+    /// Children whose new, changed or deleted rows do not move the parent's stamp but change
+    /// its file (a Case's EmailMessage, Task, Event): a refresh asks them which parents had
+    /// activity, as it asks the feed sources.
+    pub child_activity: Vec<ActivitySource>,
 }
 
 impl ObjectPlan {

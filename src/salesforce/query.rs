@@ -296,15 +296,29 @@ impl SalesforceClient {
         include_deleted: bool,
         meter: &Meter,
     ) -> Result<Vec<Result<QueryPage, SfError>>, SfError> {
-        let mut out = Vec::with_capacity(soqls.len());
-        for batch in soqls.chunks(COMPOSITE_MAX_QUERIES) {
+        let queries: Vec<(&str, bool)> = soqls
+            .iter()
+            .map(|soql| (soql.as_str(), include_deleted))
+            .collect();
+        self.composite_first_pages_mixed(&queries, meter).await
+    }
+
+    /// First pages of `queries` (SOQL, and whether it goes to queryAll), 5 per composite call
+    /// whatever their endpoints, so queries of both kinds share calls.
+    pub(crate) async fn composite_first_pages_mixed(
+        &self,
+        queries: &[(&str, bool)],
+        meter: &Meter,
+    ) -> Result<Vec<Result<QueryPage, SfError>>, SfError> {
+        let mut out = Vec::with_capacity(queries.len());
+        for batch in queries.chunks(COMPOSITE_MAX_QUERIES) {
             let subrequests: Vec<Value> = batch
                 .iter()
                 .enumerate()
-                .map(|(i, soql)| {
+                .map(|(i, (soql, include_deleted))| {
                     json!({
                         "method": "GET",
-                        "url": query_path(self, soql, include_deleted),
+                        "url": query_path(self, soql, *include_deleted),
                         "referenceId": format!("q{i}"),
                     })
                 })
@@ -332,14 +346,14 @@ impl SalesforceClient {
                     what: what.clone(),
                     detail: "no compositeResponse array".into(),
                 })?;
-            for (i, soql) in batch.iter().enumerate() {
+            for (i, (soql, include_deleted)) in batch.iter().enumerate() {
                 let reference = format!("q{i}");
                 let sub = responses.iter().find(|r| {
                     r.get("referenceId").and_then(Value::as_str) == Some(reference.as_str())
                 });
                 let result = match sub {
                     Some(sub) => {
-                        self.subquery_result(sub, soql, include_deleted, meter)
+                        self.subquery_result(sub, soql, *include_deleted, meter)
                             .await
                     }
                     None => Err(SfError::Malformed {

@@ -361,3 +361,13 @@ pub fn mount_type(path: &Path) -> Option<String> {
             (fields.get(1) == Some(&wanted.as_str())).then(|| fields[2].to_string())
         })
 }
+
+/// Drops the kernel's clean page cache (root only), so the next read of a mounted file asks
+/// the filesystem again instead of being served from pages the kernel kept (`keep_cache`).
+pub fn drop_page_cache() {
+    // Sync first: only clean pages are dropped.
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    std::fs::write("/proc/sys/vm/drop_caches", "1")
+        .expect("dropping the page cache needs root (as the real-mount tests do)");
+}

@@ -43,6 +43,13 @@ fn is_deleted(ds: &dyn DataSource, row: RowRef) -> bool {
     ds.value(row, "IsDeleted").as_bool() == Some(true)
 }
 
+/// An archived activity (Task, Event): like a deleted row, only queryAll returns it, in a
+/// top-level query or a subquery alike.
+fn is_archived(ds: &dyn DataSource, object: &ObjectDef, row: RowRef) -> bool {
+    crate::fake_org::store::ARCHIVING_OBJECTS.contains(&object.name.as_str())
+        && ds.value(row, "IsArchived").as_bool() == Some(true)
+}
+
 /// The Id of a row as text (empty when it has none).
 pub fn row_id(ds: &dyn DataSource, row: RowRef) -> String {
     match ds.value(row, "Id") {
@@ -203,7 +210,9 @@ fn finish<'a>(
     candidates: impl Iterator<Item = RowRef>,
 ) -> Vec<RowRef> {
     let mut rows: Vec<RowRef> = candidates
-        .filter(|&record| include_deleted || !is_deleted(ds, record))
+        .filter(|&record| {
+            include_deleted || !(is_deleted(ds, record) || is_archived(ds, object, record))
+        })
         .filter(|&record| {
             plan.filter
                 .as_ref()

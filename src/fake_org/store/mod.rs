@@ -29,6 +29,7 @@ use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record}
 use crate::sfid;
 use access::row_ref;
 use rows::{Pool, Rows};
+pub(in crate::fake_org) use schema::ARCHIVING_OBJECTS;
 use schema_change::SchemaClock;
 use wire::bare_version;
 pub use wire::{blob_url, format_datetime, parse_datetime};

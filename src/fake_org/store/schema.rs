@@ -9,6 +9,9 @@ use super::rows::Rows;
 use super::{GlobalOnlyEntry, ObjectMeta, Storage, Table};
 use crate::fake_org::model::{ChildRelationshipDef, FieldDef, FieldType, ObjectDef, Record};
 
+mod activities;
+pub(in crate::fake_org) use activities::ARCHIVING_OBJECTS;
+
 /// Number of custom text fields on `Wide_Object__c`: with names of 25 characters, a SELECT of
 /// all of them is over 20,000 bytes, past the 16,384-byte URI limit of a GET.
 pub const WIDE_FIELD_COUNT: usize = 800;
@@ -42,6 +45,8 @@ const SYSTEM_FIELDS: &[&str] = &[
     "IsWon",
     "IsConverted",
     "ClosedDate",
+    // Set by the platform's archiving of old activities; clients cannot change it.
+    "IsArchived",
 ];
 
 /// A plain field of `field_type` with the length, nillability and flags Salesforce gives
@@ -842,9 +847,13 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
                 id_field("Email Message"),
                 field("ParentId", "Case ID", T::Reference).refs(&["Case"], "Parent"),
                 field("Subject", "Subject", T::String).len(3000),
+                field("FromName", "From Name", T::String).len(1000),
                 field("FromAddress", "From Address", T::Email),
                 field("ToAddress", "To Address", T::String).len(4000),
+                field("CcAddress", "CC Address", T::String).len(4000),
+                field("BccAddress", "BCC Address", T::String).len(4000),
                 field("TextBody", "Text Body", T::TextArea).long_text(131072),
+                field("HtmlBody", "HTML Body", T::TextArea).long_text(131072),
                 field("Incoming", "Is Incoming", T::Boolean),
                 field("MessageDate", "Message Date", T::DateTime),
                 field("Status", "Status", T::Picklist)
@@ -1034,6 +1043,7 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
         wide_fields,
     ));
 
+    tables.extend(activities::activity_tables());
     add_child_relationships(&mut tables);
 
     let global_only = vec![
@@ -1139,6 +1149,14 @@ fn add_child_relationships(tables: &mut [Table]) {
             ));
             children.push(rel("FeedItem", "ParentId", None, true));
             children.push(rel("ContentVersion", "FirstPublishLocationId", None, false));
+        }
+        if activities::WHAT_TARGETS.contains(&name.as_str()) {
+            children.push(rel("Event", "WhatId", Some("Events"), true));
+            children.push(rel("Task", "WhatId", Some("Tasks"), true));
+        }
+        if activities::WHO_TARGETS.contains(&name.as_str()) {
+            children.push(rel("Event", "WhoId", Some("Events"), true));
+            children.push(rel("Task", "WhoId", Some("Tasks"), true));
         }
         match name.as_str() {
             "Account" => {
@@ -1284,7 +1302,7 @@ pub(super) fn is_required_on_write(def: &ObjectDef, field: &FieldDef) -> bool {
     // Defaulted on create: the owner is the running user, statuses and types have defaults.
     !matches!(
         field.name.as_str(),
-        "OwnerId" | "Status" | "ShareType" | "Type"
+        "OwnerId" | "Status" | "ShareType" | "Type" | "Priority"
     )
 }
 
@@ -1299,6 +1317,8 @@ pub(super) fn default_value(object: &str, field: &str) -> Option<&'static str> {
         ("ContentDocumentLink", "ShareType") => Some("V"),
         ("ContentDocumentLink", "Visibility") => Some("AllUsers"),
         ("EmailMessage", "Status") => Some("3"),
+        ("Task", "Status") => Some("Not Started"),
+        ("Task", "Priority") => Some("Normal"),
         _ => None,
     }
 }

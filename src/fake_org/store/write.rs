@@ -517,7 +517,7 @@ impl Store {
     }
 
     /// Recomputes derived fields: compound addresses and person names from their parts,
-    /// Case.IsClosed from Status.
+    /// Case.IsClosed and Task.IsClosed from Status.
     fn derive_fields(&mut self, table: usize, row: usize) {
         let def = &self.tables[table].def;
         let compounds: Vec<(String, FieldType, Vec<String>)> = def
@@ -560,6 +560,11 @@ impl Store {
                         .unwrap_or(Value::Null),
                 };
                 record.insert("ClosedDate".into(), closed_date);
+            }
+            "Task" => {
+                // Read-only, following the status as the standard "Completed" status does.
+                let closed = record.get("Status").and_then(Value::as_str) == Some("Completed");
+                record.insert("IsClosed".into(), Value::Bool(closed));
             }
             "Opportunity" => {
                 let stage = record

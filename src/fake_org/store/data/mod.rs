@@ -11,11 +11,13 @@ use serde_json::{Map, Value};
 
 use crate::fake_org::model::FieldType;
 
+mod activities;
 mod cases;
 mod files;
 mod objects;
 mod words;
 
+use activities::seed_activities;
 use cases::seed_cases;
 use files::seed_files;
 pub(super) use files::{file_type, mime_type};
@@ -337,4 +339,5 @@ pub(super) fn seed(store: &mut Store, opts: &GenerateOptions) {
     seed_cases(&mut s, n);
     seed_custom_objects(&mut s, n);
     seed_files(&mut s, n);
+    seed_activities(&mut s);
 }

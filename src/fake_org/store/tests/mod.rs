@@ -49,6 +49,7 @@ fn all_records(store: &Store) -> Vec<(String, Record)> {
         .collect()
 }
 
+mod activities;
 mod describe;
 mod mutations;
 mod seeding;

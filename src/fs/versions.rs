@@ -1,0 +1,311 @@
+//! One inode number per version of a file: the kernel's inode is the unit of its caches (the
+//! size `fstat` shows, the pages every open shares), so a file whose bytes change gets a
+//! new inode number instead of new bytes under the old one.
+//!
+//! Why: the kernel keeps one size and one page cache per inode for every open file of it.
+//! If a record's bytes changed under the same inode, a reader that opened the old version
+//! would read its bytes cut at the new size, or pages of the new version, while `fstat`
+//! showed whichever size was asked last. With an inode per version nothing the kernel
+//! caches about an inode is ever wrong, so attributes and pages may be kept as long as the
+//! kernel likes; a change is a new name → inode binding, which the refresher tells the
+//! kernel to forget (`inval_entry`).
+//!
+//! A record's first version keeps the index's inode number (so numbers stay stable while
+//! nothing changes); later versions, and every version of a generated status file, take
+//! numbers from [`VERSION_INO_BASE`] up. A version is kept while the kernel holds it
+//! (lookups minus forgets) and dropped at its last forget.
+
+use crate::sync::lock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use super::Attr;
+use crate::index::FileEntry;
+
+/// Inode numbers of second and later versions start here. The index's record numbers are
+/// `(folder + 1) << 40 | seq`, which reach `1 << 62` only past 2^22 mounted objects (an org
+/// has thousands), and the filesystem's own numbers are far below.
+pub const VERSION_INO_BASE: u64 = 1 << 62;
+
+/// Which file a version is a version of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKey {
+    /// A record file, by its index inode number.
+    Record(u64),
+    /// A folder's `.sobject.json`.
+    Sobject(usize),
+    /// The root's `.sfmount-status.json`.
+    Status,
+    /// The root's `.sfmount-requests.json`.
+    Requests,
+    /// The root's `.sfmount-changes.jsonl`.
+    Changes,
+}
+
+/// Where a version's bytes come from.
+#[derive(Clone)]
+pub enum Content {
+    /// The index holds the current version's body; an open handle pins the bytes it read,
+    /// and later opens of the same version share them while any handle lives.
+    Record {
+        folder: usize,
+        index_ino: u64,
+        digest: u64,
+        pinned: Weak<[u8]>,
+    },
+    /// Generated when looked up (status files): the bytes are part of the version.
+    Generated(Arc<[u8]>),
+}
+
+struct Version {
+    key: FileKey,
+    attr: Attr,
+    content: Content,
+    /// Lookups the kernel holds (each lookup reply and readdirplus entry is one).
+    lookups: u64,
+}
+
+#[derive(Default)]
+struct Table {
+    versions: HashMap<u64, Version>,
+    /// The newest version of each file handed to the kernel.
+    current: HashMap<FileKey, u64>,
+    next: u64,
+}
+
+#[derive(Default)]
+pub struct Versions {
+    table: Mutex<Table>,
+}
+
+impl Table {
+    fn allocate(&mut self, preferred: Option<u64>) -> u64 {
+        if let Some(ino) = preferred.filter(|ino| !self.versions.contains_key(ino)) {
+            return ino;
+        }
+        let ino = VERSION_INO_BASE + self.next;
+        self.next += 1;
+        ino
+    }
+
+    /// The inode of `key`'s version for which `same` holds, or a new one made by `make`.
+    fn version_of(
+        &mut self,
+        key: FileKey,
+        counted: bool,
+        preferred: Option<u64>,
+        same: impl Fn(&Version) -> bool,
+        make: impl FnOnce() -> (Attr, Content),
+    ) -> Attr {
+        if let Some(version) = self
+            .current
+            .get(&key)
+            .and_then(|ino| self.versions.get_mut(ino))
+            .filter(|version| same(version))
+        {
+            version.lookups += u64::from(counted);
+            return version.attr;
+        }
+        // The version replaced: dropped now if the kernel holds no lookup of it (listed by
+        // a plain readdir only), since no forget will ever come for it.
+        let previous = self.current.get(&key).copied();
+        if let Some(previous) = previous {
+            if self.versions.get(&previous).is_some_and(|v| v.lookups == 0) {
+                self.versions.remove(&previous);
+            }
+        }
+        // Only a file's first version (or the first after the kernel forgot them all) takes
+        // the preferred number, so no number ever names two versions the kernel could mix.
+        let ino = self.allocate(preferred.filter(|_| previous.is_none()));
+        let (mut attr, content) = make();
+        attr.ino = ino;
+        self.versions.insert(
+            ino,
+            Version {
+                key,
+                attr,
+                content,
+                lookups: u64::from(counted),
+            },
+        );
+        self.current.insert(key, ino);
+        attr
+    }
+}
+
+impl Versions {
+    /// The attributes (with the version's inode number) of the record file `entry` names,
+    /// counting a kernel lookup when `counted`.
+    pub fn record(&self, folder: usize, entry: &FileEntry, attr: Attr, counted: bool) -> Attr {
+        let mut table = lock(&self.table);
+        table.version_of(
+            FileKey::Record(entry.ino),
+            counted,
+            Some(entry.ino),
+            |version| {
+                matches!(version.content, Content::Record { digest, .. } if digest == entry.digest)
+                    && version.attr.size == entry.size
+                    && version.attr.mtime == entry.mtime
+            },
+            || {
+                (
+                    attr,
+                    Content::Record {
+                        folder,
+                        index_ino: entry.ino,
+                        digest: entry.digest,
+                        pinned: Weak::<[u8; 0]>::new(),
+                    },
+                )
+            },
+        )
+    }
+
+    /// The attributes of a generated file whose bytes are now `bytes` (a new version when
+    /// they differ from the last ones handed out).
+    pub fn generated(
+        &self,
+        key: FileKey,
+        bytes: impl Into<Arc<[u8]>>,
+        attr: Attr,
+        counted: bool,
+    ) -> Attr {
+        let bytes: Arc<[u8]> = bytes.into();
+        let mut table = lock(&self.table);
+        table.version_of(
+            key,
+            counted,
+            None,
+            |version| matches!(&version.content, Content::Generated(held) if **held == *bytes),
+            || (attr, Content::Generated(bytes.clone())),
+        )
+    }
+
+    /// The version's attributes and content, if the kernel may still name it.
+    pub fn get(&self, ino: u64) -> Option<(Attr, Content)> {
+        let table = lock(&self.table);
+        let version = table.versions.get(&ino)?;
+        Some((version.attr, version.content.clone()))
+    }
+
+    /// Lets later opens of the same version share the bytes an open read.
+    pub fn pin(&self, ino: u64, bytes: &Arc<[u8]>) {
+        if let Some(Version {
+            content: Content::Record { pinned, .. },
+            ..
+        }) = lock(&self.table).versions.get_mut(&ino)
+        {
+            *pinned = Arc::downgrade(bytes);
+        }
+    }
+
+    /// One more kernel lookup of `ino` (a readdirplus entry the kernel took).
+    pub fn count_lookup(&self, ino: u64) {
+        if let Some(version) = lock(&self.table).versions.get_mut(&ino) {
+            version.lookups += 1;
+        }
+    }
+
+    /// The kernel dropped `count` lookups of `ino`; at zero the version is forgotten.
+    pub fn forget(&self, ino: u64, count: u64) {
+        let mut table = lock(&self.table);
+        let Some(version) = table.versions.get_mut(&ino) else {
+            return;
+        };
+        version.lookups = version.lookups.saturating_sub(count);
+        if version.lookups > 0 {
+            return;
+        }
+        let key = version.key;
+        table.versions.remove(&ino);
+        if table.current.get(&key) == Some(&ino) {
+            table.current.remove(&key);
+        }
+    }
+
+    /// Versions the kernel may still name (tests and the request counter).
+    pub fn len(&self) -> usize {
+        lock(&self.table).versions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::NodeKind;
+    use crate::render::FileFormat;
+    use std::time::SystemTime;
+
+    fn entry(digest: u64, size: u64) -> FileEntry {
+        FileEntry {
+            ino: (1 << 40) | 7,
+            name: "Acme [001].json".into(),
+            id: "001".into(),
+            format: FileFormat::Json,
+            size,
+            mtime: SystemTime::UNIX_EPOCH,
+            ctime: SystemTime::UNIX_EPOCH,
+            modstamp: None,
+            digest,
+        }
+    }
+
+    fn attr(entry: &FileEntry) -> Attr {
+        Attr {
+            ino: entry.ino,
+            kind: NodeKind::File,
+            size: entry.size,
+            mtime: entry.mtime,
+            ctime: entry.ctime,
+            perm: 0o444,
+            nlink: 1,
+        }
+    }
+
+    #[test]
+    fn a_new_version_gets_a_new_inode_and_the_old_one_lives_until_forgotten() {
+        let versions = Versions::default();
+        let first = entry(1, 10);
+        let a = versions.record(0, &first, attr(&first), true);
+        assert_eq!(
+            a.ino, first.ino,
+            "the first version keeps the index's number"
+        );
+        assert_eq!(versions.record(0, &first, attr(&first), true).ino, a.ino);
+
+        let second = entry(2, 12);
+        let b = versions.record(0, &second, attr(&second), true);
+        assert!(b.ino >= VERSION_INO_BASE);
+        assert_eq!(b.size, 12);
+        // The old version still answers with its own size.
+        assert_eq!(versions.get(a.ino).unwrap().0.size, 10);
+
+        versions.forget(a.ino, 1);
+        assert!(versions.get(a.ino).is_some(), "one lookup still held");
+        versions.forget(a.ino, 1);
+        assert!(versions.get(a.ino).is_none());
+        versions.forget(b.ino, 1);
+        assert!(versions.is_empty());
+        // Forgotten by the kernel, the number is free again for the current version.
+        assert_eq!(
+            versions.record(0, &second, attr(&second), true).ino,
+            first.ino
+        );
+    }
+
+    #[test]
+    fn generated_files_get_a_version_per_content() {
+        let versions = Versions::default();
+        let e = entry(0, 3);
+        let a = versions.generated(FileKey::Status, b"abc".to_vec(), attr(&e), true);
+        let same = versions.generated(FileKey::Status, b"abc".to_vec(), attr(&e), true);
+        let other = versions.generated(FileKey::Status, b"abd".to_vec(), attr(&e), true);
+        assert_eq!(a.ino, same.ino);
+        assert_ne!(a.ino, other.ino);
+        assert!(matches!(versions.get(a.ino), Some((_, Content::Generated(b))) if &*b == b"abc"));
+    }
+}
