@@ -265,8 +265,8 @@ pub struct RunArgs {
     /// Go to the background: exit 0 once the mount serves, or non-zero with the reason.
     #[arg(long)]
     pub daemon: bool,
-    /// Unmount even if sfmount is killed (SIGKILL): mounts through fusermount3, which as
-    /// a user needs user_allow_other in /etc/fuse.conf unless --allow-root or --allow-other.
+    /// Unmount even if sfmount is killed (SIGKILL): mounts through fusermount3, which stays
+    /// to unmount; as a user, also give --allow-root or --allow-other (fusermount3's rule).
     #[arg(long)]
     pub auto_unmount: bool,
     /// Let every user into the mount, each still checked against the modes (as a user,
