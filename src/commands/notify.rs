@@ -29,6 +29,8 @@ fn send(message: &str) {
 /// `path` is a file system path, or `@name` for an abstract socket (as systemd writes it).
 pub fn send_to(path: &str, message: &str) -> std::io::Result<()> {
     let socket = UnixDatagram::unbound()?;
+    // A receiver that does not read must not stall the mount: a full queue is an error.
+    socket.set_nonblocking(true)?;
     if let Some(name) = path.strip_prefix('@') {
         use std::os::linux::net::SocketAddrExt;
         let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
