@@ -45,6 +45,8 @@ pub struct Listing {
     /// The latest SystemModstamp (or LastModifiedDate) among the records read: where an
     /// incremental refresh starts.
     pub watermark: Option<SystemTime>,
+    /// The `.files` folders of records with attached documents.
+    pub documents: super::DocumentFolders,
 }
 
 impl Listing {
@@ -79,6 +81,7 @@ impl Listing {
             refreshed_at,
             changed_at,
             watermark: None,
+            documents: Default::default(),
         }
     }
 
