@@ -215,11 +215,19 @@ fn bytes_are_downloaded_once_while_held_and_a_failure_is_eio_until_the_org_answe
     let fh = f.fs.open(scan.ino, false).unwrap().fh;
     let error = f.fs.read(fh, 0, 4096).err().expect("a failed download");
     assert_eq!(errno(&error), libc::EIO);
+    let status =
+        || -> Value { serde_json::from_slice(&f.fs.index().sobject_json(0).unwrap()).unwrap() };
+    let cause = status()["lastDownloadError"].as_str().unwrap().to_string();
+    assert!(cause.contains("Scan") && cause.contains("down"), "{cause}");
     f.source.set_failure(None);
     assert_eq!(
         read_all(&f.fs, fh).unwrap(),
         own_bytes(),
         "the next read works"
+    );
+    assert!(
+        status()["lastDownloadError"].is_null(),
+        "cleared by a download that works"
     );
     f.fs.release(fh);
     assert_eq!(f.source.calls().downloads, 3);

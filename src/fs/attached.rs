@@ -20,14 +20,16 @@ pub(super) const ATTACHED_INO_BASE: u64 = 1 << 63;
 pub(super) enum AttachedNode {
     /// A record's `.files` folder: the object folder and the record Id.
     Folder(usize, Arc<str>),
-    Document(Arc<Document>),
+    /// A document, and the object folder it was first seen in (whose status tells why a
+    /// download failed).
+    Document(Arc<Document>, usize),
 }
 
 #[derive(Default)]
 struct Table {
     folders: Vec<(usize, Arc<str>)>,
     folder_of: HashMap<(usize, Arc<str>), u64>,
-    documents: Vec<Arc<Document>>,
+    documents: Vec<(Arc<Document>, usize)>,
     /// By ContentVersion Id: a new version of a document is a new inode.
     document_of: HashMap<Arc<str>, u64>,
 }
@@ -50,14 +52,14 @@ impl Attached {
         ino
     }
 
-    /// The inode of `document`'s current version.
-    pub fn document_ino(&self, document: &Arc<Document>) -> u64 {
+    /// The inode of `document`'s current version, seen in object folder `folder`.
+    pub fn document_ino(&self, document: &Arc<Document>, folder: usize) -> u64 {
         let mut table = lock(&self.table);
         if let Some(&ino) = table.document_of.get(&document.version_id) {
             return ino;
         }
         let ino = ATTACHED_INO_BASE + 2 * table.documents.len() as u64 + 1;
-        table.documents.push(document.clone());
+        table.documents.push((document.clone(), folder));
         table.document_of.insert(document.version_id.clone(), ino);
         ino
     }
@@ -70,7 +72,8 @@ impl Attached {
             let (folder, id) = table.folders.get(k)?;
             Some(AttachedNode::Folder(*folder, id.clone()))
         } else {
-            table.documents.get(k).cloned().map(AttachedNode::Document)
+            let (document, folder) = table.documents.get(k)?;
+            Some(AttachedNode::Document(document.clone(), *folder))
         }
     }
 }
@@ -87,7 +90,7 @@ impl Filesystem {
                 attr.ino = ino;
                 Ok(attr)
             }
-            AttachedNode::Document(document) => Ok(Self::file_attr(
+            AttachedNode::Document(document, _) => Ok(Self::file_attr(
                 ino,
                 document.size,
                 document.mtime,
@@ -119,7 +122,7 @@ impl Filesystem {
         Ok(record
             .documents
             .iter()
-            .map(|d| (d.name.clone(), self.attached.document_ino(d)))
+            .map(|d| (d.name.clone(), self.attached.document_ino(d, folder)))
             .collect())
     }
 
@@ -143,10 +146,13 @@ impl Filesystem {
     pub(super) fn open_attached(&self, ino: u64) -> Result<Handle, FsError> {
         match self.attached.node(ino).ok_or(FsError::NotFound)? {
             AttachedNode::Folder(..) => Err(FsError::IsADirectory),
-            AttachedNode::Document(document) => Ok(Handle::Document(Arc::new(LazyDocument {
-                document,
-                bytes: Mutex::new(None),
-            }))),
+            AttachedNode::Document(document, folder) => {
+                Ok(Handle::Document(Arc::new(LazyDocument {
+                    document,
+                    folder,
+                    bytes: Mutex::new(None),
+                })))
+            }
         }
     }
 
@@ -155,7 +161,7 @@ impl Filesystem {
         if let Some(bytes) = lock(&lazy.bytes).clone() {
             return Ok(bytes);
         }
-        let bytes = self.index.document_bytes(&lazy.document)?;
+        let bytes = self.index.document_bytes(lazy.folder, &lazy.document)?;
         *lock(&lazy.bytes) = Some(bytes.clone());
         Ok(bytes)
     }

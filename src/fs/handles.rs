@@ -21,6 +21,8 @@ pub(super) enum Handle {
 /// An attached file whose bytes are downloaded when first needed.
 pub(super) struct LazyDocument {
     pub document: Arc<crate::index::Document>,
+    /// The object folder whose status records a failed download.
+    pub folder: usize,
     pub bytes: Mutex<Option<Arc<[u8]>>>,
 }
 

@@ -160,9 +160,29 @@ impl Index {
             .is_some_and(|w| w.strong_count() > 0)
     }
 
-    /// The bytes of `document`, downloaded now unless a reader holds them or a download is
-    /// under way (then shared). Exactly `document.size` bytes, or an error.
-    pub fn document_bytes(&self, document: &Document) -> Result<Arc<[u8]>, IndexError> {
+    /// The bytes of `document` (a file of object folder `folder`), downloaded now unless a
+    /// reader holds them or a download is under way (then shared). Exactly `document.size`
+    /// bytes, or an error, which the folder's status then shows.
+    pub fn document_bytes(
+        &self,
+        folder: usize,
+        document: &Document,
+    ) -> Result<Arc<[u8]>, IndexError> {
+        let result = self.download(document);
+        if let Ok(f) = self.folder(folder) {
+            let mut status = lock(&f.status);
+            match &result {
+                Ok(_) => status.download_failure = None,
+                Err(error) => {
+                    status.download_failure =
+                        Some((format!("{}: {error}", document.name), SystemTime::now()))
+                }
+            }
+        }
+        result
+    }
+
+    fn download(&self, document: &Document) -> Result<Arc<[u8]>, IndexError> {
         let key = document.version_id.clone();
         let (pending, mine) = {
             let mut downloads = lock(&self.shared.downloads);

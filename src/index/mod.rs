@@ -187,6 +187,9 @@ struct FolderStatus {
     last_failure: Option<Failure>,
     /// Served from the local store, its plan not yet checked against the org's describes.
     plan_unverified: bool,
+    /// Why the last attached-file download of the folder failed, and when (cleared by the
+    /// next one that works): a read that got EIO is explained in `.sobject.json`.
+    download_failure: Option<(String, SystemTime)>,
 }
 
 impl FolderStatus {
