@@ -1,6 +1,7 @@
 //! Attached files through a real mount: every document linked to an Account is a file in
 //! the record's `.files` folder whose size (before any read) and bytes are the org's
-//! VersionData, and reading them all costs one download per distinct document.
+//! VersionData, a document linked to two Accounts is one inode, and reading them all costs
+//! one download per distinct document.
 
 mod mount_support;
 
@@ -58,6 +59,33 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
     assert!(wait_for_mount(dir.path(), Duration::from_secs(20)));
     let folder = dir.path().join("Standard Objects").join("Account");
 
+    // One document linked to a second Account too (before the folder is first listed).
+    let shared_doc = org.with_store(|s| {
+        let linked: Vec<(String, String)> = rows(s, "ContentDocumentLink")
+            .into_iter()
+            .filter_map(|l| {
+                Some((
+                    l["LinkedEntityId"].as_str()?.to_string(),
+                    l["ContentDocumentId"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let (_, doc) = linked
+            .iter()
+            .find(|(entity, _)| entity.starts_with("001"))
+            .cloned()
+            .expect("an Account with a document");
+        let bare = rows(s, "Account")
+            .into_iter()
+            .map(|a| a["Id"].as_str().unwrap().to_string())
+            .find(|id| !linked.iter().any(|(entity, _)| entity == id))
+            .expect("an Account without documents");
+        let link = json!({"LinkedEntityId": bare, "ContentDocumentId": doc, "ShareType": "V"});
+        s.create("ContentDocumentLink", link.as_object().unwrap())
+            .expect("link created");
+        doc
+    });
+
     // The org's truth: Account Id -> its documents (Id -> latest version's bytes).
     let truth: HashMap<String, HashMap<String, Vec<u8>>> = org.with_store(|s| {
         let latest: HashMap<String, String> = rows(s, "ContentDocument")
@@ -96,6 +124,8 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
     let listed = names(&folder);
     let before = org.stats().requests.blob;
     let mut distinct: HashSet<String> = HashSet::new();
+    let mut shared_inodes: HashSet<u64> = HashSet::new();
+    let mut shared_places = 0;
     for (account, documents) in &truth {
         let files_dir = listed
             .iter()
@@ -110,12 +140,19 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
                 .find(|n| n.contains(&format!("[{doc}]")))
                 .unwrap_or_else(|| panic!("{doc} missing in {inside:?}"));
             let path = files_dir.join(name);
-            let size = std::fs::metadata(&path).unwrap().size();
+            let meta = std::fs::metadata(&path).unwrap();
+            if *doc == shared_doc {
+                shared_inodes.insert(meta.ino());
+                shared_places += 1;
+            }
+            let size = meta.size();
             assert_eq!(size, bytes.len() as u64, "size before reading {name}");
             assert_eq!(&std::fs::read(&path).unwrap(), bytes, "{name}");
             distinct.insert(doc.clone());
         }
     }
+    assert_eq!(shared_places, 2, "the shared document is in both folders");
+    assert_eq!(shared_inodes.len(), 1, "and is one inode");
     assert_eq!(
         org.stats().requests.blob - before,
         distinct.len() as u64,
