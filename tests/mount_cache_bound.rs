@@ -63,7 +63,10 @@ fn folder(root: &Path) -> PathBuf {
 fn contents(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let folder = folder(root);
     let mut all = BTreeMap::new();
-    for name in names(&folder).into_iter().filter(|n| !n.starts_with('.')) {
+    for name in file_names(&folder)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+    {
         let path = folder.join(&name);
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(
@@ -80,7 +83,14 @@ fn contents(root: &Path) -> BTreeMap<String, Vec<u8>> {
 /// of them hold `needle`.
 fn grep(root: &Path, needle: &str) -> (usize, usize) {
     let out = Command::new("grep")
-        .args(["-r", "-c", "-F", needle, "--exclude=.*"])
+        .args([
+            "-r",
+            "-c",
+            "-F",
+            needle,
+            "--exclude=.*",
+            "--exclude-dir=*.files",
+        ])
         .arg(folder(root))
         .output()
         .expect("grep");

@@ -162,7 +162,7 @@ fn ls_cat_grep_find_and_stat_work_and_a_listed_folder_costs_nothing_more() {
     }
     assert!(!names(&m.path().join("Custom Objects")).is_empty());
     let account = folder(&m, "Standard Objects", "Account");
-    let files = names(&account);
+    let files = file_names(&account);
     assert!(files.len() > 60, "{} Account files", files.len());
     assert_eq!(files[0], ".sobject.json");
 
@@ -189,8 +189,8 @@ fn ls_cat_grep_find_and_stat_work_and_a_listed_folder_costs_nothing_more() {
     assert!(ok);
     assert_eq!(
         listing.lines().count(),
-        files.len() + 1,
-        "ls -l shows every file"
+        names(&account).len() + 1,
+        "ls -l shows every file and .files folder"
     );
     for name in &files {
         std::fs::metadata(account.join(name)).unwrap();
@@ -230,7 +230,7 @@ fn api_calls_of_a_first_listing_are_the_minimum() {
     assert_eq!(at_mount.requests.describe, 0, "{at_mount:?}");
     assert_eq!(at_mount.requests.query, 0, "mounting lists no records");
 
-    let files = names(&account);
+    let files = file_names(&account);
     let listed = org.stats();
     eprintln!("first listing of Account: {listed:?}");
     assert_eq!(listed.requests.token, 1, "token reused");
@@ -259,7 +259,10 @@ fn sixteen_concurrent_readers() {
     let org = start_org(40);
     let m = mount(&org, ALL_OBJECTS);
     let case = folder(&m, "Standard Objects", "Case");
-    let paths: Vec<PathBuf> = names(&case).into_iter().map(|n| case.join(n)).collect();
+    let paths: Vec<PathBuf> = file_names(&case)
+        .into_iter()
+        .map(|n| case.join(n))
+        .collect();
     let expected: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
     std::thread::scope(|scope| {
         for reader in 0..16 {
@@ -656,7 +659,7 @@ fn a_folder_of_several_query_pages_lists_every_record_once() {
     assert!(expected > 2000, "{expected} Accounts");
     let m = mount(&org, ACCOUNT_ONLY);
     let account = folder(&m, "Standard Objects", "Account");
-    let files = names(&account);
+    let files = file_names(&account);
     assert_eq!(
         files.len(),
         expected + 1,
@@ -693,7 +696,7 @@ fn format_both_gives_a_json_and_a_text_file_per_record() {
         ],
     );
     let case = folder(&m, "Standard Objects", "Case");
-    let files = names(&case);
+    let files = file_names(&case);
     let json: Vec<&String> = files
         .iter()
         .filter(|n| n.ends_with(".json") && !n.starts_with('.'))

@@ -81,7 +81,7 @@ impl Setup {
         let mut all = BTreeMap::new();
         for object in OBJECTS.split(',') {
             let folder = self.folder(object);
-            for name in names(&folder) {
+            for name in file_names(&folder) {
                 if name.starts_with('.') {
                     continue;
                 }
@@ -385,7 +385,7 @@ fn a_kill_during_a_first_listing_never_serves_it_half_listed() {
     });
     setup.org.reset_stats();
     let second = setup.mount();
-    let accounts = names(&setup.folder("Account"))
+    let accounts = file_names(&setup.folder("Account"))
         .into_iter()
         .filter(|n| !n.starts_with('.'))
         .count();

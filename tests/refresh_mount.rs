@@ -239,7 +239,7 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
 
 /// The file of the record with this Id in `folder`, if listed.
 fn file_of(folder: &Path, id: &str) -> Option<PathBuf> {
-    names(folder)
+    file_names(folder)
         .into_iter()
         .find(|name| name.contains(&format!("[{id}]")))
         .map(|name| folder.join(name))
@@ -390,7 +390,7 @@ fn updates_renames_creates_deletes_undeletes_and_feed_changes_show_up() {
     assert!(sobject["lastError"].is_null(), "{sobject}");
     assert_eq!(
         sobject["recordCount"].as_u64().unwrap() as usize,
-        names(&accounts).len() - 1
+        file_names(&accounts).len() - 1
     );
     assert!(sobject["refreshChanges"]["added"].as_u64().unwrap() >= 2);
     let status: Value =

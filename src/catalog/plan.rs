@@ -36,11 +36,12 @@ const OBJECTS_WITH_ACTIVITIES: [&str; 1] = ["Case"];
 const ACTIVITY_PARENTS: [(&str, &[&str]); 2] = [("Who", &["Name"]), ("Owner", &["Name"])];
 
 /// File metadata shown with each attached document.
-const CONTENT_DOCUMENT_FIELDS: [&str; 4] = [
+const CONTENT_DOCUMENT_FIELDS: [&str; 5] = [
     "Title",
     "FileExtension",
     "ContentSize",
     "LatestPublishedVersionId",
+    "LastModifiedDate",
 ];
 
 /// Which fields, relationship fields and subqueries a listing of `object` selects, from the

@@ -56,6 +56,7 @@ impl Filesystem {
                     folder,
                     listing: self.index.listing(folder)?,
                 },
+                Node::Attached(ino) => SnapshotEntries::Fixed(self.files_folder_entries(ino)?),
                 Node::File => return Err(FsError::NotADirectory),
             };
         let snapshot = DirSnapshot {
@@ -111,7 +112,9 @@ impl Filesystem {
         let total = fixed_count
             + match &snapshot.entries {
                 SnapshotEntries::Fixed(_) => 0,
-                SnapshotEntries::Folder { listing, .. } => listing.files().len(),
+                SnapshotEntries::Folder { listing, .. } => {
+                    listing.files().len() + listing.documents.folders().len()
+                }
             };
         let mut position = usize::try_from(offset).unwrap_or(usize::MAX);
         while position < total {
@@ -160,7 +163,13 @@ impl Filesystem {
                 if position == 2 {
                     return Ok(entry(SOBJECT_JSON, self.sobject_version(*folder, false)?));
                 }
-                let file = &listing.files()[position - fixed_count];
+                let Some(file) = listing.files().get(position - fixed_count) else {
+                    // After the files, the `.files` folders of records with documents.
+                    let record = &listing.documents.folders()
+                        [position - fixed_count - listing.files().len()];
+                    let ino = self.attached.folder_ino(*folder, &record.record_id);
+                    return Ok(entry(&record.folder_name, self.attached_attr(ino)?));
+                };
                 // Not counted here: `list` counts the entries the kernel takes.
                 Ok(entry(&file.name, self.record_version(*folder, file, false)))
             }
@@ -174,6 +183,7 @@ impl Filesystem {
     pub(super) fn parent_of(&self, node: Node) -> u64 {
         match node {
             Node::Root | Node::Group(_) | Node::File => ROOT_INO,
+            Node::Attached(ino) => self.attached_parent(ino),
             Node::Folder(folder) => {
                 let spec_group = self.index.folder_spec(folder).map(|s| s.group);
                 self.groups

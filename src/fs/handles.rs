@@ -14,6 +14,16 @@ pub(super) enum Handle {
     /// A record version opened without its bytes: the kernel usually has its pages and
     /// never reads, so they are fetched on the first read (and then kept here).
     Record(Arc<LazyRecord>),
+    /// An attached file: its bytes are downloaded on the first read (and then kept here).
+    Document(Arc<LazyDocument>),
+}
+
+/// An attached file whose bytes are downloaded when first needed.
+pub(super) struct LazyDocument {
+    pub document: Arc<crate::index::Document>,
+    /// The object folder whose status records a failed download.
+    pub folder: usize,
+    pub bytes: Mutex<Option<Arc<[u8]>>>,
 }
 
 /// A record version whose bytes are read when first needed.
@@ -30,6 +40,7 @@ pub(super) struct LazyRecord {
 pub(super) enum FileHandle {
     Bytes(Arc<[u8]>),
     Record(Arc<LazyRecord>),
+    Document(Arc<LazyDocument>),
 }
 
 #[derive(Default)]
@@ -49,7 +60,7 @@ impl Handles {
     pub fn dir(&self, fh: u64) -> Option<Result<Arc<DirSnapshot>, ()>> {
         match lock(&self.open).get(&fh)? {
             Handle::Dir(snapshot) => Some(Ok(snapshot.clone())),
-            Handle::File(_) | Handle::Record(_) => Some(Err(())),
+            Handle::File(_) | Handle::Record(_) | Handle::Document(_) => Some(Err(())),
         }
     }
 
@@ -57,6 +68,7 @@ impl Handles {
         match lock(&self.open).get(&fh)? {
             Handle::File(bytes) => Some(Ok(FileHandle::Bytes(bytes.clone()))),
             Handle::Record(lazy) => Some(Ok(FileHandle::Record(lazy.clone()))),
+            Handle::Document(lazy) => Some(Ok(FileHandle::Document(lazy.clone()))),
             Handle::Dir(_) => Some(Err(())),
         }
     }

@@ -14,6 +14,7 @@
 //! keeps the bytes it opened; so `fstat` of an open file, the kernel's cached pages and the
 //! bytes read always agree, and a change shows as the name leading to a new inode.
 
+mod attached;
 mod dir;
 pub mod errno;
 pub mod fuse;
@@ -129,6 +130,8 @@ enum Node {
     Folder(usize),
     /// A version of a file (record or generated).
     File,
+    /// A `.files` folder or an attached file (`attached.rs`).
+    Attached(u64),
 }
 
 /// An open file.
@@ -161,6 +164,7 @@ pub struct Filesystem {
     /// Names answered "no such name" per folder, which the kernel may be caching.
     negatives: Mutex<HashMap<usize, HashSet<String>>>,
     requests: RequestCounts,
+    attached: attached::Attached,
 }
 
 impl Filesystem {
@@ -194,6 +198,7 @@ impl Filesystem {
             timing,
             negatives: Mutex::new(HashMap::new()),
             requests: RequestCounts::default(),
+            attached: attached::Attached::default(),
         }
     }
 
@@ -212,6 +217,9 @@ impl Filesystem {
     fn node(&self, ino: u64) -> Option<Node> {
         if ino == ROOT_INO {
             return Some(Node::Root);
+        }
+        if ino >= attached::ATTACHED_INO_BASE {
+            return self.attached.node(ino).map(|_| Node::Attached(ino));
         }
         if ino >= 1 << RECORD_INO_SHIFT {
             return Some(Node::File);
@@ -325,6 +333,7 @@ impl Filesystem {
                 Ok(self.dir_attr(GROUP_INO_BASE + group as u64, self.index.mounted_at()))
             }
             Node::Folder(folder) => Ok(self.folder_attr(folder)),
+            Node::Attached(ino) => self.attached_attr(ino),
             Node::File => match self.versions.get(ino) {
                 Some((attr, _)) => Ok(attr),
                 None => self.adopt(ino),
@@ -385,11 +394,14 @@ impl Filesystem {
                     return self.sobject_version(folder, true);
                 }
                 let listing = self.index.listing(folder)?;
-                listing
-                    .by_name(name)
-                    .map(|entry| self.record_version(folder, entry, true))
-                    .ok_or(FsError::NotFound)
+                match listing.by_name(name) {
+                    Some(entry) => Ok(self.record_version(folder, entry, true)),
+                    None => self
+                        .lookup_files_folder(folder, &listing, name)
+                        .unwrap_or(Err(FsError::NotFound)),
+                }
             }
+            Node::Attached(ino) => self.lookup_in_files_folder(ino, name),
             Node::File => Err(FsError::NotADirectory),
         }
     }
@@ -442,11 +454,18 @@ impl Filesystem {
     /// stale: the kernel looks the name up again and opens the new version. Opening never
     /// waits: a record's bytes are read on the first read that needs them.
     pub fn open(&self, ino: u64, write_access: bool) -> Result<Opened, FsError> {
-        if self.node(ino).ok_or(FsError::NotFound)? != Node::File {
+        let node = self.node(ino).ok_or(FsError::NotFound)?;
+        if !matches!(node, Node::File | Node::Attached(_)) {
             return Err(FsError::IsADirectory);
         }
         if write_access {
             return Err(FsError::ReadOnly);
+        }
+        if let Node::Attached(ino) = node {
+            let handle = self.open_attached(ino)?;
+            return Ok(Opened {
+                fh: self.handles.insert(handle),
+            });
         }
         let (attr, content) = match self.versions.get(ino) {
             Some(found) => found,
@@ -529,6 +548,7 @@ impl Filesystem {
                     && !matches!(self.versions.get(record.ino), Some((_, Content::Record { pinned, .. })) if pinned.strong_count() > 0)
                     && !self.index.body_in_memory(record.index_ino)
             }
+            Some(Ok(FileHandle::Document(document))) => self.document_read_would_wait(&document),
             _ => false,
         }
     }
@@ -537,6 +557,7 @@ impl Filesystem {
         let bytes = match self.handles.file(fh) {
             Some(Ok(FileHandle::Bytes(bytes))) => bytes,
             Some(Ok(FileHandle::Record(record))) => self.record_bytes(&record)?,
+            Some(Ok(FileHandle::Document(document))) => self.document_bytes(&document)?,
             Some(Err(())) => return Err(FsError::IsADirectory),
             None => return Err(FsError::BadHandle),
         };
@@ -552,6 +573,7 @@ impl Filesystem {
         match self.handles.file(fh) {
             Some(Ok(FileHandle::Bytes(bytes))) => Some(bytes.len() as u64),
             Some(Ok(FileHandle::Record(record))) => Some(record.size),
+            Some(Ok(FileHandle::Document(document))) => Some(document.document.size),
             _ => None,
         }
     }

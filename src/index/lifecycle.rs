@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use super::documents::{record_documents, DocumentFolders};
 use super::present::{record_id, render_record, Presenter};
 use super::store::{ChangeKind, JournalEntry, StoreBatch};
 use super::time::record_watermark;
@@ -127,6 +128,7 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     let mut positions: HashMap<String, usize> = HashMap::new();
     let mut skipped_without_id = 0usize;
     let mut watermark: Option<SystemTime> = None;
+    let mut documents: HashMap<String, super::RecordDocuments> = HashMap::new();
     let started = SystemTime::now();
     let incomplete = shared.header(&plan, started, false, None, started);
     shared.store.begin_listing(&f.spec.object, &incomplete);
@@ -138,6 +140,10 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
             let Some(id) = record_id(&record) else {
                 skipped_without_id += 1;
                 continue;
+            };
+            match record_documents(&presenter, &record, id) {
+                Some(docs) => documents.insert(id.to_string(), docs),
+                None => documents.remove(id),
             };
             let rendered = render_record(&presenter, &shared.config.formats, &record, id);
             let existing = positions.get(id).copied();
@@ -174,6 +180,7 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     let now = SystemTime::now();
     let mut listing = Listing::new(files, plan, now, now);
     listing.watermark = watermark;
+    listing.documents = DocumentFolders::listed(documents.into_values().collect());
     // The last write of the listing: from here on a restart may serve it.
     let journal = vec![JournalEntry {
         seq: 0,

@@ -56,6 +56,8 @@ pub struct Listing {
     /// The latest SystemModstamp (or LastModifiedDate) among the records read: where an
     /// incremental refresh starts.
     pub watermark: Option<SystemTime>,
+    /// The `.files` folders of records with attached documents.
+    pub documents: super::DocumentFolders,
 }
 
 /// Which of two files with the same key a table keeps.
@@ -106,6 +108,7 @@ impl Listing {
             refreshed_at,
             changed_at,
             watermark: None,
+            documents: Default::default(),
         }
     }
 

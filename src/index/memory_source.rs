@@ -20,6 +20,8 @@ pub struct SourceCalls {
     pub fetches_by_id: u64,
     /// Batches of change requests (one per refresh tick that asked anything).
     pub change_batches: u64,
+    /// Downloads of attached files' bytes.
+    pub downloads: u64,
 }
 
 /// An in-memory org for tests and benchmarks of the layers above the client: objects hold
@@ -44,6 +46,9 @@ pub struct MemorySource {
     /// from the one last seen.
     org_usage: Mutex<Option<ApiUsage>>,
     full_refresh_objects: Mutex<Vec<String>>,
+    /// ContentVersion Id -> bytes.
+    documents: Mutex<HashMap<String, Vec<u8>>>,
+    downloads: AtomicU64,
 }
 
 impl MemorySource {
@@ -60,6 +65,11 @@ impl MemorySource {
             page_size: Some(page_size.max(1)),
             ..MemorySource::default()
         }
+    }
+
+    /// The bytes of ContentVersion `version_id`, served by [`ObjectSource::document`].
+    pub fn insert_document(&self, version_id: &str, bytes: Vec<u8>) {
+        lock(&self.documents).insert(version_id.to_string(), bytes);
     }
 
     pub fn insert_object(&self, object: &str, plan: ListingPlan, records: Vec<Record>) {
@@ -138,6 +148,7 @@ impl MemorySource {
             listings: self.listings.load(Ordering::SeqCst),
             fetches_by_id: self.fetches_by_id.load(Ordering::SeqCst),
             change_batches: self.change_batches.load(Ordering::SeqCst),
+            downloads: self.downloads.load(Ordering::SeqCst),
         }
     }
 
@@ -271,6 +282,24 @@ impl ObjectSource for MemorySource {
 
     fn needs_full_refresh<'a>(&'a self, object: &'a str) -> SourceFuture<'a, bool> {
         Box::pin(async move { Ok(lock(&self.full_refresh_objects).iter().any(|o| o == object)) })
+    }
+
+    fn document<'a>(&'a self, version_id: &'a str, size: u64) -> SourceFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            self.downloads.fetch_add(1, Ordering::SeqCst);
+            self.before_call().await?;
+            let bytes = lock(&self.documents)
+                .get(version_id)
+                .cloned()
+                .ok_or_else(|| SourceError::NotFound(version_id.to_string()))?;
+            if bytes.len() as u64 != size {
+                return Err(SourceError::Other(format!(
+                    "{} bytes arrived where the document's size is {size}",
+                    bytes.len()
+                )));
+            }
+            Ok(bytes)
+        })
     }
 
     fn api_usage(&self) -> Option<ApiUsage> {

@@ -23,6 +23,7 @@
 mod api_floor;
 mod bodies;
 pub mod body_cache;
+mod documents;
 mod journal;
 mod lifecycle;
 mod listing;
@@ -48,6 +49,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use api_floor::ApiFloor;
 use body_cache::BodyCache;
+pub use documents::{Document, DocumentFolders, RecordDocuments};
 use journal::Journal;
 use lifecycle::Failure;
 pub use listing::{ChangeSummary, FileEntry, Listing};
@@ -185,6 +187,9 @@ struct FolderStatus {
     last_failure: Option<Failure>,
     /// Served from the local store, its plan not yet checked against the org's describes.
     plan_unverified: bool,
+    /// Why the last attached-file download of the folder failed, and when (cleared by the
+    /// next one that works): a read that got EIO is explained in `.sobject.json`.
+    download_failure: Option<(String, SystemTime)>,
 }
 
 impl FolderStatus {
@@ -238,6 +243,8 @@ struct Shared {
     /// When each file's content last changed after its first listing (dropped with the
     /// file), so the filesystem can tell how stale the kernel's cached size may be.
     content_changes: Mutex<HashMap<u64, Instant>>,
+    /// Attached files' downloads (`documents.rs`).
+    downloads: Mutex<documents::Downloads>,
 }
 
 /// The index of every mounted object. Cheap to clone (an `Arc` inside).
@@ -291,6 +298,7 @@ impl Index {
             mounted_at: SystemTime::now(),
             overview: Mutex::new(RefreshOverview::default()),
             content_changes: Mutex::new(HashMap::new()),
+            downloads: Mutex::new(documents::Downloads::default()),
         };
         shared.restore_folders();
         Index {

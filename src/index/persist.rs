@@ -175,6 +175,7 @@ impl Index {
                     current.changed_at,
                 );
                 replanned.watermark = current.watermark;
+                replanned.documents = current.documents.clone();
                 status.listing = Some(Arc::new(replanned));
             }
         }

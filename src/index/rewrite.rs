@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use super::documents::{record_documents, DocumentFolders};
 use super::present::{record_id, render_record, Presenter};
 use super::store::{ChangeKind, JournalEntry, StoreBatch};
 use super::time::record_watermark;
@@ -81,6 +82,7 @@ impl Index {
         deleted: &[String],
     ) -> (ChangeSummary, Vec<RenderedBody>) {
         let renders = self.render_changes(folder, old, &changed);
+        let documents = self.changed_documents(folder, old, &changed, deleted);
         let deleted: HashSet<&str> = deleted
             .iter()
             .map(String::as_str)
@@ -132,9 +134,30 @@ impl Index {
         if !merge.unchanged {
             let mut listing = Listing::new(merge.files, old.plan.clone(), now, changed_at);
             listing.watermark = watermark;
+            listing.documents = documents;
             lock(&self.shared.folders[folder].status).listing = Some(listing.into());
         }
         (merge.summary, renders.bodies)
+    }
+
+    /// The listing's `.files` folders after these changes.
+    fn changed_documents(
+        &self,
+        folder: usize,
+        old: &Listing,
+        changed: &[Record],
+        deleted: &[String],
+    ) -> DocumentFolders {
+        let f = &self.shared.folders[folder];
+        let presenter = Presenter::new(&f.spec.object, &self.shared.config.instance_url, &old.plan);
+        let changed = changed
+            .iter()
+            .filter_map(|r| {
+                let id = record_id(r)?;
+                Some((Arc::from(id), record_documents(&presenter, r, id)))
+            })
+            .collect();
+        old.documents.updated(changed, deleted)
     }
 
     fn render_changes(&self, folder: usize, old: &Listing, changed: &[Record]) -> Renders {

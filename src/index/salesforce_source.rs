@@ -187,6 +187,15 @@ impl ObjectSource for ClientSource {
         })
     }
 
+    fn document<'a>(&'a self, version_id: &'a str, size: u64) -> SourceFuture<'a, Vec<u8>> {
+        Box::pin(async move {
+            self.client
+                .version_data(version_id, size)
+                .await
+                .map_err(|e| self.error(e))
+        })
+    }
+
     fn api_usage(&self) -> Option<ApiUsage> {
         self.client.api_usage()
     }

@@ -119,6 +119,13 @@ pub trait ObjectSource: Send + Sync + 'static {
         Box::pin(async { Ok(false) })
     }
 
+    /// The bytes of ContentVersion `version_id` (an attached file), exactly `size` long: a
+    /// download of another length is an error, never a short file.
+    fn document<'a>(&'a self, version_id: &'a str, size: u64) -> SourceFuture<'a, Vec<u8>> {
+        let _ = size;
+        Box::pin(async move { Err(SourceError::NotFound(version_id.to_string())) })
+    }
+
     /// The org's daily API usage as last seen, if the source knows it.
     fn api_usage(&self) -> Option<ApiUsage> {
         None

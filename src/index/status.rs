@@ -159,6 +159,8 @@ impl Index {
             "watermark": status.watermark().map(rfc3339),
             "lastError": last_error.as_ref().map(|(message, _)| message.clone()),
             "lastErrorTime": last_error.as_ref().map(|(_, at)| rfc3339(*at)),
+            "lastDownloadError": status.download_failure.as_ref().map(|(message, _)| message.clone()),
+            "lastDownloadErrorTime": status.download_failure.as_ref().map(|(_, at)| rfc3339(*at)),
             "stale": stale_json(stale),
             "refreshChanges": {
                 "added": refresh.applied.added,

@@ -78,6 +78,7 @@ impl SalesforceClient {
             safe: true,
             what: what.clone(),
             if_modified_since: kept.as_ref().map(|k| k.since.clone()),
+            raw: false,
         };
         match self.call(call, &Meter::default()).await? {
             Answer::NotModified => match kept {

@@ -11,6 +11,7 @@
 mod changes;
 mod children;
 mod client;
+mod content;
 mod describe;
 mod describe_cache;
 mod describe_store;

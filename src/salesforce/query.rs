@@ -335,6 +335,7 @@ impl SalesforceClient {
                         safe: true,
                         what: what.clone(),
                         if_modified_since: None,
+                        raw: false,
                     },
                     meter,
                 )

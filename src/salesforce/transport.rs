@@ -38,12 +38,14 @@ pub(crate) struct Call<'a> {
     /// An HTTP date: ask the org to answer 304 with no body when the resource has not
     /// changed since then (describes honour it).
     pub if_modified_since: Option<String>,
+    /// The body is raw bytes (a file's content), not JSON: kept as sent, never parsed.
+    pub raw: bool,
 }
 
 /// What the org answered a call.
 #[derive(Debug)]
 pub(crate) enum Answer {
-    /// A 2xx: the JSON, the bytes it was parsed from, and the `Last-Modified` header if sent.
+    /// A 2xx: the JSON (null for a raw call), the bytes it was parsed from, and the `Last-Modified` header if sent.
     Body {
         value: Value,
         bytes: Vec<u8>,
@@ -137,6 +139,7 @@ impl SalesforceClient {
                 safe: true,
                 what,
                 if_modified_since: None,
+                raw: false,
             },
             meter,
         )
@@ -181,6 +184,13 @@ impl SalesforceClient {
             let session = self.session();
             let remaining = attempts.remaining(&call.what)?;
             let (error, transient) = match self.send_once(&call, &session, remaining, meter).await {
+                Ok(answer) if answer.status.is_success() && call.raw => {
+                    return Ok(Answer::Body {
+                        value: Value::Null,
+                        bytes: answer.body,
+                        last_modified: answer.last_modified,
+                    })
+                }
                 Ok(answer) if answer.status.is_success() => {
                     match parse_body(answer.status, &answer.body, &call.what) {
                         Ok(value) => {
@@ -255,7 +265,10 @@ impl SalesforceClient {
             .http
             .request(call.method.clone(), &url)
             .bearer_auth(session.access_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::ACCEPT,
+                if call.raw { "*/*" } else { "application/json" },
+            )
             .timeout(remaining);
         if let Some(body) = call.body {
             request = request.json(body);

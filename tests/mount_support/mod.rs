@@ -95,6 +95,19 @@ pub fn walk_files(root: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The names of `dir`'s regular files, sorted: an object folder's record files and
+/// `.sobject.json`, without the records' `.files` folders of attached documents.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry"))
+        .filter(|e| e.file_type().expect("file type").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read_dir")

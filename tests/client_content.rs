@@ -1,0 +1,90 @@
+//! The client's download of attached files (ContentVersion `VersionData`) against the fake
+//! org: exact bytes, one blob request per download, a wrong size refused.
+
+use std::time::Duration;
+
+use sfmount::fake_org::{FakeOrg, FakeOrgConfig, Faults};
+use sfmount::salesforce::{ClientSettings, LoginTarget, SalesforceClient, Secret, SfError};
+
+fn start() -> FakeOrg {
+    FakeOrg::start(FakeOrgConfig {
+        records: 20,
+        ..FakeOrgConfig::default()
+    })
+    .unwrap()
+}
+
+async fn connect(org: &FakeOrg) -> SalesforceClient {
+    let mut s = ClientSettings::new(
+        LoginTarget::Url(org.base_url()),
+        org.client_id(),
+        Secret::new(org.client_secret()),
+    );
+    s.request_timeout = Duration::from_secs(20);
+    SalesforceClient::connect(s).await.unwrap()
+}
+
+/// Up to `n` latest versions: (Id, ContentSize).
+async fn versions(client: &SalesforceClient, n: usize) -> Vec<(String, u64)> {
+    let mut rows = Vec::new();
+    let soql =
+        format!("SELECT Id, ContentSize FROM ContentVersion WHERE IsLatest = true LIMIT {n}");
+    client
+        .query_all_pages(&soql, false, &mut |page| rows.extend(page))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            (
+                r["Id"].as_str().unwrap().to_string(),
+                r["ContentSize"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_data_is_the_orgs_bytes_one_request_each() {
+    let org = start();
+    let client = connect(&org).await;
+    let versions = versions(&client, 5).await;
+    assert!(versions.len() >= 3, "the fake org seeds files");
+    let before = org.stats().requests.blob;
+    for (id, size) in &versions {
+        let bytes = client.version_data(id, *size).await.unwrap();
+        let expected = org.with_store(|s| s.version_data(id)).unwrap().0;
+        assert_eq!(bytes, expected, "{id}");
+        assert_eq!(bytes.len() as u64, *size);
+    }
+    assert_eq!(org.stats().requests.blob - before, versions.len() as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_of_another_size_or_a_bad_id_is_an_error() {
+    let org = start();
+    let client = connect(&org).await;
+    let (id, size) = versions(&client, 1).await.remove(0);
+    let error = client.version_data(&id, size + 1).await.unwrap_err();
+    assert!(matches!(error, SfError::Malformed { .. }), "{error}");
+    let before = org.stats().requests.blob;
+    let error = client.version_data("../../limits", 0).await.unwrap_err();
+    assert!(matches!(error, SfError::NotFound { .. }), "{error}");
+    assert_eq!(
+        org.stats().requests.blob,
+        before,
+        "a bad Id never reaches the org"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_is_retried_within_the_deadline() {
+    let org = start();
+    let client = connect(&org).await;
+    let (id, size) = versions(&client, 1).await.remove(0);
+    org.set_faults(Faults {
+        fail_next: Some(1),
+        ..Faults::default()
+    });
+    let bytes = client.version_data(&id, size).await.unwrap();
+    assert_eq!(bytes.len() as u64, size);
+}
