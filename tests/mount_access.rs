@@ -276,7 +276,8 @@ fn metrics_parse_as_prometheus_text_and_count_the_org_s_requests() {
         probe.local_addr().unwrap().to_string()
     };
     let mut mount = setup.mount(&["--metrics-addr", &addr]);
-    let records = names(&root.join("Standard Objects/Account"))
+    // Record files only: not the status file, nor a record's `.files` folder of documents.
+    let records = file_names(&root.join("Standard Objects/Account"))
         .iter()
         .filter(|n| !n.starts_with('.'))
         .count();
