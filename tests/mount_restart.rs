@@ -152,6 +152,21 @@ impl Setup {
     }
 }
 
+/// The Account Ids among `contents`' file names (`Account/<title> [<Id>].json`).
+fn account_ids(contents: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    contents
+        .keys()
+        .filter_map(|name| name.strip_prefix("Account/"))
+        .map(|name| {
+            name.rsplit_once('[')
+                .unwrap()
+                .1
+                .trim_end_matches("].json")
+                .to_string()
+        })
+        .collect()
+}
+
 /// Listing queries (first pages, further pages, Bulk jobs) the org answered.
 fn listing_requests(org: &FakeOrg) -> u64 {
     let stats = org.stats().requests;
@@ -211,18 +226,7 @@ fn changes_made_while_unmounted_are_caught_up_and_journaled() {
     let before = setup.contents();
     first.stop();
 
-    // The Ids from the file names: `<title> [<Id>].json`.
-    let ids: Vec<String> = before
-        .keys()
-        .filter(|name| name.starts_with("Account/"))
-        .map(|name| {
-            name.rsplit_once('[')
-                .unwrap()
-                .1
-                .trim_end_matches("].json")
-                .to_string()
-        })
-        .collect();
+    let ids = account_ids(&before);
     let fields = json!({"Description": "edited while unmounted 7c1e"});
     setup
         .org
@@ -415,17 +419,7 @@ fn a_kill_during_a_refresh_loses_nothing_and_the_restart_converges() {
     let setup = Setup::new(60);
     let mut first = setup.mount();
     let before = setup.contents();
-    let ids: Vec<String> = before
-        .keys()
-        .filter(|name| name.starts_with("Account/"))
-        .map(|name| {
-            name.rsplit_once('[')
-                .unwrap()
-                .1
-                .trim_end_matches("].json")
-                .to_string()
-        })
-        .collect();
+    let ids = account_ids(&before);
     for (i, id) in ids.iter().enumerate().take(30) {
         let fields = json!({"Description": format!("edit {i} before the crash 5d2b")});
         setup

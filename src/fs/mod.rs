@@ -293,27 +293,23 @@ impl Filesystem {
     }
 
     fn status_version(&self, counted: bool) -> Attr {
-        let bytes = self.index.status_json();
-        let mtime = self
-            .index
-            .refresh_overview()
-            .last_tick
-            .unwrap_or_else(|| self.index.mounted_at());
-        let attr = Self::file_attr(0, bytes.len() as u64, mtime, mtime);
-        self.versions
-            .generated(FileKey::Status, bytes, attr, counted)
+        self.root_file_version(FileKey::Status, self.index.status_json().into(), counted)
     }
 
     fn changes_version(&self, counted: bool) -> Attr {
-        let bytes = self.index.changes_jsonl();
+        self.root_file_version(FileKey::Changes, self.index.changes_jsonl(), counted)
+    }
+
+    /// A version of a generated root file (status, journal): dated by the last refresh
+    /// tick, since that is what changes them.
+    fn root_file_version(&self, key: FileKey, bytes: Arc<[u8]>, counted: bool) -> Attr {
         let mtime = self
             .index
             .refresh_overview()
             .last_tick
             .unwrap_or_else(|| self.index.mounted_at());
         let attr = Self::file_attr(0, bytes.len() as u64, mtime, mtime);
-        self.versions
-            .generated(FileKey::Changes, bytes, attr, counted)
+        self.versions.generated(key, bytes, attr, counted)
     }
 
     fn requests_version(&self, counted: bool) -> Attr {
