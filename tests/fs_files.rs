@@ -9,14 +9,18 @@ use serde_json::{json, Value};
 use sfmount::catalog::Group;
 use sfmount::fs::errno::errno;
 use sfmount::fs::{Filesystem, FsError, NodeKind, ROOT_INO};
+use sfmount::index::store::{LocalStore, SqliteStore};
 use sfmount::index::{
     FileFormat, FolderSpec, Index, IndexConfig, ListingPlan, MemorySource, Record, SourceError,
+    DOCUMENT_CHUNK,
 };
 
 const SHARED_DOC: &str = "069Hs0000000001AAA";
 const SHARED_VERSION: &str = "068Hs0000000001AAA";
 const OWN_DOC: &str = "069Hs0000000002AAA";
 const OWN_VERSION: &str = "068Hs0000000002AAA";
+const BIG_DOC: &str = "069Hs0000000003AAA";
+const BIG_VERSION: &str = "068Hs0000000003AAA";
 
 fn link(doc: &str, version: &str, title: &str, size: usize) -> Value {
     json!({"ContentDocumentId": doc, "ContentDocument": {
@@ -53,7 +57,19 @@ fn own_bytes() -> Vec<u8> {
     (0..10_000u32).map(|i| (i % 251) as u8).collect()
 }
 
+/// Two and a half chunks and a bit: reads cross chunk boundaries, and the last is short.
+fn big_bytes() -> Vec<u8> {
+    let len = 2 * DOCUMENT_CHUNK as usize + DOCUMENT_CHUNK as usize / 2 + 17;
+    (0..len as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
 fn fixture() -> Fixture {
+    fixture_with(None)
+}
+
+fn fixture_with(store: Option<Arc<dyn LocalStore>>) -> Fixture {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -84,15 +100,21 @@ fn fixture() -> Fixture {
                 vec![link(SHARED_DOC, SHARED_VERSION, "Contract", shared)],
             ),
             account(3, "Initech", Vec::new()),
+            account(
+                4,
+                "Umbrella",
+                vec![link(BIG_DOC, BIG_VERSION, "Survey", big_bytes().len())],
+            ),
         ],
     );
+    source.insert_document(BIG_VERSION, big_bytes());
     source.insert_document(SHARED_VERSION, shared_bytes());
     source.insert_document(OWN_VERSION, own_bytes());
     let config = IndexConfig::new(
         vec![FileFormat::Json],
         "https://example.my.salesforce.com".into(),
     );
-    let index = Index::new(
+    let index = Index::with_store(
         source.clone(),
         runtime.handle().clone(),
         vec![FolderSpec {
@@ -103,6 +125,7 @@ fn fixture() -> Fixture {
             custom: false,
         }],
         config,
+        store,
     );
     Fixture {
         fs: Filesystem::new(index),
@@ -161,7 +184,7 @@ fn records_with_documents_get_a_files_folder_and_a_shared_document_is_one_inode(
     let folder = lookup(&f.fs, &ACCOUNTS).unwrap().ino;
     let listed = names(&f.fs, folder);
     let folders: Vec<&String> = listed.iter().filter(|n| n.ends_with(".files")).collect();
-    assert_eq!(folders.len(), 2, "Initech has no documents: {listed:?}");
+    assert_eq!(folders.len(), 3, "Initech has no documents: {listed:?}");
     let acme = files_folder(&f.fs, "Acme");
     let globex = files_folder(&f.fs, "Globex");
     let acme_attr = lookup(&f.fs, &["Standard Objects", "Account", &acme]).unwrap();
@@ -245,4 +268,78 @@ fn a_download_of_the_wrong_length_is_eio_never_a_short_file() {
     let error = f.fs.read(fh, 0, 4096).err().expect("a short download");
     assert_eq!(errno(&error), libc::EIO);
     f.fs.release(fh);
+}
+
+fn open_big(fs: &Filesystem) -> u64 {
+    let umbrella = files_folder(fs, "Umbrella");
+    let survey = format!("Survey [{BIG_DOC}].pdf");
+    let attr = lookup(fs, &["Standard Objects", "Account", &umbrella, &survey]).unwrap();
+    assert_eq!(attr.size, big_bytes().len() as u64);
+    fs.open(attr.ino, false).unwrap().fh
+}
+
+#[test]
+fn a_document_of_several_chunks_reads_right_at_every_offset_from_two_downloads() {
+    let f = fixture();
+    let fh = open_big(&f.fs);
+    let big = big_bytes();
+    let chunk = DOCUMENT_CHUNK;
+    // Out of order, across chunk boundaries, and past the end.
+    for (offset, size) in [
+        (2 * chunk + 5, 4096u32),
+        (chunk - 100, 4096),
+        (0, 131_072),
+        (chunk - 1, 2 * chunk as u32 + 2),
+        (big.len() as u64 - 10, 4096),
+    ] {
+        let data = f.fs.read(fh, offset, size).unwrap();
+        let start = offset as usize;
+        let end = (start + size as usize).min(big.len());
+        assert_eq!(data.as_slice(), &big[start..end], "read at {offset}");
+    }
+    assert!(f
+        .fs
+        .read(fh, big.len() as u64, 4096)
+        .unwrap()
+        .as_slice()
+        .is_empty());
+    assert_eq!(read_all(&f.fs, fh).unwrap(), big);
+    // The first read (in chunk 2) fetched from there on; the read in chunk 0 fetched from
+    // the start, and that download stopped where the kept chunks begin.
+    assert_eq!(
+        f.source.calls().downloads,
+        2,
+        "two downloads for every read"
+    );
+    f.fs.release(fh);
+}
+
+#[test]
+#[ignore = "a listing restored from the store has no .files folders yet (the next commit)"]
+fn a_document_kept_in_the_store_is_read_after_a_restart_without_a_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    let open = || -> Arc<dyn LocalStore> { Arc::new(SqliteStore::open(&path).unwrap()) };
+    {
+        let f = fixture_with(Some(open()));
+        let fh = open_big(&f.fs);
+        assert_eq!(read_all(&f.fs, fh).unwrap(), big_bytes());
+        f.fs.release(fh);
+        assert_eq!(f.source.calls().downloads, 1);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store
+            .get_document_chunk(BIG_VERSION, 2)
+            .unwrap()
+            .map(|c| c.len()),
+        Some(DOCUMENT_CHUNK as usize / 2 + 17),
+        "the last chunk is kept at its own length"
+    );
+    drop(store);
+    let f = fixture_with(Some(open()));
+    let fh = open_big(&f.fs);
+    assert_eq!(read_all(&f.fs, fh).unwrap(), big_bytes());
+    f.fs.release(fh);
+    assert_eq!(f.source.calls().downloads, 0, "served from the store");
 }

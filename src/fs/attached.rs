@@ -146,27 +146,26 @@ impl Filesystem {
     pub(super) fn open_attached(&self, ino: u64) -> Result<Handle, FsError> {
         match self.attached.node(ino).ok_or(FsError::NotFound)? {
             AttachedNode::Folder(..) => Err(FsError::IsADirectory),
-            AttachedNode::Document(document, folder) => {
-                Ok(Handle::Document(Arc::new(LazyDocument {
-                    document,
-                    folder,
-                    bytes: Mutex::new(None),
-                })))
-            }
+            AttachedNode::Document(document, folder) => Ok(Handle::Document(Arc::new(
+                self.index.open_document(folder, document),
+            ))),
         }
     }
 
-    /// The bytes of an open document, downloaded on the first read that needs them.
-    pub(super) fn document_bytes(&self, lazy: &LazyDocument) -> Result<Arc<[u8]>, FsError> {
-        if let Some(bytes) = lock(&lazy.bytes).clone() {
-            return Ok(bytes);
-        }
-        let bytes = self.index.document_bytes(lazy.folder, &lazy.document)?;
-        *lock(&lazy.bytes) = Some(bytes.clone());
-        Ok(bytes)
+    /// Bytes of an open document, downloaded (in chunks, from the offset) as needed.
+    pub(super) fn read_document(
+        &self,
+        open: &LazyDocument,
+        offset: u64,
+        size: u32,
+    ) -> Result<super::ReadData, FsError> {
+        let (bytes, start, end) = self.index.read_document(open, offset, size)?;
+        Ok(super::ReadData { bytes, start, end })
     }
 
-    pub(super) fn document_read_would_wait(&self, lazy: &LazyDocument) -> bool {
-        lock(&lazy.bytes).is_none() && !self.index.document_in_memory(&lazy.document)
+    /// A read of an attached file may always wait (for the store or the org): it is
+    /// served off the FUSE thread.
+    pub(super) fn document_read_would_wait(&self, _open: &LazyDocument) -> bool {
+        true
     }
 }

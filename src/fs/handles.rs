@@ -14,17 +14,12 @@ pub(super) enum Handle {
     /// A record version opened without its bytes: the kernel usually has its pages and
     /// never reads, so they are fetched on the first read (and then kept here).
     Record(Arc<LazyRecord>),
-    /// An attached file: its bytes are downloaded on the first read (and then kept here).
+    /// An attached file: its bytes are downloaded as reads need them (index/documents).
     Document(Arc<LazyDocument>),
 }
 
-/// An attached file whose bytes are downloaded when first needed.
-pub(super) struct LazyDocument {
-    pub document: Arc<crate::index::Document>,
-    /// The object folder whose status records a failed download.
-    pub folder: usize,
-    pub bytes: Mutex<Option<Arc<[u8]>>>,
-}
+/// An attached file whose bytes are downloaded, in chunks, as reads need them.
+pub(super) type LazyDocument = crate::index::OpenDocument;
 
 /// A record version whose bytes are read when first needed.
 pub(super) struct LazyRecord {

@@ -553,7 +553,9 @@ impl Filesystem {
         let bytes = match self.handles.file(fh) {
             Some(Ok(FileHandle::Bytes(bytes))) => bytes,
             Some(Ok(FileHandle::Record(record))) => self.record_bytes(&record)?,
-            Some(Ok(FileHandle::Document(document))) => self.document_bytes(&document)?,
+            Some(Ok(FileHandle::Document(document))) => {
+                return self.read_document(&document, offset, size)
+            }
             Some(Err(())) => return Err(FsError::IsADirectory),
             None => return Err(FsError::BadHandle),
         };

@@ -1,15 +1,18 @@
 //! Attached files in the index: per listing, which records have documents (their `.files`
-//! folders), and the documents' bytes, downloaded on demand, once however many readers ask
-//! at the same time.
+//! folders); the documents' bytes, downloaded in chunks on demand and shared by every
+//! reader, are `documents/transfer.rs`.
 
-use crate::sync::{lock, Abandoned, Pending};
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::org::WAIT_SLACK;
 use super::present::Presenter;
-use super::{Index, IndexError, Record, SourceError};
+use super::Record;
+
+mod transfer;
+
+pub(super) use transfer::Downloads;
+pub use transfer::{OpenDocument, DOCUMENT_CHUNK};
 
 /// One attached file: a document at its latest published version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,115 +140,4 @@ pub(super) fn record_documents(
         record_id: id.into(),
         documents,
     })
-}
-
-pub(super) type DownloadResult = Result<Arc<[u8]>, IndexError>;
-
-/// Downloads under way (by ContentVersion Id), and the bytes of finished ones while a
-/// reader still holds them: so a document linked from several records, or read by several
-/// readers at once, is downloaded once, and only the bytes readers hold stay in memory.
-#[derive(Default)]
-pub(super) struct Downloads {
-    in_flight: HashMap<Arc<str>, Arc<Pending<DownloadResult>>>,
-    held: HashMap<Arc<str>, Weak<[u8]>>,
-}
-
-impl Index {
-    /// True when the bytes of `document` are in memory (a read of it will not wait).
-    pub fn document_in_memory(&self, document: &Document) -> bool {
-        let downloads = lock(&self.shared.downloads);
-        downloads
-            .held
-            .get(&document.version_id)
-            .is_some_and(|w| w.strong_count() > 0)
-    }
-
-    /// The bytes of `document` (a file of object folder `folder`), downloaded now unless a
-    /// reader holds them or a download is under way (then shared). Exactly `document.size`
-    /// bytes, or an error, which the folder's status then shows.
-    pub fn document_bytes(
-        &self,
-        folder: usize,
-        document: &Document,
-    ) -> Result<Arc<[u8]>, IndexError> {
-        let result = self.download(document);
-        if let Ok(f) = self.folder(folder) {
-            let mut status = lock(&f.status);
-            match &result {
-                Ok(_) => status.download_failure = None,
-                Err(error) => {
-                    status.download_failure =
-                        Some((format!("{}: {error}", document.name), SystemTime::now()))
-                }
-            }
-        }
-        result
-    }
-
-    fn download(&self, document: &Document) -> Result<Arc<[u8]>, IndexError> {
-        let key = document.version_id.clone();
-        let (pending, mine) = {
-            let mut downloads = lock(&self.shared.downloads);
-            if let Some(bytes) = downloads.held.get(&key).and_then(Weak::upgrade) {
-                return Ok(bytes);
-            }
-            match downloads.in_flight.get(&key) {
-                Some(pending) => (pending.clone(), false),
-                None => {
-                    let pending = self.start_download(document);
-                    downloads.in_flight.insert(key.clone(), pending.clone());
-                    (pending, true)
-                }
-            }
-        };
-        let deadline = self.shared.config.operation_deadline;
-        let wait = if mine {
-            deadline + WAIT_SLACK
-        } else {
-            deadline
-        };
-        match pending.wait(wait, None) {
-            Ok(result) => result,
-            Err(Abandoned::Panicked(message)) => Err(IndexError::Internal {
-                object: "ContentVersion".into(),
-                message,
-            }),
-            Err(Abandoned::Deadline | Abandoned::Stopped) => Err(IndexError::Deadline {
-                object: "ContentVersion".into(),
-                seconds: deadline.as_secs(),
-            }),
-        }
-    }
-
-    fn start_download(&self, document: &Document) -> Arc<Pending<DownloadResult>> {
-        let shared = self.shared.clone();
-        let key = document.version_id.clone();
-        let size = document.size;
-        let deadline = self.shared.config.operation_deadline;
-        Pending::spawn(&self.shared.runtime, async move {
-            let fetched = tokio::time::timeout(deadline, shared.source.document(&key, size)).await;
-            let result: DownloadResult = match fetched {
-                Ok(Ok(bytes)) => Ok(bytes.into()),
-                // A document gone from the org between listing and read: the open file
-                // cannot be read, which is an I/O failure, not a missing name.
-                Ok(Err(SourceError::NotFound(what))) => Err(IndexError::Source(
-                    SourceError::Other(format!("attached file no longer in the org: {what}")),
-                )),
-                Ok(Err(error)) => Err(IndexError::Source(error)),
-                Err(_) => Err(IndexError::Source(SourceError::Timeout)),
-            };
-            let mut downloads = lock(&shared.downloads);
-            downloads.in_flight.remove(&key);
-            match &result {
-                Ok(bytes) => {
-                    downloads.held.retain(|_, w| w.strong_count() > 0);
-                    downloads.held.insert(key.clone(), Arc::downgrade(bytes));
-                }
-                Err(error) => {
-                    tracing::warn!(version = %key, error = %error, "attached file download failed")
-                }
-            }
-            result
-        })
-    }
 }

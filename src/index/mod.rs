@@ -49,7 +49,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use api_floor::ApiFloor;
 use body_cache::BodyCache;
-pub use documents::{Document, DocumentFolders, RecordDocuments};
+pub use documents::{Document, DocumentFolders, OpenDocument, RecordDocuments, DOCUMENT_CHUNK};
 use journal::Journal;
 use lifecycle::Failure;
 pub use listing::{ChangeSummary, FileEntry, Listing};

@@ -196,6 +196,30 @@ impl ObjectSource for ClientSource {
         })
     }
 
+    fn document_from<'a>(
+        &'a self,
+        version_id: &'a str,
+        size: u64,
+        from: u64,
+        sink: &'a mut (dyn FnMut(u64, &[u8]) -> bool + Send),
+    ) -> SourceFuture<'a, ()> {
+        Box::pin(async move {
+            let mut stream = self
+                .client
+                .version_stream(version_id, from, size)
+                .await
+                .map_err(|e| self.error(e))?;
+            let mut at = stream.start();
+            while let Some(piece) = stream.next_piece().await.map_err(|e| self.error(e))? {
+                if !sink(at, &piece) {
+                    break;
+                }
+                at += piece.len() as u64;
+            }
+            Ok(())
+        })
+    }
+
     fn api_usage(&self) -> Option<ApiUsage> {
         self.client.api_usage()
     }

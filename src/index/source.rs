@@ -126,6 +126,27 @@ pub trait ObjectSource: Send + Sync + 'static {
         Box::pin(async move { Err(SourceError::NotFound(version_id.to_string())) })
     }
 
+    /// The bytes of ContentVersion `version_id` (`size` long) from byte `from` to its end,
+    /// handed to `sink` piece by piece with each piece's offset, in order, so no caller
+    /// holds a whole file. `sink` returns false to stop early (the rest is not fetched).
+    /// A source that cannot start at `from` may start earlier (the offsets say where).
+    /// The default fetches the whole document with [`Self::document`] (for sources that
+    /// hold their documents in memory anyway).
+    fn document_from<'a>(
+        &'a self,
+        version_id: &'a str,
+        size: u64,
+        from: u64,
+        sink: &'a mut (dyn FnMut(u64, &[u8]) -> bool + Send),
+    ) -> SourceFuture<'a, ()> {
+        Box::pin(async move {
+            let bytes = self.document(version_id, size).await?;
+            let from = from.min(bytes.len() as u64) as usize;
+            sink(from as u64, &bytes[from..]);
+            Ok(())
+        })
+    }
+
     /// The org's daily API usage as last seen, if the source knows it.
     fn api_usage(&self) -> Option<ApiUsage> {
         None

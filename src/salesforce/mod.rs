@@ -12,6 +12,7 @@ mod changes;
 mod children;
 mod client;
 mod content;
+pub use content::VersionStream;
 mod describe;
 mod describe_cache;
 mod describe_store;

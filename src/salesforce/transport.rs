@@ -324,7 +324,7 @@ impl SalesforceClient {
     }
 
     /// The refusal message while the REQUEST_LIMIT_EXCEEDED cool-down runs.
-    fn limit_latched(&self) -> Option<String> {
+    pub(super) fn limit_latched(&self) -> Option<String> {
         let mut latch = lock(&self.inner.limited_until);
         match latch.as_ref() {
             Some((until, message)) if Instant::now() < *until => Some(message.clone()),

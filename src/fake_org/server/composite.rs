@@ -131,6 +131,9 @@ impl SubRequest {
             Payload::Bytes { data, .. } => {
                 Value::String(base64::engine::general_purpose::STANDARD.encode(data))
             }
+            Payload::Blob { blob, .. } => {
+                Value::String(base64::engine::general_purpose::STANDARD.encode(blob.to_vec()))
+            }
         };
         json!({
             "body": body,

@@ -410,12 +410,13 @@ fn blob(shared: &Shared, object: &str, id: &str, field: &str) -> Result<Reply, A
     {
         return Err(ApiError::not_found());
     }
-    let (data, content_type) = read_store(shared)
-        .version_data(id)
+    let (blob, content_type) = read_store(shared)
+        .version_blob(id)
         .ok_or_else(ApiError::not_found)?;
+    // Streamed by the HTTP layer, which also honours a `Range` header (`http.rs`).
     Ok(Reply {
         status: 200,
-        payload: Payload::Bytes { data, content_type },
+        payload: Payload::Blob { blob, content_type },
         headers: Vec::new(),
     })
 }

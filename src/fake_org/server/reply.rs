@@ -9,7 +9,15 @@ use crate::fake_org::store::StoreError;
 #[derive(Debug)]
 pub(crate) enum Payload {
     Json(Value),
-    Bytes { data: Vec<u8>, content_type: String },
+    Bytes {
+        data: Vec<u8>,
+        content_type: String,
+    },
+    /// A file's bytes, written out piece by piece as they are sent (never whole in memory).
+    Blob {
+        blob: crate::fake_org::store::Blob,
+        content_type: String,
+    },
     Empty,
 }
 

@@ -9,6 +9,7 @@
 //! [`blob_url`] builds it for the version a request used.
 
 mod access;
+mod blob;
 mod data;
 mod describe;
 mod ids;
@@ -28,6 +29,7 @@ use serde_json::{Map, Value};
 use crate::fake_org::model::{DataSource, FieldDef, FieldType, ObjectDef, Record};
 use crate::sfid;
 use access::row_ref;
+pub use blob::Blob;
 use rows::{Pool, Rows};
 pub(in crate::fake_org) use schema::ARCHIVING_OBJECTS;
 use schema_change::SchemaClock;
@@ -247,7 +249,7 @@ pub struct Store {
     org_id: String,
     integration_user_id: String,
     /// ContentVersion Id to (bytes, MIME type).
-    blobs: HashMap<String, (Vec<u8>, String)>,
+    blobs: HashMap<String, (Blob, String)>,
     /// Parent Id to the Ids its delete cascaded to, for undelete.
     deleted_with: HashMap<String, Vec<String>>,
     /// Next Id sequence number per key prefix.
@@ -428,6 +430,13 @@ impl Store {
 
     /// The bytes and MIME type of a ContentVersion's file.
     pub fn version_data(&self, content_version_id: &str) -> Option<(Vec<u8>, String)> {
+        self.version_blob(content_version_id)
+            .map(|(blob, mime)| (blob.to_vec(), mime))
+    }
+
+    /// The bytes (not materialised: a large generated file stays a seed) and MIME type of a
+    /// ContentVersion's file.
+    pub fn version_blob(&self, content_version_id: &str) -> Option<(Blob, String)> {
         let id = sfid::to_18(content_version_id)?;
         self.blobs.get(&id).cloned()
     }

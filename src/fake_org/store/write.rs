@@ -439,8 +439,10 @@ impl Store {
                     let document = self.create_document_for(record)?;
                     record.insert("ContentDocumentId".into(), Value::String(document));
                 }
-                self.blobs
-                    .insert(id, (bytes, data::mime_type(&extension).to_string()));
+                self.blobs.insert(
+                    id,
+                    (Blob::held(bytes), data::mime_type(&extension).to_string()),
+                );
             }
             _ => {}
         }

@@ -65,6 +65,30 @@ impl StoreGuard {
         }
     }
 
+    /// Whether attached files' bytes go to the store (else to temporary files).
+    pub fn keeps_documents(&self) -> bool {
+        self.store
+            .as_ref()
+            .is_some_and(|store| store.keeps_documents())
+    }
+
+    /// Keeps a chunk of an attached file; false when it could not be kept.
+    pub fn put_document_chunk(&self, version_id: &str, chunk: u64, bytes: &[u8]) -> bool {
+        match &self.store {
+            Some(store) => self
+                .report(store.put_document_chunk(version_id, chunk, bytes))
+                .is_some(),
+            None => false,
+        }
+    }
+
+    /// A kept chunk of an attached file; `None` when absent or unreadable.
+    pub fn document_chunk(&self, version_id: &str, chunk: u64) -> Option<Vec<u8>> {
+        let store = self.store.as_ref()?;
+        self.report(store.get_document_chunk(version_id, chunk))
+            .flatten()
+    }
+
     fn report<T>(&self, result: Result<T, StoreError>) -> Option<T> {
         match result {
             Ok(value) => Some(value),

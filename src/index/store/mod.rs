@@ -230,6 +230,36 @@ pub trait LocalStore: Send + Sync {
 
     /// Forgets everything.
     fn clear(&self) -> Result<(), StoreError>;
+
+    /// Whether this engine keeps attached files' bytes (the chunk methods below). An
+    /// engine that does not keeps the defaults, and the index then downloads each file
+    /// into a temporary file for as long as it is open.
+    fn keeps_documents(&self) -> bool {
+        false
+    }
+
+    /// Keeps chunk number `chunk` of ContentVersion `version_id` (a version's bytes never
+    /// change, so the Id is the key), counted in the store's byte bound and evicted least
+    /// recently used like bodies. The index writes only whole, checked chunks.
+    fn put_document_chunk(
+        &self,
+        version_id: &str,
+        chunk: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let _ = (version_id, chunk, bytes);
+        Ok(())
+    }
+
+    /// A kept chunk, if it is still there (the bound may have evicted it).
+    fn get_document_chunk(
+        &self,
+        version_id: &str,
+        chunk: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = (version_id, chunk);
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use rusqlite::{Connection, ErrorCode};
 use super::StoreError;
 
 mod budget;
+mod documents;
 mod rows;
 
 use budget::Usage;
@@ -24,7 +25,7 @@ use budget::Usage;
 /// The schema this build writes and reads, kept in `PRAGMA user_version`. Raise it with
 /// every change of the tables below and say in [`MIGRATIONS`] how to get there; a store of
 /// a newer version is set aside.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: rendered bodies only.
 const SCHEMA_V1: &str = "CREATE TABLE bodies (
@@ -95,10 +96,28 @@ CREATE TRIGGER body_removed AFTER DELETE ON bodies
 CREATE TRIGGER body_replaced AFTER UPDATE OF body ON bodies
     BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.body) + LENGTH(NEW.body); END;";
 
+/// Version 4: attached files' bytes in chunks (`sqlite/documents.rs`), keyed by the
+/// ContentVersion Id, whose bytes never change. They count in the same byte total as
+/// bodies (`body_bytes`, by the same kind of triggers) and carry the same `used` clock, so
+/// one bound and one least-recently-used order covers both.
+const SCHEMA_V4: &str = "CREATE TABLE document_chunks (
+    version_id TEXT NOT NULL,
+    chunk      INTEGER NOT NULL,
+    bytes      BLOB NOT NULL,
+    used       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (version_id, chunk)
+);
+CREATE INDEX document_chunks_by_use ON document_chunks (used);
+CREATE TRIGGER chunk_added AFTER INSERT ON document_chunks
+    BEGIN UPDATE body_bytes SET total = total + LENGTH(NEW.bytes); END;
+CREATE TRIGGER chunk_removed AFTER DELETE ON document_chunks
+    BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.bytes); END;";
+
 /// From version `n` (index `n - 1`) to `n + 1`. Version 1 stores only had bodies, which
 /// stay; their folders have no listing, so they are listed afresh on first use. Version 2
-/// rows all stay; their bodies start as the least recently used.
-const MIGRATIONS: [&str; 2] = [SCHEMA_V2, SCHEMA_V3];
+/// rows all stay; their bodies start as the least recently used. Version 3 stores gain
+/// the empty chunk table.
+const MIGRATIONS: [&str; 3] = [SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 /// Readers and the writer share one connection; a second process on the same store (not
 /// supported, but possible by mistake) waits this long for a lock instead of failing at once.
@@ -292,7 +311,7 @@ fn open_connection(path: &Path) -> Result<Connection, Unusable> {
         0 => {
             connection
                 .execute_batch(&format!(
-                    "BEGIN; {SCHEMA_V1} {SCHEMA_V2} {SCHEMA_V3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN; {SCHEMA_V1} {SCHEMA_V2} {SCHEMA_V3} {SCHEMA_V4} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(classify)?;
         }

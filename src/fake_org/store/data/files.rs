@@ -71,9 +71,10 @@ pub(super) fn seed_files(s: &mut Seeder, n: usize) {
                 "VersionData",
                 Value::String(url),
             );
-            s.store
-                .blobs
-                .insert(version.clone(), (content, mime_type(extension).to_string()));
+            s.store.blobs.insert(
+                version.clone(),
+                (Blob::held(content), mime_type(extension).to_string()),
+            );
             latest = version;
         }
         let &(table, row) = s.store.by_id.get(&document).expect("just stored");
@@ -128,6 +129,144 @@ pub(super) fn seed_files(s: &mut Seeder, n: usize) {
     }
 }
 
+/// Orgs this large (the demo's default size and up) also get [`seed_large_files`]: tests
+/// with smaller orgs keep the small text files their counts were written against.
+pub(super) const LARGE_FILES_FROM: usize = 200;
+
+/// Documents the bytes of which are generated on read (never held): a 50 MB PDF and a
+/// 500 MB video, which show that a download streams; and small held files with names a
+/// file system finds awkward (slash, colon, quotes, a trailing dot, a 300-byte title, two
+/// of one title on one record). Each is linked to several records, Cases and Accounts.
+pub(super) fn seed_large_files(s: &mut Seeder, n: usize) {
+    if n < LARGE_FILES_FROM {
+        return;
+    }
+    const MIB: u64 = 1 << 20;
+    let long_title = format!("Quarterly review {}", "and more notes ".repeat(19));
+    let files: Vec<(String, &str, Blob)> = vec![
+        (
+            "Signed contract (scan)".into(),
+            "pdf",
+            Blob::Generated {
+                seed: 50,
+                len: 50 * MIB + 12_345,
+            },
+        ),
+        (
+            "Site survey walkthrough".into(),
+            "mp4",
+            Blob::Generated {
+                seed: 500,
+                len: 500 * MIB + 7,
+            },
+        ),
+        (
+            "Q3 report: draft/final? \"v2\" *".into(),
+            "txt",
+            Blob::held(b"Q3: revenue up, churn down.\n".to_vec()),
+        ),
+        (
+            "Notes.".into(),
+            "txt",
+            Blob::held(b"A title ending in a dot.\n".to_vec()),
+        ),
+        (
+            "Notes.".into(),
+            "md",
+            Blob::held(b"# Same title, other document\n".to_vec()),
+        ),
+        (
+            long_title,
+            "txt",
+            Blob::held(b"A very long title.\n".to_vec()),
+        ),
+        (
+            "Résumé – Zoë «final» 🚀".into(),
+            "json",
+            Blob::held(r#"{"name": "Zoë", "skills": ["façade", "naïve"]}"#.as_bytes().to_vec()),
+        ),
+    ];
+    for (i, (title, extension, blob)) in files.into_iter().enumerate() {
+        let created = s.created();
+        let document = s.add(
+            "ContentDocument",
+            created,
+            vec![("Title", Value::from(title.clone()))],
+        );
+        let size = blob.len();
+        let at = s.later(created, 10);
+        let version = s.add(
+            "ContentVersion",
+            at,
+            vec![
+                ("ContentDocumentId", Value::String(document.clone())),
+                ("Title", Value::from(title.clone())),
+                ("PathOnClient", Value::from(format!("{title}.{extension}"))),
+                ("VersionNumber", Value::from("1")),
+                ("FileExtension", Value::from(extension)),
+                ("FileType", Value::from(file_type(extension))),
+                ("ContentSize", Value::from(size)),
+                ("IsLatest", Value::Bool(true)),
+            ],
+        );
+        let &(table, row) = s.store.by_id.get(&version).expect("just stored");
+        let url = blob_url(
+            DEFAULT_API_VERSION,
+            "ContentVersion",
+            &version,
+            "VersionData",
+        );
+        s.store.put(
+            usize::from(table),
+            row as usize,
+            "VersionData",
+            Value::String(url),
+        );
+        s.store
+            .blobs
+            .insert(version.clone(), (blob, mime_type(extension).to_string()));
+        let &(table, row) = s.store.by_id.get(&document).expect("just stored");
+        let (table, row) = (usize::from(table), row as usize);
+        s.store.set_field(
+            table,
+            row,
+            "LatestPublishedVersionId",
+            Value::String(version),
+        );
+        s.store
+            .put(table, row, "FileExtension", Value::from(extension));
+        s.store
+            .put(table, row, "FileType", Value::from(file_type(extension)));
+        s.store.put(table, row, "ContentSize", Value::from(size));
+        // The two "Notes." documents share a Case, so one folder holds both.
+        let mut targets: Vec<String> = Vec::new();
+        if let Some(case) = s.cases.get((i / 2 + 1) % s.cases.len().max(1)) {
+            targets.push(case.0.clone());
+        }
+        for k in 0..3 {
+            if let Some(account) = s
+                .accounts
+                .get((i * 5 + k * 11 + 1) % s.accounts.len().max(1))
+            {
+                targets.push(account.clone());
+            }
+        }
+        targets.dedup();
+        for target in targets {
+            s.add(
+                "ContentDocumentLink",
+                created,
+                vec![
+                    ("LinkedEntityId", Value::String(target)),
+                    ("ContentDocumentId", Value::String(document.clone())),
+                    ("ShareType", Value::from("V")),
+                    ("Visibility", Value::from("AllUsers")),
+                ],
+            );
+        }
+    }
+}
+
 /// Salesforce's FileType token for a lower-case extension.
 pub(in crate::fake_org::store) fn file_type(extension: &str) -> &'static str {
     match extension {
@@ -137,6 +276,7 @@ pub(in crate::fake_org::store) fn file_type(extension: &str) -> &'static str {
         "pdf" => "PDF",
         "png" => "PNG",
         "json" => "JSON",
+        "mp4" => "MP4",
         _ => "UNKNOWN",
     }
 }
@@ -150,6 +290,7 @@ pub(in crate::fake_org::store) fn mime_type(extension: &str) -> &'static str {
         "pdf" => "application/pdf",
         "png" => "image/png",
         "json" => "application/json",
+        "mp4" => "video/mp4",
         _ => "application/octet-stream",
     }
 }

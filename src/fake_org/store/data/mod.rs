@@ -19,8 +19,8 @@ mod words;
 
 use activities::seed_activities;
 use cases::seed_cases;
-use files::seed_files;
 pub(super) use files::{file_type, mime_type};
+use files::{seed_files, seed_large_files};
 use objects::{
     seed_accounts, seed_campaigns, seed_contacts, seed_custom_objects, seed_leads,
     seed_opportunities, seed_org_and_users,
@@ -29,7 +29,8 @@ use words::*;
 
 use super::schema::{self, CASE_STATUSES, LEAD_STATUSES, OPPORTUNITY_STAGES};
 use super::{
-    blob_url, format_datetime, GenerateOptions, Store, DEFAULT_API_VERSION, FEED_COMMENT_MARKER,
+    blob_url, format_datetime, Blob, GenerateOptions, Store, DEFAULT_API_VERSION,
+    FEED_COMMENT_MARKER,
 };
 
 /// Number of seeded users; the first is the integration (run-as) user.
@@ -340,4 +341,6 @@ pub(super) fn seed(store: &mut Store, opts: &GenerateOptions) {
     seed_custom_objects(&mut s, n);
     seed_files(&mut s, n);
     seed_activities(&mut s);
+    // Last, so the records seeded before keep the Ids and values they always had.
+    seed_large_files(&mut s, n);
 }

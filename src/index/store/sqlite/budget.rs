@@ -37,10 +37,12 @@ pub(super) struct Usage {
 impl Usage {
     /// The clock of an open store continues from its highest stamp (one index lookup).
     pub(super) fn load(connection: &Connection) -> Result<Usage, rusqlite::Error> {
-        let clock =
-            connection.query_row("SELECT COALESCE(MAX(used), 0) FROM bodies", [], |row| {
-                row.get(0)
-            })?;
+        let clock = connection.query_row(
+            "SELECT MAX((SELECT COALESCE(MAX(used), 0) FROM bodies),
+                        (SELECT COALESCE(MAX(used), 0) FROM document_chunks))",
+            [],
+            |row| row.get(0),
+        )?;
         Ok(Usage {
             limit: None,
             clock,
@@ -57,7 +59,11 @@ impl Usage {
         }
     }
 
-    fn tick(&mut self) -> i64 {
+    pub(super) fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    pub(super) fn tick(&mut self) -> i64 {
         self.clock += 1;
         self.clock
     }
@@ -186,28 +192,38 @@ fn evict(transaction: &Transaction<'_>, limit: Option<u64>) -> Result<(), rusqli
     }
     let target = limit / 100 * LOW_WATER_PERCENT + limit % 100 * LOW_WATER_PERCENT / 100;
     let mut to_free = total - target;
-    let mut victims = Vec::new();
+    // Bodies and attached files' chunks in one order of use (kind 0 a body, 1 a chunk).
+    let mut victims: Vec<(i64, i64)> = Vec::new();
     {
-        let mut oldest = transaction
-            .prepare_cached("SELECT rowid, LENGTH(body) FROM bodies ORDER BY used, rowid DESC")?;
+        let mut oldest = transaction.prepare_cached(
+            "SELECT 0, rowid, LENGTH(body), used FROM bodies
+             UNION ALL SELECT 1, rowid, LENGTH(bytes), used FROM document_chunks
+             ORDER BY 4, 2 DESC",
+        )?;
         let mut rows = oldest.query([])?;
         while to_free > 0 {
             let Some(row) = rows.next()? else { break };
-            let rowid: i64 = row.get(0)?;
-            let length: i64 = row.get(1)?;
-            victims.push(rowid);
+            let kind: i64 = row.get(0)?;
+            let rowid: i64 = row.get(1)?;
+            let length: i64 = row.get(2)?;
+            victims.push((kind, rowid));
             to_free = to_free.saturating_sub(length.max(0) as u64);
         }
     }
-    let mut delete = transaction.prepare_cached("DELETE FROM bodies WHERE rowid = ?1")?;
-    for rowid in &victims {
-        delete.execute(params![rowid])?;
+    let mut delete_body = transaction.prepare_cached("DELETE FROM bodies WHERE rowid = ?1")?;
+    let mut delete_chunk =
+        transaction.prepare_cached("DELETE FROM document_chunks WHERE rowid = ?1")?;
+    for (kind, rowid) in &victims {
+        match kind {
+            0 => delete_body.execute(params![rowid])?,
+            _ => delete_chunk.execute(params![rowid])?,
+        };
     }
     tracing::debug!(
         evicted = victims.len(),
         before = total,
         limit,
-        "stored bodies over the bound; the least recently used were evicted"
+        "stored bodies and files over the bound; the least recently used were evicted"
     );
     Ok(())
 }

@@ -125,11 +125,33 @@ impl LocalStore for SqliteStore {
         })
     }
 
+    fn keeps_documents(&self) -> bool {
+        true
+    }
+
+    fn put_document_chunk(
+        &self,
+        version_id: &str,
+        chunk: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        self.put_chunk(version_id, chunk, bytes)
+    }
+
+    fn get_document_chunk(
+        &self,
+        version_id: &str,
+        chunk: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_chunk(version_id, chunk)
+    }
+
     fn clear(&self) -> Result<(), StoreError> {
         self.with(|connection| {
             connection.execute_batch(
                 "BEGIN; DELETE FROM bodies; DELETE FROM files; DELETE FROM folders;
-                 DELETE FROM journal; DELETE FROM describes; COMMIT;",
+                 DELETE FROM journal; DELETE FROM describes; DELETE FROM document_chunks;
+                 COMMIT;",
             )
         })
     }

@@ -213,7 +213,7 @@ fn a_version_2_store_is_migrated_with_every_row_and_its_byte_total() {
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     assert_eq!(
         store
             .get("Account", "001A", FileFormat::Json)
