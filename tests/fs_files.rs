@@ -315,7 +315,6 @@ fn a_document_of_several_chunks_reads_right_at_every_offset_from_two_downloads()
 }
 
 #[test]
-#[ignore = "a listing restored from the store has no .files folders yet (the next commit)"]
 fn a_document_kept_in_the_store_is_read_after_a_restart_without_a_download() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.sqlite3");

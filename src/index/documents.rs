@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::present::Presenter;
-use super::Record;
+use super::{Record, Shared};
 
 mod transfer;
 
@@ -140,4 +140,115 @@ pub(super) fn record_documents(
         record_id: id.into(),
         documents,
     })
+}
+
+impl Shared {
+    /// Keeps `folder`'s `.files` folders in the store when they differ from `before`.
+    pub(super) fn persist_documents(
+        &self,
+        folder: usize,
+        before: Option<&DocumentFolders>,
+        now: &DocumentFolders,
+    ) {
+        if !self.store.is_enabled() || before.is_some_and(|b| b.folders() == now.folders()) {
+            return;
+        }
+        let object = &self.folders[folder].spec.object;
+        self.store
+            .put_document_folders(object, &serialize_folders(now).to_string());
+    }
+
+    /// The `.files` folders the store kept for `folder` (none if absent or unreadable: they
+    /// come back as records change or the folder is listed afresh).
+    pub(super) fn restored_documents(&self, folder: usize) -> DocumentFolders {
+        let object = &self.folders[folder].spec.object;
+        self.store
+            .document_folders(object)
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .and_then(|value| deserialize_folders(&value))
+            .map(DocumentFolders::listed)
+            .unwrap_or_default()
+    }
+}
+
+fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn serialize_folders(folders: &DocumentFolders) -> serde_json::Value {
+    folders
+        .folders()
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "folder": r.folder_name,
+                "record": &*r.record_id,
+                "documents": r.documents.iter().map(|d| serde_json::json!({
+                    "document": &*d.document_id,
+                    "version": &*d.version_id,
+                    "name": d.name,
+                    "size": d.size,
+                    "mtime": nanos(d.mtime),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+fn deserialize_folders(value: &serde_json::Value) -> Option<Vec<RecordDocuments>> {
+    let text = |v: &serde_json::Value, key: &str| v.get(key)?.as_str().map(str::to_string);
+    value
+        .as_array()?
+        .iter()
+        .map(|r| {
+            let documents = r
+                .get("documents")?
+                .as_array()?
+                .iter()
+                .map(|d| {
+                    Some(Arc::new(Document {
+                        document_id: text(d, "document")?.into(),
+                        version_id: text(d, "version")?.into(),
+                        name: text(d, "name")?,
+                        size: d.get("size")?.as_u64()?,
+                        mtime: SystemTime::UNIX_EPOCH
+                            + std::time::Duration::from_nanos(d.get("mtime")?.as_u64()?),
+                    }))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(RecordDocuments {
+                folder_name: text(r, "folder")?,
+                record_id: text(r, "record")?.into(),
+                documents,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_read_back_as_they_were_kept() {
+        let document = Arc::new(Document {
+            document_id: "069A".into(),
+            version_id: "068A".into(),
+            name: "Contract «v2» [069A].pdf".into(),
+            size: 12_345,
+            mtime: SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123),
+        });
+        let folders = DocumentFolders::listed(vec![RecordDocuments {
+            folder_name: "Acme [001A].files".into(),
+            record_id: "001A".into(),
+            documents: vec![document],
+        }]);
+        let back = deserialize_folders(&serialize_folders(&folders)).unwrap();
+        assert_eq!(DocumentFolders::listed(back).folders(), folders.folders());
+        assert_eq!(
+            deserialize_folders(&serde_json::json!([{"folder": 1}])),
+            None
+        );
+    }
 }

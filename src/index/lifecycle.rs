@@ -181,6 +181,7 @@ async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexEr
     let mut listing = Listing::new(files, plan, now, now);
     listing.watermark = watermark;
     listing.documents = DocumentFolders::listed(documents.into_values().collect());
+    shared.persist_documents(folder, None, &listing.documents);
     // The last write of the listing: from here on a restart may serve it.
     let journal = vec![JournalEntry {
         seq: 0,

@@ -136,6 +136,7 @@ impl Shared {
         let header = stored.header;
         let mut listing = Listing::new(files, plan, header.refreshed_at, header.changed_at);
         listing.watermark = header.watermark;
+        listing.documents = self.restored_documents(folder);
         listing
     }
 }

@@ -134,6 +134,8 @@ impl Index {
         if !merge.unchanged {
             let mut listing = Listing::new(merge.files, old.plan.clone(), now, changed_at);
             listing.watermark = watermark;
+            self.shared
+                .persist_documents(folder, Some(&old.documents), &documents);
             listing.documents = documents;
             lock(&self.shared.folders[folder].status).listing = Some(listing.into());
         }

@@ -89,6 +89,19 @@ impl StoreGuard {
             .flatten()
     }
 
+    /// Keeps `object`'s `.files` folders (serialised by the index).
+    pub fn put_document_folders(&self, object: &str, folders: &str) {
+        if let Some(store) = &self.store {
+            self.report(store.put_document_folders(object, folders));
+        }
+    }
+
+    /// The `.files` folders kept for `object`.
+    pub fn document_folders(&self, object: &str) -> Option<String> {
+        let store = self.store.as_ref()?;
+        self.report(store.load_document_folders(object)).flatten()
+    }
+
     fn report<T>(&self, result: Result<T, StoreError>) -> Option<T> {
         match result {
             Ok(value) => Some(value),

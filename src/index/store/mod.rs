@@ -251,6 +251,19 @@ pub trait LocalStore: Send + Sync {
         Ok(())
     }
 
+    /// Keeps `object`'s `.files` folders (what records have which documents, as the index
+    /// serialises them), replacing what was kept, so a restarted mount shows them at once.
+    fn put_document_folders(&self, object: &str, folders: &str) -> Result<(), StoreError> {
+        let _ = (object, folders);
+        Ok(())
+    }
+
+    /// The `.files` folders kept for `object`, if any.
+    fn load_document_folders(&self, object: &str) -> Result<Option<String>, StoreError> {
+        let _ = object;
+        Ok(None)
+    }
+
     /// A kept chunk, if it is still there (the bound may have evicted it).
     fn get_document_chunk(
         &self,

@@ -96,7 +96,8 @@ CREATE TRIGGER body_removed AFTER DELETE ON bodies
 CREATE TRIGGER body_replaced AFTER UPDATE OF body ON bodies
     BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.body) + LENGTH(NEW.body); END;";
 
-/// Version 4: attached files' bytes in chunks (`sqlite/documents.rs`), keyed by the
+/// Version 4: each object's `.files` folders (one JSON text per object, written when they
+/// change), and attached files' bytes in chunks (`sqlite/documents.rs`), keyed by the
 /// ContentVersion Id, whose bytes never change. They count in the same byte total as
 /// bodies (`body_bytes`, by the same kind of triggers) and carry the same `used` clock, so
 /// one bound and one least-recently-used order covers both.
@@ -111,7 +112,11 @@ CREATE INDEX document_chunks_by_use ON document_chunks (used);
 CREATE TRIGGER chunk_added AFTER INSERT ON document_chunks
     BEGIN UPDATE body_bytes SET total = total + LENGTH(NEW.bytes); END;
 CREATE TRIGGER chunk_removed AFTER DELETE ON document_chunks
-    BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.bytes); END;";
+    BEGIN UPDATE body_bytes SET total = total - LENGTH(OLD.bytes); END;
+CREATE TABLE document_folders (
+    object  TEXT PRIMARY KEY,
+    folders TEXT NOT NULL
+);";
 
 /// From version `n` (index `n - 1`) to `n + 1`. Version 1 stores only had bodies, which
 /// stay; their folders have no listing, so they are listed afresh on first use. Version 2

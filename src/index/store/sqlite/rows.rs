@@ -53,6 +53,10 @@ impl LocalStore for SqliteStore {
             let transaction = connection.transaction()?;
             transaction.execute("DELETE FROM files WHERE object = ?1", params![object])?;
             transaction.execute("DELETE FROM bodies WHERE object = ?1", params![object])?;
+            transaction.execute(
+                "DELETE FROM document_folders WHERE object = ?1",
+                params![object],
+            )?;
             write_header(&transaction, object, header)?;
             transaction.commit()
         })
@@ -138,6 +142,29 @@ impl LocalStore for SqliteStore {
         self.put_chunk(version_id, chunk, bytes)
     }
 
+    fn put_document_folders(&self, object: &str, folders: &str) -> Result<(), StoreError> {
+        self.with(|connection| {
+            connection
+                .execute(
+                    "INSERT OR REPLACE INTO document_folders (object, folders) VALUES (?1, ?2)",
+                    params![object, folders],
+                )
+                .map(|_| ())
+        })
+    }
+
+    fn load_document_folders(&self, object: &str) -> Result<Option<String>, StoreError> {
+        self.with(|connection| {
+            connection
+                .query_row(
+                    "SELECT folders FROM document_folders WHERE object = ?1",
+                    params![object],
+                    |row| row.get(0),
+                )
+                .optional()
+        })
+    }
+
     fn get_document_chunk(
         &self,
         version_id: &str,
@@ -151,7 +178,7 @@ impl LocalStore for SqliteStore {
             connection.execute_batch(
                 "BEGIN; DELETE FROM bodies; DELETE FROM files; DELETE FROM folders;
                  DELETE FROM journal; DELETE FROM describes; DELETE FROM document_chunks;
-                 COMMIT;",
+                 DELETE FROM document_folders; COMMIT;",
             )
         })
     }
