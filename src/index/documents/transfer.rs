@@ -22,15 +22,17 @@ use std::time::{Instant, SystemTime};
 use super::Document;
 use crate::index::{Index, IndexError, Shared, SourceError};
 
-/// Bytes per chunk: the unit kept, evicted and fetched. A megabyte keeps the rows of a
-/// 2 GB file at 2,048 and a store row well within SQLite's comfortable blob sizes, while
-/// what a reader waits for before its first byte stays small.
-pub const DOCUMENT_CHUNK: u64 = 1 << 20;
+/// Bytes per chunk: the unit kept, evicted and fetched. Every chunk in flight is a buffer
+/// (the one being filled, the last one finished, each reader's copy of the one it reads),
+/// so the chunk sets what a download adds to the mount's memory: with 1 MiB chunks a
+/// 500 MB `cat` raised the peak by 16 MiB, with 256 KiB by 3 (scripts/bench-files).
+/// A 2 GB file is then 8,192 store rows, which SQLite indexes without effort.
+pub const DOCUMENT_CHUNK: u64 = 256 << 10;
 
 /// A read this many chunks ahead of a running download waits for it rather than opening
 /// another: 16 MiB arrives in about the time a new request takes to start on a slow line,
-/// and it is what kernel read-ahead runs ahead of a sequential reader.
-const AHEAD_CHUNKS: u64 = 16;
+/// and it is more than kernel read-ahead runs ahead of a sequential reader.
+const AHEAD_CHUNKS: u64 = (16 << 20) / DOCUMENT_CHUNK;
 
 /// Downloads one read may start for its chunk before it gives up (a chunk evicted at once
 /// by a tiny bound, or a store that cannot keep it): a bound on API calls per read.
