@@ -201,6 +201,10 @@ fn records_with_documents_get_a_files_folder_and_a_shared_document_is_one_inode(
     let a = lookup(&f.fs, &["Standard Objects", "Account", &acme, &contract]).unwrap();
     let b = lookup(&f.fs, &["Standard Objects", "Account", &globex, &contract]).unwrap();
     assert_eq!(a.ino, b.ino, "one inode for a document linked twice");
+    assert_eq!((a.nlink, b.nlink), (2, 2), "its link count is its places");
+    let scan = format!("Scan [{OWN_DOC}].pdf");
+    let own = lookup(&f.fs, &["Standard Objects", "Account", &acme, &scan]).unwrap();
+    assert_eq!(own.nlink, 1);
     assert_eq!(a.size, shared_bytes().len() as u64, "size before any read");
     assert_eq!(a.kind, NodeKind::File);
     assert_eq!(

@@ -6,7 +6,7 @@
 mod mount_support;
 
 use std::collections::{HashMap, HashSet};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,8 @@ use sfmount::catalog::Group;
 use sfmount::fs::fuse::{spawn_mount, MountConfig};
 use sfmount::fs::Filesystem;
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
-use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig};
+use sfmount::index::store::{LocalStore, SqliteStore};
+use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig, DOCUMENT_CHUNK};
 
 use mount_support::*;
 
@@ -144,6 +145,7 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
             if *doc == shared_doc {
                 shared_inodes.insert(meta.ino());
                 shared_places += 1;
+                assert_eq!(meta.nlink(), 2, "a link for each place");
             }
             let size = meta.size();
             assert_eq!(size, bytes.len() as u64, "size before reading {name}");
@@ -166,4 +168,110 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
     // Records without documents get no folder.
     let folders = listed.iter().filter(|n| n.ends_with(".files")).count();
     assert_eq!(folders, truth.len());
+}
+
+/// Standard base64 (the fake org takes VersionData so, as Salesforce does).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_read_at_an_offset_downloads_from_there_and_the_bytes_are_kept_in_the_store() {
+    if !fuse_available("mount_files") {
+        return;
+    }
+    let ConnectedOrg {
+        org,
+        runtime,
+        client,
+        global,
+    } = connect_fake_org(40);
+    // A document of twelve chunks and a bit, attached to one Account.
+    let bytes: Vec<u8> = (0..12 * DOCUMENT_CHUNK + 99)
+        .map(|i| (i.wrapping_mul(0x9E37_79B9) >> 11) as u8)
+        .collect();
+    let (account, version) = org.with_store(|s| {
+        let account = rows(s, "Account")[0]["Id"].as_str().unwrap().to_string();
+        let body = json!({"Title": "Big scan", "PathOnClient": "Big scan.pdf",
+                          "VersionData": base64(&bytes)});
+        let version = s
+            .create("ContentVersion", body.as_object().unwrap())
+            .expect("version created");
+        let document = rows(s, "ContentVersion")
+            .into_iter()
+            .find(|v| v["Id"] == json!(version))
+            .unwrap()["ContentDocumentId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let link = json!({"LinkedEntityId": account, "ContentDocumentId": document});
+        s.create("ContentDocumentLink", link.as_object().unwrap())
+            .expect("link created");
+        (account, version)
+    });
+    let store_dir = tempfile::tempdir().unwrap();
+    let store_path = store_dir.path().join("store.sqlite3");
+    let store: Arc<dyn LocalStore> = Arc::new(SqliteStore::open(&store_path).unwrap());
+    let index = Index::with_store(
+        Arc::new(ClientSource::new(client)),
+        runtime.handle().clone(),
+        vec![FolderSpec {
+            object: "Account".into(),
+            label: "Account".into(),
+            group: Group::Standard,
+            key_prefix: key_prefix(&global, "Account"),
+            custom: false,
+        }],
+        IndexConfig::new(vec![FileFormat::Json], org.base_url()),
+        Some(store),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fs = Arc::new(Filesystem::new(index));
+    let _session = spawn_mount(fs, dir.path(), &MountConfig::default()).expect("mount");
+    assert!(wait_for_mount(dir.path(), Duration::from_secs(20)));
+    let folder = dir.path().join("Standard Objects").join("Account");
+    let files_dir = names(&folder)
+        .into_iter()
+        .find(|n| n.ends_with(&format!("[{account}].files")))
+        .expect("the Account's .files folder");
+    let name = names(&folder.join(&files_dir))
+        .into_iter()
+        .find(|n| n.starts_with("Big scan"))
+        .expect("the document");
+    let path = folder.join(&files_dir).join(name);
+
+    let before = org.stats().requests.blob;
+    let file = std::fs::File::open(&path).unwrap();
+    let offset = 8 * DOCUMENT_CHUNK + 100;
+    let mut got = vec![0u8; 4096];
+    file.read_exact_at(&mut got, offset).unwrap();
+    assert_eq!(got, bytes[offset as usize..offset as usize + 4096]);
+    assert_eq!(org.stats().requests.blob - before, 1, "one ranged download");
+    let look = SqliteStore::open(&store_path).unwrap();
+    assert!(look.get_document_chunk(&version, 8).unwrap().is_some());
+    assert_eq!(
+        look.get_document_chunk(&version, 0).unwrap(),
+        None,
+        "nothing before the offset was fetched"
+    );
+    // The whole file: the start is fetched once more, up to where the kept bytes begin.
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(org.stats().requests.blob - before, 2);
+    assert!(look.get_document_chunk(&version, 0).unwrap().is_some());
+    drop(file);
 }

@@ -90,13 +90,22 @@ impl Filesystem {
                 attr.ino = ino;
                 Ok(attr)
             }
-            AttachedNode::Document(document, _) => Ok(Self::file_attr(
-                ino,
-                document.size,
-                document.mtime,
-                document.mtime,
-            )),
+            AttachedNode::Document(document, _) => {
+                let mut attr = Self::file_attr(ino, document.size, document.mtime, document.mtime);
+                attr.nlink = self.document_places(&document.version_id).max(1);
+                Ok(attr)
+            }
         }
+    }
+
+    /// In how many `.files` folders a document version is, over the folders listed so far
+    /// (its link count: one hard link per record it is attached to). One lookup per object
+    /// folder, never a listing.
+    fn document_places(&self, version_id: &str) -> u32 {
+        (0..self.index.folder_count())
+            .filter_map(|folder| self.index.peek_listing(folder))
+            .map(|listing| listing.documents.places(version_id))
+            .sum()
     }
 
     /// The `.files` folder named `name` in object folder `folder`, if a record has one.

@@ -40,6 +40,8 @@ pub struct RecordDocuments {
 pub struct DocumentFolders {
     by_name: Arc<Vec<Arc<RecordDocuments>>>,
     by_record: Arc<HashMap<Arc<str>, usize>>,
+    /// ContentVersion Id -> the folders it is in: its link count within this listing.
+    places: Arc<HashMap<Arc<str>, u32>>,
 }
 
 impl DocumentFolders {
@@ -51,10 +53,22 @@ impl DocumentFolders {
             .enumerate()
             .map(|(i, r)| (r.record_id.clone(), i))
             .collect();
+        let mut places: HashMap<Arc<str>, u32> = HashMap::new();
+        for record in &by_name {
+            for document in &record.documents {
+                *places.entry(document.version_id.clone()).or_default() += 1;
+            }
+        }
         DocumentFolders {
             by_name: Arc::new(by_name),
             by_record: Arc::new(by_record),
+            places: Arc::new(places),
         }
+    }
+
+    /// In how many of these folders the version `version_id` is.
+    pub fn places(&self, version_id: &str) -> u32 {
+        self.places.get(version_id).copied().unwrap_or(0)
     }
 
     /// The folders of freshly listed records.
