@@ -13,7 +13,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use sfmount::catalog::Group;
 use sfmount::fs::fuse::{spawn_mount, MountConfig};
+use sfmount::fs::invalidate::start_invalidator;
 use sfmount::fs::Filesystem;
+use sfmount::index::refresh::{RefreshConfig, Refresher};
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
 use sfmount::index::store::{LocalStore, SqliteStore};
 use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig, DOCUMENT_CHUNK};
@@ -274,4 +276,123 @@ fn a_read_at_an_offset_downloads_from_there_and_the_bytes_are_kept_in_the_store(
     assert_eq!(org.stats().requests.blob - before, 2);
     assert!(look.get_document_chunk(&version, 0).unwrap().is_some());
     drop(file);
+}
+
+/// Waits for `done`, at most `timeout` (a refresh tick and its fetch on a loaded machine).
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "{what} within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn refresh_shows_an_added_and_a_removed_attachment_in_a_files_folder_the_kernel_has_seen() {
+    if !fuse_available("mount_files") {
+        return;
+    }
+    let ConnectedOrg {
+        org,
+        runtime,
+        client,
+        global,
+    } = connect_fake_org(40);
+    let index = Index::new(
+        Arc::new(ClientSource::new(client)),
+        runtime.handle().clone(),
+        vec![FolderSpec {
+            object: "Account".into(),
+            label: "Account".into(),
+            group: Group::Standard,
+            key_prefix: key_prefix(&global, "Account"),
+            custom: false,
+        }],
+        IndexConfig::new(vec![FileFormat::Json], org.base_url()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fs = Arc::new(Filesystem::new(index.clone()));
+    let session = spawn_mount(fs.clone(), dir.path(), &MountConfig::default()).expect("mount");
+    assert!(wait_for_mount(dir.path(), Duration::from_secs(20)));
+    let listener = start_invalidator(session.notifier(), fs).unwrap();
+    let refresher = Refresher::start(
+        index.clone(),
+        RefreshConfig::new(Duration::from_secs(1)),
+        Some(listener),
+    )
+    .expect("refresher");
+
+    // An Account with a document, and a document it does not have.
+    let (account, other_doc) = org.with_store(|s| {
+        let links = rows(s, "ContentDocumentLink");
+        let account = links
+            .iter()
+            .find_map(|l| {
+                l["LinkedEntityId"]
+                    .as_str()
+                    .filter(|e| e.starts_with("001"))
+            })
+            .unwrap()
+            .to_string();
+        let mine: HashSet<&str> = links
+            .iter()
+            .filter(|l| l["LinkedEntityId"] == json!(account))
+            .filter_map(|l| l["ContentDocumentId"].as_str())
+            .collect();
+        let other = rows(s, "ContentDocument")
+            .into_iter()
+            .map(|d| d["Id"].as_str().unwrap().to_string())
+            .find(|d| !mine.contains(d.as_str()))
+            .unwrap();
+        (account, other)
+    });
+    let folder = dir.path().join("Standard Objects").join("Account");
+    let files_dir = folder.join(
+        names(&folder)
+            .into_iter()
+            .find(|n| n.ends_with(&format!("[{account}].files")))
+            .unwrap(),
+    );
+    let before = names(&files_dir);
+    assert!(!before.iter().any(|n| n.contains(&other_doc)));
+
+    // Attached (and the record touched, as an edit in Salesforce's UI would).
+    let touch = |s: &mut sfmount::fake_org::store::Store, note: &str| {
+        let body = json!({"Description": note});
+        s.update("Account", &account, body.as_object().unwrap())
+            .unwrap();
+    };
+    let link = org.with_store(|s| {
+        let link = json!({"LinkedEntityId": account, "ContentDocumentId": other_doc});
+        let id = s
+            .create("ContentDocumentLink", link.as_object().unwrap())
+            .unwrap();
+        touch(s, "a file attached");
+        id
+    });
+    refresher.refresh_now();
+    wait_until("the added attachment", Duration::from_secs(30), || {
+        names(&files_dir).len() == before.len() + 1
+    });
+    let added = names(&files_dir)
+        .into_iter()
+        .find(|n| n.contains(&other_doc))
+        .expect("the added document by name");
+    let added_path = files_dir.join(&added);
+    assert!(std::fs::metadata(&added_path).is_ok());
+
+    // Removed again.
+    org.with_store(|s| {
+        s.delete("ContentDocumentLink", &link).unwrap();
+        touch(s, "a file removed");
+    });
+    refresher.refresh_now();
+    wait_until("the removed attachment", Duration::from_secs(30), || {
+        names(&files_dir) == before
+    });
+    assert!(
+        std::fs::metadata(&added_path).is_err(),
+        "the kernel forgot the removed name"
+    );
+    drop(refresher);
 }

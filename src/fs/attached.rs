@@ -32,6 +32,9 @@ struct Table {
     documents: Vec<(Arc<Document>, usize)>,
     /// By ContentVersion Id: a new version of a document is a new inode.
     document_of: HashMap<Arc<str>, u64>,
+    /// Per `.files` folder inode, the names last served from it: what the kernel may hold
+    /// in its cache, to be told about once a refresh changes them.
+    served: HashMap<u64, Vec<String>>,
 }
 
 #[derive(Default)]
@@ -62,6 +65,26 @@ impl Attached {
         table.documents.push((document.clone(), folder));
         table.document_of.insert(document.version_id.clone(), ino);
         ino
+    }
+
+    /// Notes the names a `.files` folder was served with.
+    fn served(&self, ino: u64, names: Vec<String>) {
+        lock(&self.table).served.insert(ino, names);
+    }
+
+    /// The `.files` folders of object folder `folder` the kernel was shown, with the names
+    /// they were shown with.
+    fn shown_in(&self, folder: usize) -> Vec<(u64, Arc<str>, Vec<String>)> {
+        let table = lock(&self.table);
+        table
+            .served
+            .iter()
+            .filter_map(|(&ino, names)| {
+                let k = ((ino - ATTACHED_INO_BASE) / 2) as usize;
+                let (f, id) = table.folders.get(k)?;
+                (*f == folder).then(|| (ino, id.clone(), names.clone()))
+            })
+            .collect()
     }
 
     pub fn node(&self, ino: u64) -> Option<AttachedNode> {
@@ -125,14 +148,48 @@ impl Filesystem {
             return Err(FsError::NotADirectory);
         };
         let listing = self.index.listing(folder)?;
-        let Some(record) = listing.documents.of_record(&id) else {
-            return Ok(Vec::new());
+        let entries: Vec<(String, u64)> = match listing.documents.of_record(&id) {
+            Some(record) => record
+                .documents
+                .iter()
+                .map(|d| (d.name.clone(), self.attached.document_ino(d, folder)))
+                .collect(),
+            None => Vec::new(),
         };
-        Ok(record
-            .documents
-            .iter()
-            .map(|d| (d.name.clone(), self.attached.document_ino(d, folder)))
-            .collect())
+        self.attached
+            .served(ino, entries.iter().map(|(n, _)| n.clone()).collect());
+        Ok(entries)
+    }
+
+    /// After a refresh changed object folder `folder`: each `.files` folder in it whose
+    /// documents differ from what the kernel was shown, with the names to forget (gone
+    /// ones, which would still resolve, and new ones, which may be remembered as missing).
+    /// The folder inode itself is then invalidated too (its cached listing and times).
+    pub(super) fn stale_files_folders(&self, folder: usize) -> Vec<(u64, Vec<String>)> {
+        let Some(listing) = self.index.peek_listing(folder) else {
+            return Vec::new();
+        };
+        let mut stale = Vec::new();
+        for (ino, id, shown) in self.attached.shown_in(folder) {
+            let now: Vec<String> = listing
+                .documents
+                .of_record(&id)
+                .map(|r| r.documents.iter().map(|d| d.name.clone()).collect())
+                .unwrap_or_default();
+            if now == shown {
+                continue;
+            }
+            let mut names: Vec<String> = shown
+                .iter()
+                .filter(|n| !now.contains(n))
+                .chain(now.iter().filter(|n| !shown.contains(n)))
+                .cloned()
+                .collect();
+            names.sort();
+            self.attached.served(ino, now);
+            stale.push((ino, names));
+        }
+        stale
     }
 
     pub(super) fn lookup_in_files_folder(&self, parent: u64, name: &str) -> Result<Attr, FsError> {

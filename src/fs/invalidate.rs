@@ -83,6 +83,11 @@ pub fn start_invalidator(
         };
         // The thread ends only with the mount; a failed send means there is no kernel
         // left to tell.
-        let _ = lock(&sender).send(change);
+        let sender = lock(&sender);
+        let _ = sender.send(change);
+        // Records' `.files` folders whose documents changed (fs/attached.rs).
+        for (folder_ino, names) in fs.stale_files_folders(folder) {
+            let _ = sender.send(Invalidation { folder_ino, names });
+        }
     }))
 }
