@@ -141,7 +141,7 @@ fn info_lists_each_store_with_its_folders_and_counts_as_a_table_and_as_json() {
     assert_eq!(s["user_id"], USER);
     assert_eq!(s["instance_url"], "https://acme.my.salesforce.com");
     assert_eq!(s["in_use"], false);
-    assert_eq!(s["schema_version"], 3);
+    assert_eq!(s["schema_version"], 4);
     assert!(s["disk_bytes"].as_u64().unwrap() > 0);
     let folders = s["folders"].as_array().unwrap();
     assert_eq!(folders.len(), 2);

@@ -123,7 +123,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             );
             match reply.payload {
                 Payload::Blob { blob, content_type } => {
-                    blob_response(blob, content_type, range.as_deref())
+                    let mut response = blob_response(blob, content_type, range.as_deref());
+                    add_headers(response.headers_mut(), reply.headers);
+                    response
                 }
                 _ => into_response(reply, pretty),
             }
@@ -167,7 +169,13 @@ fn into_response(reply: Reply, pretty: bool) -> Response {
     if let Some(value) = content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
         headers.insert(axum::http::header::CONTENT_TYPE, value);
     }
-    for (name, value) in reply.headers {
+    add_headers(headers, reply.headers);
+    response
+}
+
+/// A reply's extra headers (`Sforce-Limit-Info`, `Location`...) onto its response.
+fn add_headers(headers: &mut axum::http::HeaderMap, extra: Vec<(&'static str, String)>) {
+    for (name, value) in extra {
         if let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
@@ -175,7 +183,6 @@ fn into_response(reply: Reply, pretty: bool) -> Response {
             headers.insert(name, value);
         }
     }
-    response
 }
 
 /// Pieces a blob is sent in: small enough that a 500 MB file never sits in memory, large
