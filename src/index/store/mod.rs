@@ -11,10 +11,12 @@
 //! ([`StoreGuard`] and `bodies.rs`), and a folder is restored only if its listing was
 //! complete and was presented by this build the way this mount presents it.
 //!
-//! `sqlite.rs` is the one engine today; the trait is small so that a shared, server-backed
-//! store can follow. `sqlite/budget.rs` bounds its body bytes (`max_cache_size`), and
+//! `sqlite.rs` is the engine of one mount; a shared, server-backed engine also offers
+//! [`Fleet`] (`fleet.rs`), the coordination of the mounts that share it.
+//! `sqlite/budget.rs` bounds the SQLite engine's body bytes (`max_cache_size`), and
 //! `lock.rs` is the one-mount-per-store lock that `cache clear` respects.
 
+mod fleet;
 mod guard;
 mod lock;
 mod sqlite;
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub use fleet::{Fleet, FleetChange, ListingLock, Published};
 pub use guard::StoreGuard;
 pub use lock::{lock_holder, lock_path, LockError, StoreLock, LOCK_FILE_NAME};
 pub use sqlite::SqliteStore;
@@ -230,6 +233,12 @@ pub trait LocalStore: Send + Sync {
 
     /// Forgets everything.
     fn clear(&self) -> Result<(), StoreError>;
+
+    /// The coordination of mounts sharing this store, if the engine is shared (a server):
+    /// None for a store one mount owns (SQLite).
+    fn fleet(&self) -> Option<&dyn Fleet> {
+        None
+    }
 }
 
 #[cfg(test)]
