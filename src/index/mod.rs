@@ -24,6 +24,7 @@ mod api_floor;
 mod bodies;
 pub mod body_cache;
 mod documents;
+mod fleet;
 mod journal;
 mod lifecycle;
 mod listing;
@@ -50,6 +51,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub use api_floor::ApiFloor;
 use body_cache::BodyCache;
 pub use documents::{Document, DocumentFolders, RecordDocuments};
+pub use fleet::FleetRole;
 use journal::Journal;
 use lifecycle::Failure;
 pub use listing::{ChangeSummary, FileEntry, Listing};
@@ -190,6 +192,9 @@ struct FolderStatus {
     /// Why the last attached-file download of the folder failed, and when (cleared by the
     /// next one that works): a read that got EIO is explained in `.sobject.json`.
     download_failure: Option<(String, SystemTime)>,
+    /// Listed from a shared store by this mount of a fleet: the published changes numbered
+    /// after this are applied to it on the next catch-up (`fleet.rs`).
+    fleet_catch_up: Option<u64>,
 }
 
 impl FolderStatus {
@@ -245,6 +250,8 @@ struct Shared {
     content_changes: Mutex<HashMap<u64, Instant>>,
     /// Attached files' downloads (`documents.rs`).
     downloads: Mutex<documents::Downloads>,
+    /// Where this mount stands in a fleet sharing its store (`fleet.rs`).
+    fleet: fleet::FleetState,
 }
 
 /// The index of every mounted object. Cheap to clone (an `Arc` inside).
@@ -299,7 +306,9 @@ impl Index {
             overview: Mutex::new(RefreshOverview::default()),
             content_changes: Mutex::new(HashMap::new()),
             downloads: Mutex::new(documents::Downloads::default()),
+            fleet: fleet::FleetState::default(),
         };
+        shared.start_following();
         shared.restore_folders();
         Index {
             shared: Arc::new(shared),

@@ -100,6 +100,8 @@ pub enum TickOutcome {
     Failed { failed: usize, error: String },
     /// Stopped at the API floor.
     Paused { used: u64, max: u64 },
+    /// Another mount of the fleet leads the refresh; this one follows it.
+    Following,
 }
 
 /// The condition logged once when it changes, not once per tick.
@@ -167,6 +169,12 @@ impl RefreshEngine {
             o.ticks += 1;
             o.last_tick = Some(started);
         });
+        // In a fleet only the leader asks the org; the others follow what it publishes.
+        match self.index.fleet_lead(self.listener.as_ref()) {
+            Some(false) => return TickOutcome::Following,
+            Some(true) => self.index.adopt_fleet_listings(),
+            None => {}
+        }
         if let Some(paused) = self.stay_paused() {
             return paused;
         }

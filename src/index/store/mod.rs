@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use fleet::{Fleet, FleetChange, ListingLock, Published};
-pub use guard::StoreGuard;
+pub use guard::{off_runtime, StoreGuard};
 pub use lock::{lock_holder, lock_path, LockError, StoreLock, LOCK_FILE_NAME};
 pub use sqlite::SqliteStore;
 
