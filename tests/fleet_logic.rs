@@ -379,6 +379,32 @@ fn a_follower_takes_the_lead_when_the_leader_is_gone_and_carries_on() {
     assert_eq!(names(&f.mounts[1].0), now);
 }
 
+fn sobject(index: &Index) -> Value {
+    serde_json::from_slice(&index.sobject_json(0).unwrap()).unwrap()
+}
+
+#[test]
+fn a_quiet_tick_of_the_leader_keeps_followers_fresh() {
+    let mut f = fleet(5);
+    for (index, _) in &f.mounts {
+        index.listing(0).unwrap();
+    }
+    // A second later than the listing (the status files show whole seconds), so the
+    // tick's time is told apart from the listing's.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(matches!(
+        f.mounts[0].1.tick(),
+        TickOutcome::Refreshed { changes: 0, .. }
+    ));
+    let leader = sobject(&f.mounts[0].0);
+    let follower_before = sobject(&f.mounts[1].0);
+    assert_ne!(follower_before["lastRefresh"], leader["lastRefresh"]);
+    f.mounts[1].0.follow_published(None);
+    let follower = sobject(&f.mounts[1].0);
+    assert_eq!(follower["lastRefresh"], leader["lastRefresh"], "{follower}");
+    assert!(follower["stale"].is_null(), "{follower}");
+}
+
 /// What the database does when the leader's session ends: its lead is free.
 fn release_lead(f: &Fleet3) {
     *f.hub.leader.lock().unwrap() = None;

@@ -78,8 +78,32 @@ impl Shared {
             object: object.to_string(),
             records,
             deleted: deleted.to_vec(),
+            refreshed: Vec::new(),
             publisher: fleet.member_id().to_string(),
             at: SystemTime::now(),
+        };
+        self.store.report(off_runtime(|| fleet.publish(&change)));
+    }
+
+    /// After a leader's tick: which folders it brought up to date, and as of when, so that
+    /// followers' status files say how fresh they are (one small row per tick).
+    pub(super) fn publish_refreshed(&self, folders: &[usize], at: SystemTime) {
+        let Some(fleet) = self.store.fleet() else {
+            return;
+        };
+        if folders.is_empty() {
+            return;
+        }
+        let change = FleetChange {
+            object: String::new(),
+            records: Vec::new(),
+            deleted: Vec::new(),
+            refreshed: folders
+                .iter()
+                .map(|&folder| self.folders[folder].spec.object.clone())
+                .collect(),
+            publisher: fleet.member_id().to_string(),
+            at,
         };
         self.store.report(off_runtime(|| fleet.publish(&change)));
     }
@@ -229,7 +253,8 @@ impl Index {
                 after = last.seq;
                 for published in page {
                     let theirs = published.change.publisher != member;
-                    if theirs && published.change.object == f.spec.object {
+                    let refreshed = published.change.refreshed.contains(&f.spec.object);
+                    if theirs && (published.change.object == f.spec.object || refreshed) {
                         self.apply_published(published, listener);
                     }
                 }
@@ -237,8 +262,17 @@ impl Index {
         }
     }
 
+    /// Tells followers which folders this leader's tick brought up to date.
+    pub(crate) fn publish_refreshed(&self, folders: &[usize], at: SystemTime) {
+        self.shared.publish_refreshed(folders, at);
+    }
+
     fn apply_published(&self, published: Published, listener: Option<&ChangeListener>) {
         let change = published.change;
+        self.note_refreshed(&change.refreshed, change.at);
+        if change.object.is_empty() {
+            return;
+        }
         let Some(folder) = self
             .shared
             .folders
@@ -264,6 +298,24 @@ impl Index {
                 tracing::debug!(object = %self.shared.folders[folder].spec.object, %error, "cannot apply a published change");
             }
         }
+    }
+
+    /// The leader refreshed these objects' folders at `at`: so are this mount's copies.
+    fn note_refreshed(&self, objects: &[String], at: SystemTime) {
+        if objects.is_empty() {
+            return;
+        }
+        for (folder, f) in self.shared.folders.iter().enumerate() {
+            if objects.contains(&f.spec.object) {
+                self.update_folder_refresh(folder, |r| {
+                    r.last_success = Some(r.last_success.map_or(at, |last| last.max(at)));
+                    r.last_error = None;
+                });
+            }
+        }
+        self.update_refresh_overview(|o| {
+            o.last_success = Some(o.last_success.map_or(at, |last| last.max(at)));
+        });
     }
 
     /// After missed changes: every listed folder is read again from the store and the

@@ -26,6 +26,9 @@ pub struct FleetChange {
     pub records: Vec<Record>,
     /// Ids of records deleted in the org.
     pub deleted: Vec<String>,
+    /// Objects whose folders a leader's tick brought up to date at `at` (a tick's last
+    /// change, usually with no records): followers show them as fresh as the leader's.
+    pub refreshed: Vec<String>,
     /// Who published it ([`Fleet::member_id`]): a mount skips its own changes.
     pub publisher: String,
     pub at: SystemTime,
