@@ -567,7 +567,14 @@ fn statfs_counts_listed_files_without_listing() {
     list_all(&f.fs, folder, 100);
     let after = f.fs.statfs();
     assert_eq!(after.files, before.files + 10);
-    assert!(after.blocks > 0);
+    assert!(
+        after.blocks > after.free_blocks,
+        "the listed files use blocks"
+    );
+    assert!(
+        after.free_blocks > 0 && after.free_files > 0,
+        "never shown full"
+    );
     assert_eq!(after.max_name_length, 255);
 }
 
