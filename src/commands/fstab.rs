@@ -65,6 +65,7 @@ const VALUED: &[&str] = &[
     "memory_cache_size",
     "max_cache_size",
     "metrics_addr",
+    "metrics_listen",
     "log_file",
     "log_level",
 ];
@@ -160,7 +161,7 @@ pub fn to_mount_args(args: &[OsString]) -> anyhow::Result<Vec<OsString>> {
                 "unknown mount option {option:?}: sfmount understands ro, allow_other, \
                  allow_root, auto_unmount, uid=, gid=, file_mode=, dir_mode=, umask=, \
                  cache_dir=, no_cache, interval=, format=, request_timeout=, \
-                 memory_cache_size=, max_cache_size=, metrics_addr=, log_file=, log_level= and \
+                 memory_cache_size=, max_cache_size=, metrics_listen=, log_file=, log_level= and \
                  foreground (docs/running.md)"
             ),
         }
