@@ -231,6 +231,18 @@ mod tests {
             translated(&["/etc/sf.toml", "/mnt/sf", "-o", "ro,foreground"]),
             ["mount", "/mnt/sf", "--config", "/etc/sf.toml"]
         );
+        // The metrics address under the flag's name and under the settings key's.
+        for option in ["metrics_listen", "metrics_addr"] {
+            let list = format!("ro,foreground,{option}=127.0.0.1:9187");
+            let out = translated(&["/etc/sf.toml", "/mnt/sf", "-o", &list]);
+            assert_eq!(
+                out[4..],
+                [
+                    format!("--{}", option.replace('_', "-")),
+                    "127.0.0.1:9187".into()
+                ]
+            );
+        }
     }
 
     #[test]
