@@ -292,7 +292,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "MASK")]
     pub umask: Option<String>,
     /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9187 [default: off].
-    #[arg(long, value_name = "ADDR", alias = "metrics-listen")]
+    #[arg(long = "metrics-listen", value_name = "ADDR", alias = "metrics-addr")]
     pub metrics_addr: Option<String>,
 }
 

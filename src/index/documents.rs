@@ -222,6 +222,7 @@ impl Index {
         let key = document.version_id.clone();
         let size = document.size;
         let deadline = self.shared.config.operation_deadline;
+        self.shared.body_stats.document_download();
         Pending::spawn(&self.shared.runtime, async move {
             let fetched = tokio::time::timeout(deadline, shared.source.document(&key, size)).await;
             let result: DownloadResult = match fetched {
@@ -242,6 +243,7 @@ impl Index {
                     downloads.held.insert(key.clone(), Arc::downgrade(bytes));
                 }
                 Err(error) => {
+                    shared.body_stats.document_download_failed();
                     tracing::warn!(version = %key, error = %error, "attached file download failed")
                 }
             }

@@ -49,7 +49,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 pub use api_floor::ApiFloor;
-use body_cache::BodyCache;
+pub use body_cache::BodyStatsSnapshot;
+use body_cache::{BodyCache, BodyStats};
 pub use documents::{Document, DocumentFolders, RecordDocuments};
 pub use fleet::FleetRole;
 use journal::Journal;
@@ -238,6 +239,8 @@ struct Shared {
     folders: Vec<Folder>,
     config: IndexConfig,
     bodies: Mutex<BodyCache>,
+    /// Where bodies came from, and attached files downloaded (for metrics).
+    body_stats: BodyStats,
     /// Listings and bodies on disk: restored at start, read on a body cache miss before
     /// asking the org, written with every change.
     store: StoreGuard,
@@ -299,6 +302,7 @@ impl Index {
             runtime,
             folders,
             bodies: Mutex::new(BodyCache::new(config.body_cache_bytes)),
+            body_stats: BodyStats::default(),
             store,
             journal: Mutex::new(journal),
             config,
@@ -373,6 +377,11 @@ impl Index {
     }
 
     /// Bytes and entries held by the body cache (tests of the cache budget, and metrics).
+    /// Where the bodies read so far came from, and attached files downloaded.
+    pub fn body_stats(&self) -> BodyStatsSnapshot {
+        self.shared.body_stats.snapshot()
+    }
+
     pub fn body_cache_usage(&self) -> (usize, usize) {
         let bodies = lock(&self.shared.bodies);
         (bodies.bytes(), bodies.len())
