@@ -542,3 +542,31 @@ fn no_password_appears_in_an_error() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains(":1/"), "{shown}");
 }
+
+#[test]
+fn the_store_works_from_inside_an_async_runtime() {
+    let Some(db) = pg_support::database("the_store_works_from_inside_an_async_runtime") else {
+        return;
+    };
+    // The index writes listing pages from async tasks; the driver's own runtime must not
+    // be started inside theirs (which would panic).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let read = runtime.block_on(async {
+        let store = connect(&db, ORG);
+        let (object, batch) = batches().remove(0);
+        store.apply(object, &batch).unwrap();
+        let lock = store
+            .fleet()
+            .unwrap()
+            .lock_listing("Account", DEADLINE)
+            .unwrap();
+        assert!(store.fleet().unwrap().lead().unwrap());
+        drop(lock);
+        store
+            .fleet()
+            .unwrap()
+            .wait_published(Duration::from_millis(10));
+        store.get(object, "001B", FileFormat::Text).unwrap()
+    });
+    assert_eq!(read, Some(b"b is 1".to_vec()));
+}

@@ -11,6 +11,7 @@ use fallible_iterator::FallibleIterator;
 use postgres::Client;
 
 use super::rows::{from_nanos, to_nanos};
+use super::session::off_runtime;
 use super::{channel_name, lock_key, PostgresStore};
 use crate::index::store::{Fleet, FleetChange, ListingLock, Published, StoreError};
 use crate::index::Record;
@@ -46,23 +47,83 @@ pub(super) fn new_member_id() -> String {
 
 /// A listing lock's hold: its own session, unlocked and closed when dropped.
 struct HeldListing {
-    client: Client,
+    /// Taken when dropped (to close it off any async runtime).
+    client: Option<Client>,
     key: i64,
 }
 
 impl Drop for HeldListing {
     fn drop(&mut self) {
-        // Unlocked at once rather than when the server notices the closed session. A
-        // failure is harmless: closing the session (next) releases the lock anyway.
-        let _ = self
-            .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&self.key]);
+        let key = self.key;
+        let client = self.client.take();
+        off_runtime(move || {
+            // Unlocked at once rather than when the server notices the closed session. A
+            // failure is harmless: closing the session (next) releases the lock anyway.
+            if let Some(mut client) = client {
+                let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+            }
+        });
     }
 }
 
 impl PostgresStore {
     fn lead_key(&self) -> i64 {
         lock_key("lead", &self.store_key, "")
+    }
+
+    fn lead_here(&self) -> Result<bool, StoreError> {
+        let mut state = crate::sync::lock(&self.lead);
+        if state.held {
+            // Held while its session lives: one round trip says so.
+            let alive = state
+                .client
+                .as_mut()
+                .is_some_and(|client| client.simple_query("SELECT 1").is_ok());
+            if alive {
+                return Ok(true);
+            }
+            tracing::warn!(member = %self.member, "the lead's session was lost; trying for the lead again");
+            state.held = false;
+            state.client = None;
+        }
+        match self.try_lead(&mut state) {
+            Ok(held) => Ok(held),
+            // A session found dead on the way is replaced once.
+            Err(_) if state.client.is_none() => self.try_lead(&mut state),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn lock_listing_here(
+        &self,
+        object: &str,
+        deadline: Duration,
+    ) -> Result<ListingLock, StoreError> {
+        let started = Instant::now();
+        let mut client = self
+            .link
+            .open()
+            .map_err(|error| self.error("opening a listing lock's session", error))?;
+        let left = deadline
+            .saturating_sub(started.elapsed())
+            .as_millis()
+            .max(1);
+        let key = lock_key("listing", &self.store_key, object);
+        // Both deadlines: a lock wait is cut by lock_timeout, and the statement around it
+        // must not be cut sooner by the session's own statement_timeout.
+        client
+            .batch_execute(&format!(
+                "SET lock_timeout = {left}; SET statement_timeout = {}",
+                left + 1000
+            ))
+            .and_then(|()| client.execute("SELECT pg_advisory_lock($1)", &[&key]))
+            .map_err(|error| self.error("waiting for a folder's listing lock", error))?;
+        // Back to the session's own deadline for the unlock.
+        let _ = client.batch_execute("RESET lock_timeout; RESET statement_timeout");
+        Ok(ListingLock::new(Box::new(HeldListing {
+            client: Some(client),
+            key,
+        })))
     }
 
     /// Tries for the lead on the lead session (opened if absent or lost).
@@ -98,51 +159,11 @@ impl Fleet for PostgresStore {
     }
 
     fn lead(&self) -> Result<bool, StoreError> {
-        let mut state = crate::sync::lock(&self.lead);
-        if state.held {
-            // Held while its session lives: one round trip says so.
-            let alive = state
-                .client
-                .as_mut()
-                .is_some_and(|client| client.simple_query("SELECT 1").is_ok());
-            if alive {
-                return Ok(true);
-            }
-            tracing::warn!(member = %self.member, "the lead's session was lost; trying for the lead again");
-            state.held = false;
-            state.client = None;
-        }
-        match self.try_lead(&mut state) {
-            Ok(held) => Ok(held),
-            // A session found dead on the way is replaced once.
-            Err(_) if state.client.is_none() => self.try_lead(&mut state),
-            Err(error) => Err(error),
-        }
+        off_runtime(|| self.lead_here())
     }
 
     fn lock_listing(&self, object: &str, deadline: Duration) -> Result<ListingLock, StoreError> {
-        let started = Instant::now();
-        let mut client = self
-            .link
-            .open()
-            .map_err(|error| self.error("opening a listing lock's session", error))?;
-        let left = deadline
-            .saturating_sub(started.elapsed())
-            .as_millis()
-            .max(1);
-        let key = lock_key("listing", &self.store_key, object);
-        // Both deadlines: a lock wait is cut by lock_timeout, and the statement around it
-        // must not be cut sooner by the session's own statement_timeout.
-        client
-            .batch_execute(&format!(
-                "SET lock_timeout = {left}; SET statement_timeout = {}",
-                left + 1000
-            ))
-            .and_then(|()| client.execute("SELECT pg_advisory_lock($1)", &[&key]))
-            .map_err(|error| self.error("waiting for a folder's listing lock", error))?;
-        // Back to the session's own deadline for the unlock.
-        let _ = client.batch_execute("RESET lock_timeout; RESET statement_timeout");
-        Ok(ListingLock::new(Box::new(HeldListing { client, key })))
+        off_runtime(|| self.lock_listing_here(object, deadline))
     }
 
     fn publish(&self, change: &FleetChange) -> Result<u64, StoreError> {
@@ -246,6 +267,12 @@ impl Fleet for PostgresStore {
     }
 
     fn wait_published(&self, timeout: Duration) {
+        off_runtime(|| self.wait_published_here(timeout))
+    }
+}
+
+impl PostgresStore {
+    fn wait_published_here(&self, timeout: Duration) {
         let until = Instant::now() + timeout;
         let mut listen = crate::sync::lock(&self.listen);
         if listen.as_ref().is_none_or(Client::is_closed) {

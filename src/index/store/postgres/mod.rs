@@ -60,6 +60,14 @@ impl PostgresStore {
         store_key: &str,
         deadline: Duration,
     ) -> Result<PostgresStore, StoreError> {
+        session::off_runtime(|| PostgresStore::connect_here(url, store_key, deadline))
+    }
+
+    fn connect_here(
+        url: &str,
+        store_key: &str,
+        deadline: Duration,
+    ) -> Result<PostgresStore, StoreError> {
         let link = Link::parse(url, deadline)?;
         let main = Session::new();
         main.with(&link, "preparing the schema", schema::migrate)?;
@@ -120,13 +128,30 @@ impl PostgresStore {
     fn with<T>(
         &self,
         what: &'static str,
-        work: impl FnMut(&mut session::Conn) -> Result<T, postgres::Error>,
-    ) -> Result<T, StoreError> {
+        work: impl FnMut(&mut session::Conn) -> Result<T, postgres::Error> + Send,
+    ) -> Result<T, StoreError>
+    where
+        T: Send,
+    {
         self.main.with(&self.link, what, work)
     }
 
     fn error(&self, what: &'static str, source: postgres::Error) -> StoreError {
         self.link.error(what, source)
+    }
+}
+
+impl Drop for PostgresStore {
+    /// Closing a session blocks on the driver's runtime too: done off any async runtime.
+    fn drop(&mut self) {
+        let lead = std::mem::take(self.lead.get_mut().unwrap_or_else(|p| p.into_inner()));
+        let listen = self
+            .listen
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let main = std::mem::take(&mut self.main);
+        session::off_runtime(move || drop((lead, listen, main)));
     }
 }
 

@@ -63,7 +63,19 @@ impl Session {
         &self,
         link: &Link,
         what: &'static str,
-        mut work: impl FnMut(&mut Conn) -> Result<T, postgres::Error>,
+        mut work: impl FnMut(&mut Conn) -> Result<T, postgres::Error> + Send,
+    ) -> Result<T, StoreError>
+    where
+        T: Send,
+    {
+        off_runtime(|| self.with_here(link, what, &mut work))
+    }
+
+    fn with_here<T>(
+        &self,
+        link: &Link,
+        what: &'static str,
+        work: &mut (impl FnMut(&mut Conn) -> Result<T, postgres::Error> + Send),
     ) -> Result<T, StoreError> {
         let mut slot = crate::sync::lock(&self.slot);
         for attempt in 0..2 {
@@ -124,6 +136,20 @@ impl Slot {
         }
         Ok(self.conn.as_mut().expect("connected above"))
     }
+}
+
+/// Runs `work` where the driver may block: the `postgres` crate drives each connection
+/// with a runtime of its own, which panics when started inside another runtime. The index
+/// calls the store from async listing tasks too, so there `work` runs on a scoped thread
+/// of its own (the caller blocks meanwhile, as it does on SQLite); elsewhere it runs here.
+pub(super) fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// Whether `error` means the session is gone (so a new one may succeed), as opposed to a
