@@ -245,6 +245,11 @@ pub struct MountArgs {
     /// [default: unlimited].
     #[arg(long, value_name = "SIZE", conflicts_with = "no_cache")]
     pub max_cache_size: Option<String>,
+    /// Keep the store in PostgreSQL, shared by every mount of the org:
+    /// `postgres://USER@HOST:PORT/DB?sslmode=require` (a password is better given in
+    /// SFMOUNT_STORE than on the command line) [default: the local store].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// How long the kernel trusts a file's or folder's attributes: `1m`, `10s` or seconds
     /// [default: 1m].
     #[arg(long, value_name = "DURATION")]
@@ -334,6 +339,7 @@ impl MountArgs {
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
             max_cache_size: self.max_cache_size.clone().map(SizeValue::Text),
+            store: self.store.clone(),
             attr_timeout: self.attr_timeout.clone().map(DurationValue::Text),
             dir_cache_time: self.dir_cache_time.clone().map(DurationValue::Text),
             ..self.run.apply(self.connection.settings_layer())
