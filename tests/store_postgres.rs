@@ -570,3 +570,49 @@ fn the_store_works_from_inside_an_async_runtime() {
     });
     assert_eq!(read, Some(b"b is 1".to_vec()));
 }
+
+#[test]
+fn tls_follows_sslmode_as_libpq_reads_it() {
+    let Some(db) = pg_support::database("tls_follows_sslmode") else {
+        return;
+    };
+    let Some(root) = pg_support::tls_root("tls_follows_sslmode") else {
+        return;
+    };
+    // Whether every sfmount session on this database is encrypted.
+    let encrypted = || -> bool {
+        db.admin()
+            .query_one(
+                "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.datname = current_database() AND a.application_name = 'sfmount'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, Option<bool>>(0)
+            .expect("an sfmount session")
+    };
+    let with = |query: &str| format!("{}?{query}", db.url);
+
+    // require: encrypted, the self-signed certificate not checked.
+    let store = PostgresStore::connect(&with("sslmode=require"), ORG, DEADLINE).unwrap();
+    store.set_meta("k", "v").unwrap();
+    assert!(encrypted());
+    drop(store);
+    // verify-full: the certificate checked against the given root, and the address.
+    let checked = format!("sslmode=verify-full&sslrootcert={root}");
+    let store = PostgresStore::connect(&with(&checked), ORG, DEADLINE).unwrap();
+    assert_eq!(store.meta("k").unwrap().as_deref(), Some("v"));
+    assert!(encrypted());
+    drop(store);
+    // verify-full against the public roots: a self-signed server is refused.
+    let refused = PostgresStore::connect(&with("sslmode=verify-full"), ORG, DEADLINE);
+    let error = refused.err().expect("an unknown issuer").to_string();
+    assert!(
+        error.contains("TLS") || error.contains("certificate"),
+        "{error}"
+    );
+    // disable: plain.
+    let store = PostgresStore::connect(&with("sslmode=disable"), ORG, DEADLINE).unwrap();
+    assert_eq!(store.meta("k").unwrap().as_deref(), Some("v"));
+    assert!(!encrypted());
+}

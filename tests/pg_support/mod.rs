@@ -143,3 +143,18 @@ impl TestDb {
         assert!(status.success(), "{command}: {status}");
     }
 }
+
+/// The certificate the test server presents (`SFMOUNT_TEST_PG_TLS_ROOT`), or `None` when
+/// the server has no TLS (skipped and listed; under CI a failure).
+pub fn tls_root(test: &str) -> Option<String> {
+    match std::env::var("SFMOUNT_TEST_PG_TLS_ROOT") {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("{test}: the test server has no TLS (SFMOUNT_TEST_PG_TLS_ROOT is not set; scripts/pg-cluster needs openssl)");
+            }
+            println!("SKIP {test}: the test server has no TLS");
+            None
+        }
+    }
+}
