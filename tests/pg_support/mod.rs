@@ -91,16 +91,20 @@ fn server_url(test: &str) -> Option<String> {
             println!(
                 "SKIP {test}: no PostgreSQL ({ENV_SERVER} is not set; scripts/test starts one)"
             );
-            use std::io::Write;
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(SKIPPED_LIST)
-            {
-                let _ = writeln!(file, "{test}: no PostgreSQL ({ENV_SERVER} is not set)");
-            }
+            record_skip(test, &format!("no PostgreSQL ({ENV_SERVER} is not set)"));
             None
         }
+    }
+}
+
+fn record_skip(test: &str, reason: &str) {
+    use std::io::Write;
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(SKIPPED_LIST)
+    {
+        let _ = writeln!(file, "{test}: {reason}");
     }
 }
 
@@ -154,6 +158,10 @@ pub fn tls_root(test: &str) -> Option<String> {
                 panic!("{test}: the test server has no TLS (SFMOUNT_TEST_PG_TLS_ROOT is not set; scripts/pg-cluster needs openssl)");
             }
             println!("SKIP {test}: the test server has no TLS");
+            record_skip(
+                test,
+                "the test PostgreSQL has no TLS (no openssl to make it a certificate)",
+            );
             None
         }
     }
