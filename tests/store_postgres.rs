@@ -616,3 +616,41 @@ fn tls_follows_sslmode_as_libpq_reads_it() {
     assert_eq!(store.meta("k").unwrap().as_deref(), Some("v"));
     assert!(!encrypted());
 }
+
+#[test]
+fn parallel_readers_share_a_few_sessions() {
+    let Some(db) = pg_support::database("parallel_readers_share_a_few_sessions") else {
+        return;
+    };
+    let store = Arc::new(connect(&db, ORG));
+    let (object, batch) = batches().remove(0);
+    store.apply(object, &batch).unwrap();
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .filter(|_| {
+                        store
+                            .get(object, "001B", FileFormat::Json)
+                            .unwrap()
+                            .is_some()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let found: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert_eq!(found, 8 * 50);
+    let sessions: i64 = db
+        .admin()
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'sfmount'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // The store's own sessions (three at most), not one per reader.
+    assert!((1..=3).contains(&sessions), "{sessions} sessions");
+}
