@@ -508,6 +508,19 @@ mod tests {
     }
 
     #[test]
+    fn the_store_flag_becomes_the_store_setting() {
+        assert_eq!(parse_mount(&[]).settings_layer().store, None);
+        let url = "postgres://fleet@db:5432/sf?sslmode=require";
+        assert_eq!(
+            parse_mount(&["--store", url])
+                .settings_layer()
+                .store
+                .as_deref(),
+            Some(url)
+        );
+    }
+
+    #[test]
     fn no_cache_and_cache_dir_become_the_cache_dir_setting() {
         assert_eq!(parse_mount(&[]).settings_layer().cache_dir, None);
         assert_eq!(

@@ -5,15 +5,15 @@
 
 mod pg_support;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use pg_support::fixtures::{batches, body, change, entry, file, header};
 
-use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use sfmount::index::store::{
-    ChangeKind, FleetChange, FolderHeader, JournalEntry, LocalStore, PostgresStore, SqliteStore,
-    StoreBatch, StoredBody, JOURNAL_KEEP,
+    ChangeKind, LocalStore, PostgresStore, SqliteStore, StoreBatch, JOURNAL_KEEP,
 };
-use sfmount::index::{FileEntry, FileFormat, Record};
+use sfmount::index::FileFormat;
 use sfmount::salesforce::{DescribeStore, StoredDescribe};
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -25,114 +25,6 @@ const TRIES: usize = 200;
 
 fn connect(db: &pg_support::TestDb, key: &str) -> PostgresStore {
     PostgresStore::connect(&db.url, key, DEADLINE).expect("the test database")
-}
-
-fn at(seconds: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(seconds)
-}
-
-fn header(complete: bool) -> FolderHeader {
-    FolderHeader {
-        plan: "{\"fields\":[\"Id\",\"Name\"]}".into(),
-        presentation: "test".into(),
-        complete,
-        watermark: Some(at(1_700_000_000)),
-        refreshed_at: at(1_700_000_100),
-        changed_at: at(1_700_000_050),
-    }
-}
-
-fn file(id: &str, format: FileFormat, name: &str, size: u64) -> FileEntry {
-    FileEntry {
-        ino: 0,
-        name: name.into(),
-        id: Arc::from(id),
-        format,
-        size,
-        mtime: at(1_600_000_000),
-        // Nanoseconds survive the trip.
-        ctime: UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789),
-        modstamp: Some(at(1_650_000_000)),
-        digest: u64::MAX - 7,
-    }
-}
-
-fn body(id: &str, format: FileFormat, text: &str) -> StoredBody {
-    StoredBody {
-        id: Arc::from(id),
-        format,
-        body: Arc::from(text.as_bytes()),
-    }
-}
-
-fn entry(kind: ChangeKind, id: &str, path: &str) -> JournalEntry {
-    JournalEntry {
-        seq: 0,
-        at: at(1_700_000_200),
-        kind,
-        object: "Account".into(),
-        id: id.into(),
-        path: path.into(),
-        old_path: (kind == ChangeKind::Renamed).then(|| "old name".to_string()),
-    }
-}
-
-/// A first listing in two pages, a rewrite that renames, updates and deletes (with a
-/// file given twice in one batch), and a second folder: what a mount writes.
-fn batches() -> Vec<(&'static str, StoreBatch)> {
-    let page_one = StoreBatch {
-        put: vec![
-            body("001B", FileFormat::Json, "{\"b\":1}"),
-            body("001B", FileFormat::Text, "b is 1"),
-        ],
-        files: vec![
-            file("001B", FileFormat::Json, "B [001B].json", 7),
-            file("001B", FileFormat::Text, "B [001B].txt", 6),
-        ],
-        ..StoreBatch::default()
-    };
-    let page_two = StoreBatch {
-        put: vec![body("001A", FileFormat::Json, "{\"a\":1}")],
-        files: vec![file("001A", FileFormat::Json, "A [001A].json", 7)],
-        header: Some(header(true)),
-        journal: vec![entry(ChangeKind::Listed, "", "Account")],
-        ..StoreBatch::default()
-    };
-    let rewrite = StoreBatch {
-        put: vec![
-            body("001A", FileFormat::Json, "{\"a\":2}"),
-            body("001C", FileFormat::Json, "{\"c\":1}"),
-            body("001C", FileFormat::Json, "{\"c\":2}"),
-        ],
-        files: vec![
-            file("001A", FileFormat::Json, "A2 [001A].json", 7),
-            file("001C", FileFormat::Json, "C [001C].json", 1),
-            file("001C", FileFormat::Json, "C [001C].json", 7),
-        ],
-        delete_ids: vec![Arc::from("001B")],
-        header: Some(FolderHeader {
-            watermark: Some(at(1_700_000_300)),
-            ..header(true)
-        }),
-        journal: vec![
-            entry(ChangeKind::Renamed, "001A", "Account/A2 [001A].json"),
-            entry(ChangeKind::Added, "001C", "Account/C [001C].json"),
-            entry(ChangeKind::Removed, "001B", "Account/B [001B].json"),
-        ],
-    };
-    let case = StoreBatch {
-        put: vec![body("500A", FileFormat::Json, "case")],
-        files: vec![file("500A", FileFormat::Json, "1 [500A].json", 4)],
-        header: Some(header(false)),
-        journal: vec![entry(ChangeKind::Listed, "", "Case")],
-        ..StoreBatch::default()
-    };
-    vec![
-        ("Account", page_one),
-        ("Account", page_two),
-        ("Account", rewrite),
-        ("Case", case),
-    ]
 }
 
 /// Everything a store answers about what it holds.
@@ -388,20 +280,6 @@ fn a_listing_lock_excludes_a_second_holder_until_dropped() {
     drop(contact);
 }
 
-fn change(object: &str, publisher: &str) -> FleetChange {
-    let record: Record = json!({"attributes": {"type": object}, "Name": "Zed", "Id": "001A"})
-        .as_object()
-        .unwrap()
-        .clone();
-    FleetChange {
-        object: object.into(),
-        records: vec![record],
-        deleted: vec!["001B".into()],
-        publisher: publisher.into(),
-        at: UNIX_EPOCH + Duration::from_nanos(1_700_000_000_000_000_001),
-    }
-}
-
 #[test]
 fn a_published_change_is_read_back_in_order_and_wakes_another_store() {
     let Some(db) = pg_support::database("a_published_change_is_read_back") else {
@@ -569,4 +447,88 @@ fn the_store_works_from_inside_an_async_runtime() {
         store.get(object, "001B", FileFormat::Text).unwrap()
     });
     assert_eq!(read, Some(b"b is 1".to_vec()));
+}
+
+#[test]
+fn tls_follows_sslmode_as_libpq_reads_it() {
+    let Some(db) = pg_support::database("tls_follows_sslmode") else {
+        return;
+    };
+    let Some(root) = pg_support::tls_root("tls_follows_sslmode") else {
+        return;
+    };
+    // Whether every sfmount session on this database is encrypted.
+    let encrypted = || -> bool {
+        db.admin()
+            .query_one(
+                "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.datname = current_database() AND a.application_name = 'sfmount'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, Option<bool>>(0)
+            .expect("an sfmount session")
+    };
+    let with = |query: &str| format!("{}?{query}", db.url);
+
+    // require: encrypted, the self-signed certificate not checked.
+    let store = PostgresStore::connect(&with("sslmode=require"), ORG, DEADLINE).unwrap();
+    store.set_meta("k", "v").unwrap();
+    assert!(encrypted());
+    drop(store);
+    // verify-full: the certificate checked against the given root, and the address.
+    let checked = format!("sslmode=verify-full&sslrootcert={root}");
+    let store = PostgresStore::connect(&with(&checked), ORG, DEADLINE).unwrap();
+    assert_eq!(store.meta("k").unwrap().as_deref(), Some("v"));
+    assert!(encrypted());
+    drop(store);
+    // verify-full against the public roots: a self-signed server is refused.
+    let refused = PostgresStore::connect(&with("sslmode=verify-full"), ORG, DEADLINE);
+    let error = refused.err().expect("an unknown issuer").to_string();
+    assert!(
+        error.contains("TLS") || error.contains("certificate"),
+        "{error}"
+    );
+    // disable: plain.
+    let store = PostgresStore::connect(&with("sslmode=disable"), ORG, DEADLINE).unwrap();
+    assert_eq!(store.meta("k").unwrap().as_deref(), Some("v"));
+    assert!(!encrypted());
+}
+
+#[test]
+fn parallel_readers_share_a_few_sessions() {
+    let Some(db) = pg_support::database("parallel_readers_share_a_few_sessions") else {
+        return;
+    };
+    let store = Arc::new(connect(&db, ORG));
+    let (object, batch) = batches().remove(0);
+    store.apply(object, &batch).unwrap();
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .filter(|_| {
+                        store
+                            .get(object, "001B", FileFormat::Json)
+                            .unwrap()
+                            .is_some()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let found: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert_eq!(found, 8 * 50);
+    let sessions: i64 = db
+        .admin()
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'sfmount'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // The store's own sessions (three at most), not one per reader.
+    assert!((1..=3).contains(&sessions), "{sessions} sessions");
 }

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::process::Command;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -91,16 +93,20 @@ fn server_url(test: &str) -> Option<String> {
             println!(
                 "SKIP {test}: no PostgreSQL ({ENV_SERVER} is not set; scripts/test starts one)"
             );
-            use std::io::Write;
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(SKIPPED_LIST)
-            {
-                let _ = writeln!(file, "{test}: no PostgreSQL ({ENV_SERVER} is not set)");
-            }
+            record_skip(test, &format!("no PostgreSQL ({ENV_SERVER} is not set)"));
             None
         }
+    }
+}
+
+fn record_skip(test: &str, reason: &str) {
+    use std::io::Write;
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(SKIPPED_LIST)
+    {
+        let _ = writeln!(file, "{test}: {reason}");
     }
 }
 
@@ -141,5 +147,24 @@ impl TestDb {
             .unwrap_or_else(|_| panic!("{ENV_RESTART} is not set: cannot restart the server"));
         let status = Command::new("sh").arg("-c").arg(&command).status().unwrap();
         assert!(status.success(), "{command}: {status}");
+    }
+}
+
+/// The certificate the test server presents (`SFMOUNT_TEST_PG_TLS_ROOT`), or `None` when
+/// the server has no TLS (skipped and listed; under CI a failure).
+pub fn tls_root(test: &str) -> Option<String> {
+    match std::env::var("SFMOUNT_TEST_PG_TLS_ROOT") {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("{test}: the test server has no TLS (SFMOUNT_TEST_PG_TLS_ROOT is not set; scripts/pg-cluster needs openssl)");
+            }
+            println!("SKIP {test}: the test server has no TLS");
+            record_skip(
+                test,
+                "the test PostgreSQL has no TLS (no openssl to make it a certificate)",
+            );
+            None
+        }
     }
 }

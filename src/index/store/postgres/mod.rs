@@ -4,7 +4,7 @@
 //! store key (`<orgId>-<userId>`) and every query filters by it.
 //!
 //! Split by concern: `link.rs` (the URL, TLS, the settings every session gets, and what
-//! may be shown of it), `session.rs` (one connection that reconnects once on loss),
+//! may be shown of it), `session.rs` (connections that reconnect once on loss),
 //! `schema.rs` (tables, created and migrated under a lock), `rows.rs` (the [`LocalStore`]
 //! and [`DescribeStore`] queries), `fleet.rs` (lead, listing locks, published changes).
 //!
@@ -30,7 +30,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::StoreError;
 use link::Link;
-use session::Session;
+use session::Sessions;
 
 pub use link::redact_url;
 
@@ -39,7 +39,7 @@ pub struct PostgresStore {
     link: Link,
     store_key: String,
     /// Reads and writes of listings, bodies, the journal and published changes.
-    main: Session,
+    main: Sessions,
     /// The session that holds the lead, if this mount holds or tried for it.
     lead: Mutex<fleet::LeadState>,
     /// The session that listens for published changes (opened on the first wait).
@@ -69,7 +69,7 @@ impl PostgresStore {
         deadline: Duration,
     ) -> Result<PostgresStore, StoreError> {
         let link = Link::parse(url, deadline)?;
-        let main = Session::new();
+        let main = Sessions::default();
         main.with(&link, "preparing the schema", schema::migrate)?;
         match main.with(&link, "reading the schema version", schema::version)? {
             Some(schema::SCHEMA_VERSION) => {}

@@ -5,7 +5,8 @@
 //! the index then serves from memory, and a filesystem call never waits on a dead server.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
@@ -55,10 +56,33 @@ impl Session {
     pub(super) fn new() -> Session {
         Session::default()
     }
+}
 
-    /// Runs `work` on the session, connecting first if needed; if it fails because the
-    /// connection was lost, reconnects and runs it once more. `work` may run twice, so a
-    /// transaction inside it is begun anew each time (an interrupted one was rolled back).
+/// Sessions for the store's reads and writes: a call takes the first idle one, so reads
+/// from several threads (the kernel asks in parallel) do not queue behind each other,
+/// and opens another connection only when the ones open are all busy.
+pub(super) struct Sessions {
+    sessions: Vec<Session>,
+    /// Whom to wait for when all are busy (round robin).
+    next: AtomicUsize,
+}
+
+/// Sessions per store for reads and writes: with the lead's and the listener's, a mount
+/// opens at most five connections (plus one per listing lock held), so twenty mounts fit
+/// in PostgreSQL's default `max_connections` of 100.
+const SESSIONS: usize = 3;
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions {
+            sessions: (0..SESSIONS).map(|_| Session::new()).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Sessions {
+    /// Runs `work` on an idle session (or, all busy, waits for one); see [`run`].
     pub(super) fn with<T>(
         &self,
         link: &Link,
@@ -68,38 +92,54 @@ impl Session {
     where
         T: Send,
     {
-        off_runtime(|| self.with_here(link, what, &mut work))
+        off_runtime(|| {
+            let idle = self
+                .sessions
+                .iter()
+                .find_map(|session| match session.slot.try_lock() {
+                    Ok(slot) => Some(slot),
+                    Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                    Err(TryLockError::WouldBlock) => None,
+                });
+            let slot = idle.unwrap_or_else(|| {
+                let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
+                crate::sync::lock(&self.sessions[turn].slot)
+            });
+            run(slot, link, what, &mut work)
+        })
     }
+}
 
-    fn with_here<T>(
-        &self,
-        link: &Link,
-        what: &'static str,
-        work: &mut (impl FnMut(&mut Conn) -> Result<T, postgres::Error> + Send),
-    ) -> Result<T, StoreError> {
-        let mut slot = crate::sync::lock(&self.slot);
-        for attempt in 0..2 {
-            let conn = slot.connect(link, what)?;
-            match work(conn) {
-                Ok(value) => return Ok(value),
-                Err(error) if attempt == 0 && is_lost(&error, &conn.client) => {
-                    tracing::info!(
-                        target_db = %link.shown(),
-                        error = %super::error_chain(&error),
-                        "the PostgreSQL session was lost; reconnecting"
-                    );
+/// Runs `work` on `slot`'s connection, connecting first if needed; if it fails because
+/// the connection was lost, reconnects and runs it once more. `work` may run twice, so a
+/// transaction inside it is begun anew each time (an interrupted one was rolled back).
+fn run<T>(
+    mut slot: MutexGuard<'_, Slot>,
+    link: &Link,
+    what: &'static str,
+    work: &mut (impl FnMut(&mut Conn) -> Result<T, postgres::Error> + Send),
+) -> Result<T, StoreError> {
+    for attempt in 0..2 {
+        let conn = slot.connect(link, what)?;
+        match work(conn) {
+            Ok(value) => return Ok(value),
+            Err(error) if attempt == 0 && is_lost(&error, &conn.client) => {
+                tracing::info!(
+                    target_db = %link.shown(),
+                    error = %super::error_chain(&error),
+                    "the PostgreSQL session was lost; reconnecting"
+                );
+                slot.conn = None;
+            }
+            Err(error) => {
+                if is_lost(&error, &conn.client) {
                     slot.conn = None;
                 }
-                Err(error) => {
-                    if is_lost(&error, &conn.client) {
-                        slot.conn = None;
-                    }
-                    return Err(link.error(what, error));
-                }
+                return Err(link.error(what, error));
             }
         }
-        unreachable!("the second attempt returns")
     }
+    unreachable!("the second attempt returns")
 }
 
 impl Slot {
