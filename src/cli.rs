@@ -245,6 +245,11 @@ pub struct MountArgs {
     /// [default: unlimited].
     #[arg(long, value_name = "SIZE", conflicts_with = "no_cache")]
     pub max_cache_size: Option<String>,
+    /// Keep the store in PostgreSQL, shared by every mount of the org:
+    /// `postgres://USER@HOST:PORT/DB?sslmode=require` (a password is better given in
+    /// SFMOUNT_STORE than on the command line) [default: the local store].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// How long the kernel trusts a file's or folder's attributes: `1m`, `10s` or seconds
     /// [default: 1m].
     #[arg(long, value_name = "DURATION")]
@@ -292,7 +297,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "MASK")]
     pub umask: Option<String>,
     /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9187 [default: off].
-    #[arg(long, value_name = "ADDR", alias = "metrics-listen")]
+    #[arg(long = "metrics-listen", value_name = "ADDR", alias = "metrics-addr")]
     pub metrics_addr: Option<String>,
 }
 
@@ -334,6 +339,7 @@ impl MountArgs {
             },
             memory_cache_size: self.memory_cache_size.clone().map(SizeValue::Text),
             max_cache_size: self.max_cache_size.clone().map(SizeValue::Text),
+            store: self.store.clone(),
             attr_timeout: self.attr_timeout.clone().map(DurationValue::Text),
             dir_cache_time: self.dir_cache_time.clone().map(DurationValue::Text),
             ..self.run.apply(self.connection.settings_layer())
@@ -499,6 +505,19 @@ mod tests {
         ]);
         let s = Settings::resolve(None, &mount.settings_layer(), &env).unwrap();
         assert!(!s.objects.sync_custom_objects);
+    }
+
+    #[test]
+    fn the_store_flag_becomes_the_store_setting() {
+        assert_eq!(parse_mount(&[]).settings_layer().store, None);
+        let url = "postgres://fleet@db:5432/sf?sslmode=require";
+        assert_eq!(
+            parse_mount(&["--store", url])
+                .settings_layer()
+                .store
+                .as_deref(),
+            Some(url)
+        );
     }
 
     #[test]

@@ -340,6 +340,7 @@ fn an_evicted_body_is_fetched_again_with_its_neighbours_in_one_call() {
         .collect();
     f.fs.index().clear_body_cache();
     let before = f.source.calls();
+    let stats_before = f.fs.index().body_stats();
     for (entry, expected) in entries[3..13].iter().zip(&expected) {
         assert_eq!(
             &read_all(&f.fs, entry.ino),
@@ -350,6 +351,15 @@ fn an_evicted_body_is_fetched_again_with_its_neighbours_in_one_call() {
     let after = f.source.calls();
     assert_eq!(after.fetches_by_id - before.fetches_by_id, 1, "one batch");
     assert_eq!(after.listings, before.listings);
+    // The metrics' counters agree: one body fetched, the other nine (and every later read
+    // of the first) answered from memory.
+    let stats = f.fs.index().body_stats();
+    assert_eq!(stats.fetched - stats_before.fetched, 1);
+    assert!(
+        stats.memory_hits - stats_before.memory_hits >= 9,
+        "{stats:?}"
+    );
+    assert_eq!(stats.store_hits, 0, "no store in this fixture");
     assert_eq!(
         f.fs.index().body_cache_usage().1,
         100,
@@ -567,7 +577,14 @@ fn statfs_counts_listed_files_without_listing() {
     list_all(&f.fs, folder, 100);
     let after = f.fs.statfs();
     assert_eq!(after.files, before.files + 10);
-    assert!(after.blocks > 0);
+    assert!(
+        after.blocks > after.free_blocks,
+        "the listed files use blocks"
+    );
+    assert!(
+        after.free_blocks > 0 && after.free_files > 0,
+        "never shown full"
+    );
     assert_eq!(after.max_name_length, 255);
 }
 

@@ -228,6 +228,8 @@ fn changes_and_deletions_reach_the_store() {
     assert_eq!(body.len() as u64, attr.size);
     assert!(String::from_utf8_lossy(&body).contains("much longer"));
     assert_eq!(f.source.calls().fetches_by_id, 0, "served from the store");
+    let stats = f.index().body_stats();
+    assert!(stats.store_hits >= 1 && stats.fetched == 0, "{stats:?}");
     assert_eq!(store.get("Account", &gone, FileFormat::Json).unwrap(), None);
 }
 

@@ -179,7 +179,7 @@ fn a_bind_mounted_mountpoint_is_accepted_and_a_live_fuse_mount_refused() {
     let _unbind = Unbind(root.clone());
 
     let mut mount = setup.mount(&[]);
-    assert_eq!(mount_type(&root).as_deref(), Some("fuse"));
+    assert_eq!(mount_type(&root).as_deref(), Some("fuse.sfmount"));
     assert!(names(&root).contains(&"Standard Objects".to_string()));
 
     // A second mount on the live FUSE mount is refused before any login.
@@ -275,7 +275,7 @@ fn metrics_parse_as_prometheus_text_and_count_the_org_s_requests() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().to_string()
     };
-    let mut mount = setup.mount(&["--metrics-addr", &addr]);
+    let mut mount = setup.mount(&["--metrics-listen", &addr]);
     // Record files only: not the status file, nor a record's `.files` folder of documents.
     let records = file_names(&root.join("Standard Objects/Account"))
         .iter()
@@ -320,6 +320,40 @@ fn metrics_parse_as_prometheus_text_and_count_the_org_s_requests() {
         + samples["sfmount_fuse_requests_total{operation=\"readdirplus\"}"];
     assert!(listings >= 1.0, "{samples:?}");
     assert!(samples["sfmount_fuse_requests_total{operation=\"lookup\"}"] >= 1.0);
+
+    // Reading every record file once: each read is timed, and the bytes served are the
+    // files' bytes (each file read once, so the kernel's page cache hides no read).
+    let folder = root.join("Standard Objects/Account");
+    let before = parse_metrics(&scrape(&addr));
+    let names: Vec<String> = file_names(&folder)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    let read: u64 = names
+        .iter()
+        .map(|name| std::fs::read(folder.join(name)).unwrap().len() as u64)
+        .sum();
+    assert!(read > 0);
+    let after = parse_metrics(&scrape(&addr));
+    let moved = |name: &str| after[name] - before.get(name).copied().unwrap_or(0.0);
+    let reads = "sfmount_fuse_request_duration_seconds_count{operation=\"read\"}";
+    assert!(moved(reads) >= names.len() as f64, "{after:?}");
+    assert_eq!(
+        after[reads], after["sfmount_fuse_requests_total{operation=\"read\"}"],
+        "every counted read is timed once"
+    );
+    assert_eq!(moved("sfmount_read_bytes_total"), read as f64);
+    assert!(moved("sfmount_fuse_request_duration_seconds_sum{operation=\"read\"}") > 0.0);
+    let infinite = "sfmount_fuse_request_duration_seconds_bucket{le=\"+Inf\",operation=\"read\"}";
+    assert_eq!(after[infinite], after[reads], "buckets are cumulative");
+    // Every body came from somewhere: memory, the store, or the org.
+    let bodies: f64 = ["memory", "store", "salesforce"]
+        .iter()
+        .map(|source| moved(&format!("sfmount_body_reads_total{{source=\"{source}\"}}")))
+        .sum();
+    assert!(bodies >= names.len() as f64, "{after:?}");
+    assert_eq!(after["sfmount_document_download_failures_total"], 0.0);
+
     // Scraping spends nothing.
     let before = setup.org.stats().requests;
     scrape(&addr);
@@ -336,4 +370,47 @@ fn stats_api_calls(stats: &sfmount::fake_org::RequestCounts) -> u64 {
         .filter(|(kind, _)| !matches!(kind.as_str(), "token" | "identity"))
         .map(|(_, count)| count.as_u64().unwrap())
         .sum()
+}
+
+#[test]
+fn a_mount_is_typed_fuse_sfmount_and_never_shown_full() {
+    if !fuse_available("a_mount_is_typed_fuse_sfmount_and_never_shown_full") {
+        return;
+    }
+    let setup = Setup::new();
+    let root = setup.mountpoint();
+    // A plain mount (mount(2) itself when root), then one through fusermount3 (which
+    // auto-unmount always uses).
+    for args in [&[][..], &["--auto-unmount", "--allow-other"][..]] {
+        let mut mount = setup.mount(args);
+        let fstype = Command::new("findmnt")
+            .args(["-n", "-o", "FSTYPE"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&fstype.stdout).trim(),
+            "fuse.sfmount",
+            "{args:?}"
+        );
+        // List a folder first, so its files count as used.
+        assert!(!file_names(&root.join("Standard Objects/Account")).is_empty());
+        let df = Command::new("df")
+            .arg("--output=pcent,used")
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(df.status.success(), "{df:?}");
+        let text = String::from_utf8_lossy(&df.stdout).to_string();
+        let row = text.lines().nth(1).expect("a df row");
+        let mut columns = row.split_whitespace();
+        let percent: u32 = columns
+            .next()
+            .and_then(|p| p.trim_end_matches('%').parse().ok())
+            .expect("a percentage");
+        let used: u64 = columns.next().and_then(|u| u.parse().ok()).expect("used");
+        assert!(percent < 100, "{text}");
+        assert!(used > 0, "the listed files count as used: {text}");
+        mount.stop();
+    }
 }

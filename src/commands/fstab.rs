@@ -65,6 +65,7 @@ const VALUED: &[&str] = &[
     "memory_cache_size",
     "max_cache_size",
     "metrics_addr",
+    "metrics_listen",
     "log_file",
     "log_level",
 ];
@@ -160,7 +161,7 @@ pub fn to_mount_args(args: &[OsString]) -> anyhow::Result<Vec<OsString>> {
                 "unknown mount option {option:?}: sfmount understands ro, allow_other, \
                  allow_root, auto_unmount, uid=, gid=, file_mode=, dir_mode=, umask=, \
                  cache_dir=, no_cache, interval=, format=, request_timeout=, \
-                 memory_cache_size=, max_cache_size=, metrics_addr=, log_file=, log_level= and \
+                 memory_cache_size=, max_cache_size=, metrics_listen=, log_file=, log_level= and \
                  foreground (docs/running.md)"
             ),
         }
@@ -230,6 +231,18 @@ mod tests {
             translated(&["/etc/sf.toml", "/mnt/sf", "-o", "ro,foreground"]),
             ["mount", "/mnt/sf", "--config", "/etc/sf.toml"]
         );
+        // The metrics address under the flag's name and under the settings key's.
+        for option in ["metrics_listen", "metrics_addr"] {
+            let list = format!("ro,foreground,{option}=127.0.0.1:9187");
+            let out = translated(&["/etc/sf.toml", "/mnt/sf", "-o", &list]);
+            assert_eq!(
+                out[4..],
+                [
+                    format!("--{}", option.replace('_', "-")),
+                    "127.0.0.1:9187".into()
+                ]
+            );
+        }
     }
 
     #[test]

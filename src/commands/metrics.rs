@@ -1,4 +1,4 @@
-//! `--metrics-addr`: Prometheus metrics at `http://ADDR/metrics`, every name starting
+//! `--metrics-listen` (or `--metrics-addr`): Prometheus metrics at `http://ADDR/metrics`, every name starting
 //! `sfmount_`. The text is encoded by `prometheus-client` (the OpenMetrics text format,
 //! which Prometheus reads); each scrape reads the figures the client and the index already
 //! keep, so serving metrics costs no API call and adds no bookkeeping to the layers.
@@ -14,12 +14,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::{Registry, Unit};
 
+use crate::fs::requests::LatencySnapshot;
 use crate::fs::Filesystem;
 use crate::index::Index;
 use crate::salesforce::SalesforceClient;
@@ -106,6 +108,36 @@ struct OperationLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ObjectLabel {
     object: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabel {
+    source: String,
+}
+
+/// Every operation's latency histogram, taken from the filesystem's fixed buckets (the
+/// crate's own `Histogram` only grows by observation, so a snapshot is encoded directly).
+#[derive(Debug)]
+struct LatencyFamily(Vec<(OperationLabel, LatencySnapshot)>);
+
+impl EncodeMetric for LatencyFamily {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (label, latency) in &self.0 {
+            encoder
+                .encode_family(label)?
+                .encode_histogram::<NoLabelSet>(
+                    latency.sum_seconds,
+                    latency.count,
+                    &latency.buckets,
+                    None,
+                )?;
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
 }
 
 /// Adds a counter that stands at `value`.
@@ -258,6 +290,60 @@ pub fn render(sources: &MetricsSources) -> String {
         "fuse_offloaded",
         "FUSE operations moved to their own thread because they waited on Salesforce",
         requests.offloaded(),
+    );
+    let latencies = requests
+        .latencies()
+        .map(|(name, latency)| {
+            let label = OperationLabel {
+                operation: name.to_string(),
+            };
+            (label, latency)
+        })
+        .collect();
+    registry.register_with_unit(
+        "fuse_request_duration",
+        "Time from a FUSE request's arrival to its reply, by operation",
+        Unit::Seconds,
+        LatencyFamily(latencies),
+    );
+    let read_bytes: Counter = Counter::default();
+    read_bytes.inc_by(requests.bytes_read());
+    registry.register_with_unit(
+        "read",
+        "Bytes returned by FUSE reads (the kernel's page cache answers repeats unseen)",
+        Unit::Bytes,
+        read_bytes,
+    );
+
+    let stats = index.body_stats();
+    let bodies: Family<SourceLabel, Counter> = Family::default();
+    for (source, count) in [
+        ("memory", stats.memory_hits),
+        ("store", stats.store_hits),
+        ("salesforce", stats.fetched),
+    ] {
+        bodies
+            .get_or_create(&SourceLabel {
+                source: source.into(),
+            })
+            .inc_by(count);
+    }
+    registry.register(
+        "body_reads",
+        "Record bodies the filesystem asked the index for, by where they came from: memory (a cache hit), the local store, or a fetch from Salesforce",
+        bodies,
+    );
+    counter(
+        &mut registry,
+        "document_downloads",
+        "Attached files' downloads started (one API call each)",
+        stats.document_downloads,
+    );
+    counter(
+        &mut registry,
+        "document_download_failures",
+        "Attached files' downloads that failed",
+        stats.document_download_failures,
     );
 
     let mut text = String::new();

@@ -25,6 +25,7 @@ formula_refresh_interval = "24h"     # objects with formula fields are re-read w
 # memory_cache_size = "64MiB"          # rendered records kept in memory; the rest is read from the local store
 # cache_dir = "/srv/sfmount-cache"  # local store of bodies [default: $XDG_CACHE_HOME/sfmount, else ~/.cache/sfmount]; "" for memory only
 # max_cache_size = "1GiB"            # bound on record bodies in the local store [default: unlimited]; the least recently used go first
+# store = "postgres://sfmount@db.internal:5432/sfmount?sslmode=require"  # a store shared by a fleet of mounts [default: the local store]
 # allow_other = true                 # let every user in (the modes still apply); as a user, needs user_allow_other in /etc/fuse.conf
 # allow_root = true                  # let root in besides the mounting user (not with allow_other)
 # uid = 1000                         # owner shown on every file and folder [default: the mounting user]
@@ -58,6 +59,7 @@ struct FileSettings {
     cache_dir: Option<PathBuf>,
     memory_cache_size: Option<SizeValue>,
     max_cache_size: Option<SizeValue>,
+    store: Option<String>,
     allow_other: Option<bool>,
     allow_root: Option<bool>,
     uid: Option<u32>,
@@ -90,6 +92,7 @@ impl FileSettings {
             cache_dir: self.cache_dir,
             memory_cache_size: self.memory_cache_size,
             max_cache_size: self.max_cache_size,
+            store: self.store,
             allow_other: self.allow_other,
             allow_root: self.allow_root,
             uid: self.uid,

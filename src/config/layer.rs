@@ -8,6 +8,7 @@ use super::{
     ConfigError, DurationValue, Login, Settings, SizeValue, DEFAULT_FORMAT, DEFAULT_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_DOMAIN,
 };
+use super::{StoreUrl, DEFAULT_STORE, ENV_STORE};
 use crate::catalog::{CustomObjects, ObjectChoice};
 use crate::fs::timing::CacheTiming;
 use crate::index::{ApiFloor, IndexConfig};
@@ -44,6 +45,8 @@ pub struct Layer {
     pub memory_cache_size: Option<SizeValue>,
     /// Bound on the bytes of bodies in the local store.
     pub max_cache_size: Option<SizeValue>,
+    /// A PostgreSQL URL for the store, as written; empty means the local store.
+    pub store: Option<String>,
     pub allow_other: Option<bool>,
     pub allow_root: Option<bool>,
     pub uid: Option<u32>,
@@ -62,13 +65,15 @@ pub struct Layer {
 }
 
 impl Layer {
-    /// SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID and SFMOUNT_CLIENT_SECRET, read through `env` so
+    /// SFMOUNT_DOMAIN, SFMOUNT_CLIENT_ID, SFMOUNT_CLIENT_SECRET and SFMOUNT_STORE (which
+    /// may carry a database password, so it is an environment variable too), read through `env` so
     /// tests need not touch the process environment. A blank variable counts as unset.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Layer {
         Layer {
             domain: non_empty(env(ENV_DOMAIN)),
             client_id: env(ENV_CLIENT_ID),
             client_secret: env(ENV_CLIENT_SECRET).map(Secret::new),
+            store: env(ENV_STORE),
             ..Layer::default()
         }
     }
@@ -195,6 +200,10 @@ impl Settings {
             },
             None => super::DEFAULT_MAX_CACHE_BYTES,
         };
+        let store = match first(layers, |layer| layer.store.clone()) {
+            Some(text) => StoreUrl::parse(&text)?,
+            None => DEFAULT_STORE,
+        };
         // Zero is allowed for both: the kernel then asks every time (slow, never stale).
         let attr_timeout = match first(layers, |layer| layer.attr_timeout.clone()) {
             Some(value) => value.to_duration()?,
@@ -218,6 +227,7 @@ impl Settings {
             cache_dir,
             memory_cache_bytes,
             max_cache_bytes,
+            store,
             access: super::access::mount_access(layers)?,
             auto_unmount: super::access::auto_unmount(layers),
             metrics_addr: super::access::metrics_addr(layers)?,

@@ -21,6 +21,7 @@ mod duration;
 mod file;
 mod layer;
 mod size;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ pub use duration::{parse_duration, parse_interval, DurationValue, MIN_INTERVAL};
 pub use file::EXAMPLE_SETTINGS;
 pub use layer::Layer;
 pub use size::{parse_size, SizeValue};
+pub use store::{StoreUrl, DEFAULT_STORE, ENV_STORE};
 
 use crate::catalog::ObjectChoice;
 use crate::index::refresh::RefreshConfig;
@@ -91,6 +93,9 @@ pub struct Settings {
     pub memory_cache_bytes: usize,
     /// Bound on the bytes of bodies in the local store (`max_cache_size`); `None`: none.
     pub max_cache_bytes: Option<u64>,
+    /// A PostgreSQL store shared by a fleet of mounts (`store`); `None`: the local store
+    /// under `cache_dir`.
+    pub store: Option<StoreUrl>,
     /// Who may use the mount, and the owner and modes its files show.
     pub access: MountAccess,
     /// Unmount when the process ends, even by SIGKILL (through fusermount3).
@@ -154,6 +159,9 @@ pub enum ConfigError {
     WritableMode { key: &'static str, mode: u16 },
     #[error("bad metrics_addr {0:?}: expected an address and port such as 127.0.0.1:9187")]
     BadMetricsAddr(String),
+    /// `shown` is the value without its password.
+    #[error("bad store {shown:?}: {reason}")]
+    BadStore { shown: String, reason: String },
 }
 
 impl Settings {
@@ -173,6 +181,7 @@ impl Settings {
             cache_dir: None,
             memory_cache_bytes: crate::index::IndexConfig::DEFAULT_BODY_CACHE_BYTES,
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+            store: DEFAULT_STORE,
             access: MountAccess::default(),
             auto_unmount: false,
             metrics_addr: None,

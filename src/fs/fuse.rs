@@ -21,7 +21,7 @@ use fuser::{
 
 pub use super::mount::{spawn_mount, MountConfig, DEFAULT_THREADS};
 use super::offload::Waiters;
-use super::requests::Op;
+use super::requests::{Op, Timer};
 use super::{errno, Attr, Filesystem, FsError, NodeKind};
 
 /// Who owns every file (the mounting user, unless `uid`/`gid` say otherwise) and the modes
@@ -86,15 +86,20 @@ impl FuseAdapter {
         }
     }
 
-    fn count(&self, op: Op) {
-        self.fs.requests().count(op);
+    /// Counts a request and times it until the timer is dropped (after the reply).
+    fn count(&self, op: Op) -> Timer {
+        self.fs.requests().start(op)
     }
 
-    /// Runs `work` on a waiting thread (it will wait on Salesforce).
-    fn offload(&self, work: impl FnOnce(&Filesystem) + Send + 'static) {
+    /// Runs `work` on a waiting thread (it will wait on Salesforce); the request's timer
+    /// goes along, so its latency includes the wait.
+    fn offload(&self, timer: Timer, work: impl FnOnce(&Filesystem) + Send + 'static) {
         let fs = self.fs.clone();
         self.fs.requests().count_offloaded();
-        self.waiters.run(move || work(&fs));
+        self.waiters.run(move || {
+            work(&fs);
+            drop(timer);
+        });
     }
 }
 
@@ -157,7 +162,10 @@ fn answer_open(fs: &Filesystem, ino: u64, flags: OpenFlags, reply: ReplyOpen) {
 
 fn answer_read(fs: &Filesystem, fh: u64, offset: u64, size: u32, reply: ReplyData) {
     match fs.read(fh, offset, size) {
-        Ok(data) => reply.data(data.as_slice()),
+        Ok(data) => {
+            fs.requests().count_bytes_read(data.as_slice().len());
+            reply.data(data.as_slice())
+        }
         Err(error) => reply.error(to_errno("read", &error)),
     }
 }
@@ -192,10 +200,12 @@ impl fuser::Filesystem for FuseAdapter {
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        self.count(Op::Lookup);
+        let timer = self.count(Op::Lookup);
         if self.fs.would_list(parent.0) {
             let (owner, name) = (self.owner, OsString::from(name));
-            self.offload(move |fs| answer_lookup(fs, owner, parent.0, &name, reply));
+            self.offload(timer, move |fs| {
+                answer_lookup(fs, owner, parent.0, &name, reply)
+            });
         } else {
             answer_lookup(&self.fs, self.owner, parent.0, name, reply);
         }
@@ -203,12 +213,12 @@ impl fuser::Filesystem for FuseAdapter {
 
     // batch_forget: fuser's default hands each entry to `forget`.
     fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
-        self.count(Op::Forget);
+        let _timer = self.count(Op::Forget);
         self.fs.forget(ino.0, nlookup);
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
-        self.count(Op::Getattr);
+        let _timer = self.count(Op::Getattr);
         match self.fs.getattr(ino.0) {
             Ok(attr) => reply.attr(
                 &self.fs.timing().attr_ttl(&attr),
@@ -219,7 +229,7 @@ impl fuser::Filesystem for FuseAdapter {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        self.count(Op::Open);
+        let _timer = self.count(Op::Open);
         answer_open(&self.fs, ino.0, flags, reply);
     }
 
@@ -234,9 +244,9 @@ impl fuser::Filesystem for FuseAdapter {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        self.count(Op::Read);
+        let timer = self.count(Op::Read);
         if self.fs.read_would_wait(fh.0) {
-            self.offload(move |fs| answer_read(fs, fh.0, offset, size, reply));
+            self.offload(timer, move |fs| answer_read(fs, fh.0, offset, size, reply));
         } else {
             answer_read(&self.fs, fh.0, offset, size, reply);
         }
@@ -252,7 +262,7 @@ impl fuser::Filesystem for FuseAdapter {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.count(Op::Release);
+        let _timer = self.count(Op::Release);
         self.fs.release(fh.0);
         reply.ok();
     }
@@ -265,15 +275,15 @@ impl fuser::Filesystem for FuseAdapter {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
-        self.count(Op::Flush);
+        let _timer = self.count(Op::Flush);
         // Nothing is ever buffered for writing.
         reply.ok();
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
-        self.count(Op::Opendir);
+        let timer = self.count(Op::Opendir);
         if self.fs.would_list(ino.0) {
-            self.offload(move |fs| answer_opendir(fs, ino.0, reply));
+            self.offload(timer, move |fs| answer_opendir(fs, ino.0, reply));
         } else {
             answer_opendir(&self.fs, ino.0, reply);
         }
@@ -287,7 +297,7 @@ impl fuser::Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        self.count(Op::Readdir);
+        let _timer = self.count(Op::Readdir);
         let result = self.fs.readdir(fh.0, offset, |entry| {
             let kind = match entry.attr.kind {
                 NodeKind::Directory => FileType::Directory,
@@ -309,7 +319,7 @@ impl fuser::Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectoryPlus,
     ) {
-        self.count(Op::Readdirplus);
+        let _timer = self.count(Op::Readdirplus);
         let timing = *self.fs.timing();
         let result = self.fs.readdirplus(fh.0, offset, |entry| {
             reply.add(
@@ -335,20 +345,20 @@ impl fuser::Filesystem for FuseAdapter {
         _flags: OpenFlags,
         reply: ReplyEmpty,
     ) {
-        self.count(Op::Releasedir);
+        let _timer = self.count(Op::Releasedir);
         self.fs.releasedir(fh.0);
         reply.ok();
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
-        self.count(Op::Statfs);
+        let _timer = self.count(Op::Statfs);
         let stats = self.fs.statfs();
         reply.statfs(
             stats.blocks,
-            0,
-            0,
+            stats.free_blocks,
+            stats.free_blocks,
             stats.files,
-            0,
+            stats.free_files,
             stats.block_size,
             stats.max_name_length,
             stats.block_size,
@@ -369,12 +379,12 @@ impl fuser::Filesystem for FuseAdapter {
         _size: u32,
         reply: ReplyXattr,
     ) {
-        self.count(Op::Getxattr);
+        let _timer = self.count(Op::Getxattr);
         reply.error(Errno::ENOSYS);
     }
 
     fn listxattr(&self, _req: &Request, _ino: INodeNo, _size: u32, reply: ReplyXattr) {
-        self.count(Op::Listxattr);
+        let _timer = self.count(Op::Listxattr);
         reply.error(Errno::ENOSYS);
     }
 
@@ -389,7 +399,7 @@ impl fuser::Filesystem for FuseAdapter {
         _out_size: u32,
         reply: ReplyIoctl,
     ) {
-        self.count(Op::Ioctl);
+        let _timer = self.count(Op::Ioctl);
         reply.error(Errno::from_i32(libc::ENOTTY));
     }
 
@@ -402,7 +412,7 @@ impl fuser::Filesystem for FuseAdapter {
         _whence: i32,
         reply: ReplyLseek,
     ) {
-        self.count(Op::Other);
+        let _timer = self.count(Op::Other);
         reply.error(Errno::ENOSYS);
     }
 
@@ -418,7 +428,7 @@ impl fuser::Filesystem for FuseAdapter {
         _pid: u32,
         reply: ReplyLock,
     ) {
-        self.count(Op::Other);
+        let _timer = self.count(Op::Other);
         reply.error(Errno::ENOSYS);
     }
 
@@ -435,7 +445,7 @@ impl fuser::Filesystem for FuseAdapter {
         _sleep: bool,
         reply: ReplyEmpty,
     ) {
-        self.count(Op::Other);
+        let _timer = self.count(Op::Other);
         reply.error(Errno::ENOSYS);
     }
 
@@ -447,7 +457,7 @@ impl fuser::Filesystem for FuseAdapter {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        self.count(Op::Other);
+        let _timer = self.count(Op::Other);
         reply.error(Errno::ENOSYS);
     }
 

@@ -117,8 +117,12 @@ pub struct DirEntry {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Statfs {
+    /// Total blocks: those the listed files use plus [`Statfs::free_blocks`].
     pub blocks: u64,
+    pub free_blocks: u64,
+    /// Total inodes: those listed plus [`Statfs::free_files`].
     pub files: u64,
+    pub free_files: u64,
     pub block_size: u32,
     pub max_name_length: u32,
 }
@@ -163,7 +167,7 @@ pub struct Filesystem {
     timing: CacheTiming,
     /// Names answered "no such name" per folder, which the kernel may be caching.
     negatives: Mutex<HashMap<usize, HashSet<String>>>,
-    requests: RequestCounts,
+    requests: Arc<RequestCounts>,
     attached: attached::Attached,
 }
 
@@ -197,7 +201,7 @@ impl Filesystem {
             versions: Versions::default(),
             timing,
             negatives: Mutex::new(HashMap::new()),
-            requests: RequestCounts::default(),
+            requests: Arc::default(),
             attached: attached::Attached::default(),
         }
     }
@@ -210,7 +214,7 @@ impl Filesystem {
         &self.timing
     }
 
-    pub fn requests(&self) -> &RequestCounts {
+    pub fn requests(&self) -> &Arc<RequestCounts> {
         &self.requests
     }
 
@@ -589,6 +593,13 @@ impl Filesystem {
     /// Totals over the folders listed so far; never lists anything.
     pub fn statfs(&self) -> Statfs {
         const BLOCK_SIZE: u64 = 4096;
+        // Nothing can be written (every mutation is EROFS), so free space is notional. It is
+        // reported rather than zero because tools read zero free as a full disk: `df` shows
+        // 100 %, file managers warn, and some copy or backup tools refuse to start. 1 TiB
+        // and a million inodes are far above any org's listed bytes and records, so `df`'s
+        // used column (the listed files) stays exact and its percentage small.
+        const FREE_BYTES: u64 = 1 << 40;
+        const FREE_FILES: u64 = 1 << 20;
         let mut bytes = 0u64;
         let mut files = 2 + self.groups.len() as u64 + 2 * self.index.folder_count() as u64;
         for folder in 0..self.index.folder_count() {
@@ -597,9 +608,12 @@ impl Filesystem {
                 bytes += listing.files().iter().map(|f| f.size).sum::<u64>();
             }
         }
+        let free_blocks = FREE_BYTES / BLOCK_SIZE;
         Statfs {
-            blocks: bytes.div_ceil(BLOCK_SIZE),
-            files,
+            blocks: bytes.div_ceil(BLOCK_SIZE) + free_blocks,
+            free_blocks,
+            files: files + FREE_FILES,
+            free_files: FREE_FILES,
             block_size: BLOCK_SIZE as u32,
             max_name_length: 255,
         }

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use super::fuse::FuseAdapter;
 use super::Filesystem;
 
+/// The filesystem subtype: the mount shows as `fuse.sfmount`.
+pub const SUBTYPE: &str = "sfmount";
+
 /// Each event loop is a thread; none waits on Salesforce (those operations move to their
 /// own threads), so a few are enough to keep both cores busy with cached answers while a
 /// third or fourth is inside the kernel.
@@ -59,7 +62,12 @@ pub fn spawn_mount(
     options.mount_options = vec![
         fuser::MountOption::RO,
         fuser::MountOption::FSName(config.fs_name.clone()),
-        fuser::MountOption::Subtype("sfmount".to_string()),
+        // The type `fuse.sfmount` (so updatedb's PRUNEFS, `findmnt -t` and desktop indexers
+        // can name this mount): given as a kernel option rather than fuser's `Subtype`,
+        // which only fusermount3 hears; as root fuser calls mount(2) itself with the plain
+        // type `fuse`, and the kernel's own `subtype=` option then names it. fusermount3
+        // reads the same option as its subtype.
+        fuser::MountOption::CUSTOM(format!("subtype={SUBTYPE}")),
         fuser::MountOption::NoAtime,
         fuser::MountOption::NoDev,
         fuser::MountOption::NoSuid,

@@ -25,12 +25,28 @@ impl Index {
     /// reader of the batch).
     pub fn body(&self, folder: usize, ino: u64) -> Result<Arc<[u8]>, IndexError> {
         if let Some(body) = lock(&self.shared.bodies).get(ino) {
+            self.shared.body_stats.memory_hit();
             return Ok(body);
         }
         let listing = self.listing(folder)?;
         if let Some(body) = self.stored_body(folder, &listing, ino) {
+            self.shared.body_stats.store_hit();
             return Ok(body);
         }
+        let body = self.fetched_body(folder, ino, listing);
+        if body.is_ok() {
+            self.shared.body_stats.fetched();
+        }
+        body
+    }
+
+    /// The body of `ino` once fetched from the org, by this reader or another.
+    fn fetched_body(
+        &self,
+        folder: usize,
+        ino: u64,
+        listing: Arc<Listing>,
+    ) -> Result<Arc<[u8]>, IndexError> {
         let f = self.folder(folder)?;
         let deadline = self.shared.config.operation_deadline;
         let started = Instant::now();

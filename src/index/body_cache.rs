@@ -4,6 +4,7 @@
 //! ([`ENTRY_OVERHEAD`]), so the budget bounds the memory the cache holds, not only its
 //! payload.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use lru::LruCache;
@@ -70,6 +71,68 @@ impl BodyCache {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// Where the bodies readers asked for came from, and the attached files downloaded: plain
+/// counters, bumped where the index decides (`bodies.rs`, `documents.rs`) and read by
+/// `/metrics`.
+#[derive(Default)]
+pub struct BodyStats {
+    memory_hits: AtomicU64,
+    store_hits: AtomicU64,
+    fetched: AtomicU64,
+    document_downloads: AtomicU64,
+    document_download_failures: AtomicU64,
+}
+
+/// The counters of [`BodyStats`] at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyStatsSnapshot {
+    /// Bodies answered from memory.
+    pub memory_hits: u64,
+    /// Bodies read back from the local store (a miss in memory).
+    pub store_hits: u64,
+    /// Bodies that needed a fetch from the org (missed in memory and store), whether this
+    /// reader's fetch or one it waited on.
+    pub fetched: u64,
+    /// Attached files' downloads started (each is one API call).
+    pub document_downloads: u64,
+    /// Of those, the ones that failed.
+    pub document_download_failures: u64,
+}
+
+impl BodyStats {
+    pub(super) fn memory_hit(&self) {
+        self.memory_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn store_hit(&self) {
+        self.store_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn fetched(&self) {
+        self.fetched.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn document_download(&self) {
+        self.document_downloads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn document_download_failed(&self) {
+        self.document_download_failures
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> BodyStatsSnapshot {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        BodyStatsSnapshot {
+            memory_hits: get(&self.memory_hits),
+            store_hits: get(&self.store_hits),
+            fetched: get(&self.fetched),
+            document_downloads: get(&self.document_downloads),
+            document_download_failures: get(&self.document_download_failures),
+        }
     }
 }
 

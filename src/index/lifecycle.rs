@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use super::documents::{record_documents, DocumentFolders};
 use super::present::{record_id, render_record, Presenter};
-use super::store::{ChangeKind, JournalEntry, StoreBatch};
+use super::store::{off_runtime, ChangeKind, JournalEntry, StoreBatch};
 use super::time::record_watermark;
 use super::{FileEntry, Index, IndexError, Listing, LoadResult, Record, Shared};
 
@@ -120,6 +120,23 @@ fn finish_load(shared: &Shared, folder: usize, result: Result<Listing, IndexErro
 
 async fn load_listing(shared: &Shared, folder: usize) -> Result<Listing, IndexError> {
     let f = &shared.folders[folder];
+    // In a fleet, one mount lists a folder while the others wait for it and then read its
+    // listing from the shared store: the lock is held until the listing is complete there.
+    let _listing_lock = match shared.store.fleet() {
+        Some(fleet) => {
+            let deadline = shared.config.listing_deadline;
+            let locked = off_runtime(|| fleet.lock_listing(&f.spec.object, deadline));
+            let held = shared.store.report(locked);
+            let published = shared.published_now();
+            if let Some(listing) = shared.listing_from_store(folder) {
+                tracing::info!(object = %f.spec.object, "listed by another mount of the fleet: read from the shared store");
+                lock(&f.status).fleet_catch_up = Some(published.unwrap_or(0));
+                return Ok(listing);
+            }
+            held
+        }
+        None => None,
+    };
     let plan = shared.source.plan(&f.spec.object).await?;
     let presenter = Presenter::new(&f.spec.object, &shared.config.instance_url, &plan);
     let mut files: Vec<FileEntry> = Vec::new();

@@ -24,6 +24,7 @@ mod api_floor;
 mod bodies;
 pub mod body_cache;
 mod documents;
+mod fleet;
 mod journal;
 mod lifecycle;
 mod listing;
@@ -48,8 +49,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 pub use api_floor::ApiFloor;
-use body_cache::BodyCache;
+pub use body_cache::BodyStatsSnapshot;
+use body_cache::{BodyCache, BodyStats};
 pub use documents::{Document, DocumentFolders, OpenDocument, RecordDocuments, DOCUMENT_CHUNK};
+pub use fleet::FleetRole;
 use journal::Journal;
 use lifecycle::Failure;
 pub use listing::{ChangeSummary, FileEntry, Listing};
@@ -190,6 +193,9 @@ struct FolderStatus {
     /// Why the last attached-file download of the folder failed, and when (cleared by the
     /// next one that works): a read that got EIO is explained in `.sobject.json`.
     download_failure: Option<(String, SystemTime)>,
+    /// Listed from a shared store by this mount of a fleet: the published changes numbered
+    /// after this are applied to it on the next catch-up (`fleet.rs`).
+    fleet_catch_up: Option<u64>,
 }
 
 impl FolderStatus {
@@ -233,6 +239,8 @@ struct Shared {
     folders: Vec<Folder>,
     config: IndexConfig,
     bodies: Mutex<BodyCache>,
+    /// Where bodies came from, and attached files downloaded (for metrics).
+    body_stats: BodyStats,
     /// Listings and bodies on disk: restored at start, read on a body cache miss before
     /// asking the org, written with every change.
     store: StoreGuard,
@@ -245,6 +253,8 @@ struct Shared {
     content_changes: Mutex<HashMap<u64, Instant>>,
     /// Attached files' downloads (`documents.rs`).
     downloads: Mutex<documents::Downloads>,
+    /// Where this mount stands in a fleet sharing its store (`fleet.rs`).
+    fleet: fleet::FleetState,
 }
 
 /// The index of every mounted object. Cheap to clone (an `Arc` inside).
@@ -292,6 +302,7 @@ impl Index {
             runtime,
             folders,
             bodies: Mutex::new(BodyCache::new(config.body_cache_bytes)),
+            body_stats: BodyStats::default(),
             store,
             journal: Mutex::new(journal),
             config,
@@ -299,7 +310,9 @@ impl Index {
             overview: Mutex::new(RefreshOverview::default()),
             content_changes: Mutex::new(HashMap::new()),
             downloads: Mutex::new(documents::Downloads::default()),
+            fleet: fleet::FleetState::default(),
         };
+        shared.start_following();
         shared.restore_folders();
         Index {
             shared: Arc::new(shared),
@@ -364,6 +377,11 @@ impl Index {
     }
 
     /// Bytes and entries held by the body cache (tests of the cache budget, and metrics).
+    /// Where the bodies read so far came from, and attached files downloaded.
+    pub fn body_stats(&self) -> BodyStatsSnapshot {
+        self.shared.body_stats.snapshot()
+    }
+
     pub fn body_cache_usage(&self) -> (usize, usize) {
         let bodies = lock(&self.shared.bodies);
         (bodies.bytes(), bodies.len())

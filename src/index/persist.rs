@@ -94,11 +94,8 @@ impl Shared {
                     records += listing.record_count();
                     folders += 1;
                     let mut status = lock(&self.folders[folder].status);
-                    status.refresh.watermark = listing.watermark;
-                    status.refresh.last_success = Some(listing.refreshed_at);
-                    status.refresh.last_full_refresh = Some(listing.refreshed_at);
+                    install_stored(&mut status, listing);
                     status.plan_unverified = true;
-                    status.listing = Some(Arc::new(listing));
                 }
                 Err(reason) => {
                     tracing::info!(object = %object, reason, "stored listing not used; the folder is listed afresh");
@@ -128,6 +125,14 @@ impl Shared {
         serde_json::from_str(&stored.header.plan).map_err(|_| "its stored plan is unreadable")
     }
 
+    /// The folder's stored listing if it is complete and presented as this mount presents
+    /// files: how a fleet's mount lists a folder another mount listed already.
+    pub(super) fn listing_from_store(&self, folder: usize) -> Option<Listing> {
+        let stored = self.store.load_folder(&self.folders[folder].spec.object)?;
+        let plan = self.restorable(&stored, &self.presentation()).ok()?;
+        Some(self.restored_listing(folder, stored, plan))
+    }
+
     fn restored_listing(&self, folder: usize, stored: StoredFolder, plan: ListingPlan) -> Listing {
         let mut files = stored.files;
         for file in &mut files {
@@ -142,6 +147,33 @@ impl Shared {
 }
 
 impl Index {
+    /// The folder read again whole from the store (a follower that missed published
+    /// changes): every old file is stale, since its inode is not reused. `None` when the
+    /// store has no usable listing of it (the folder is then left as it is).
+    pub(super) fn replace_from_store(&self, folder: usize) -> Option<super::ChangeSummary> {
+        let f = self.folder(folder).ok()?;
+        let listing = self.shared.listing_from_store(folder)?;
+        let _rewrite = lock(&f.rewrite);
+        let old = lock(&f.status).listing.replace(Arc::new(listing))?;
+        let new = lock(&f.status).listing.clone()?;
+        let names: std::collections::HashSet<&str> =
+            new.files().iter().map(|file| &*file.name).collect();
+        let old_names: std::collections::HashSet<&str> =
+            old.files().iter().map(|file| &*file.name).collect();
+        let mut summary = super::ChangeSummary {
+            updated: old.files().len(),
+            stale_inodes: old.files().iter().map(|file| file.ino).collect(),
+            ..Default::default()
+        };
+        summary.stale_names = old_names
+            .difference(&names)
+            .map(|name| name.to_string())
+            .collect();
+        summary.removed = summary.stale_names.len();
+        summary.added = names.difference(&old_names).count();
+        Some(summary)
+    }
+
     /// For a folder served from the store: asks the org for the object's plan now (its
     /// describes, revalidated) and, if the selected fields changed (a field added, one
     /// hidden by field-level security), adopts the new plan and says so: the caller
@@ -183,6 +215,14 @@ impl Index {
         lock(&f.status).plan_unverified = false;
         Ok(changed)
     }
+}
+
+/// Serves a listing read from the store, with the refresh state it was stored with.
+pub(super) fn install_stored(status: &mut super::FolderStatus, listing: Listing) {
+    status.refresh.watermark = listing.watermark;
+    status.refresh.last_success = Some(listing.refreshed_at);
+    status.refresh.last_full_refresh = Some(listing.refreshed_at);
+    status.listing = Some(Arc::new(listing));
 }
 
 fn plan_json(plan: &ListingPlan) -> String {

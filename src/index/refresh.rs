@@ -100,6 +100,8 @@ pub enum TickOutcome {
     Failed { failed: usize, error: String },
     /// Stopped at the API floor.
     Paused { used: u64, max: u64 },
+    /// Another mount of the fleet leads the refresh; this one follows it.
+    Following,
 }
 
 /// The condition logged once when it changes, not once per tick.
@@ -167,6 +169,12 @@ impl RefreshEngine {
             o.ticks += 1;
             o.last_tick = Some(started);
         });
+        // In a fleet only the leader asks the org; the others follow what it publishes.
+        match self.index.fleet_lead(self.listener.as_ref()) {
+            Some(false) => return TickOutcome::Following,
+            Some(true) => self.index.adopt_fleet_listings(),
+            None => {}
+        }
         if let Some(paused) = self.stay_paused() {
             return paused;
         }
@@ -188,16 +196,21 @@ impl RefreshEngine {
         let mut changes = 0usize;
         let mut first_error: Option<IndexError> = None;
         let mut failed = 0usize;
+        let mut refreshed = Vec::with_capacity(listed.len());
         for ((&folder, request), answer) in listed.iter().zip(&requests).zip(answers) {
             let full = replanned.remove(&folder);
             match self.refresh_folder(folder, request, answer, started, full) {
-                Ok(changed) => changes += changed,
+                Ok(changed) => {
+                    changes += changed;
+                    refreshed.push(folder);
+                }
                 Err(error) => {
                     failed += 1;
                     first_error.get_or_insert(error);
                 }
             }
         }
+        self.index.publish_refreshed(&refreshed, started);
         if first_error.is_none() && self.index.refresh_overview().offline.is_some() {
             tracing::info!("the org answers again: the mount is caught up and follows it");
             self.index.update_refresh_overview(|o| o.offline = None);

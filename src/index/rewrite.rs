@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::documents::{record_documents, DocumentFolders};
+use super::fleet::Origin;
 use super::present::{record_id, render_record, Presenter};
 use super::store::{ChangeKind, JournalEntry, StoreBatch};
 use super::time::record_watermark;
@@ -49,12 +50,24 @@ impl Index {
         changed: Vec<Record>,
         deleted: &[String],
     ) -> Result<ChangeSummary, IndexError> {
+        self.apply_changes_from(folder, changed, deleted, Origin::Org)
+    }
+
+    /// As `apply_changes`, for changes read from the org by this mount or published by
+    /// another mount of its fleet.
+    pub(super) fn apply_changes_from(
+        &self,
+        folder: usize,
+        changed: Vec<Record>,
+        deleted: &[String],
+        origin: Origin,
+    ) -> Result<ChangeSummary, IndexError> {
         let f = self.folder(folder)?;
         let _rewrite = lock(&f.rewrite);
         let Some(old) = lock(&f.status).listing.clone() else {
             return Ok(ChangeSummary::default());
         };
-        let (summary, _) = self.rewrite_listing(folder, &old, changed, deleted);
+        let (summary, _) = self.rewrite_listing(folder, &old, changed, deleted, origin);
         Ok(summary)
     }
 
@@ -71,7 +84,9 @@ impl Index {
             .listing
             .clone()
             .ok_or(IndexError::NoSuchFile)?;
-        Ok(self.rewrite_listing(folder, &old, changed, deleted).1)
+        Ok(self
+            .rewrite_listing(folder, &old, changed, deleted, Origin::Org)
+            .1)
     }
 
     fn rewrite_listing(
@@ -80,9 +95,11 @@ impl Index {
         old: &Listing,
         changed: Vec<Record>,
         deleted: &[String],
+        origin: Origin,
     ) -> (ChangeSummary, Vec<RenderedBody>) {
-        let renders = self.render_changes(folder, old, &changed);
+        let renders = self.render_changes(folder, old, &changed, origin);
         let documents = self.changed_documents(folder, old, &changed, deleted);
+        let deleted_ids = deleted;
         let deleted: HashSet<&str> = deleted
             .iter()
             .map(String::as_str)
@@ -129,8 +146,16 @@ impl Index {
         }
         stored.journal = journal.clone();
         let object = &self.shared.folders[folder].spec.object;
-        let numbers = self.shared.store.write(object, &stored);
+        // A change another mount published is in the shared store already: written and
+        // numbered there by that mount.
+        let numbers = match origin {
+            Origin::Org => self.shared.store.write(object, &stored),
+            Origin::Fleet => None,
+        };
         lock(&self.shared.journal).record(journal, numbers);
+        if origin == Origin::Org && !(merge.unchanged && deleted.is_empty()) {
+            self.shared.publish(object, changed, deleted_ids);
+        }
         if !merge.unchanged {
             let mut listing = Listing::new(merge.files, old.plan.clone(), now, changed_at);
             listing.watermark = watermark;
@@ -162,7 +187,13 @@ impl Index {
         old.documents.updated(changed, deleted)
     }
 
-    fn render_changes(&self, folder: usize, old: &Listing, changed: &[Record]) -> Renders {
+    fn render_changes(
+        &self,
+        folder: usize,
+        old: &Listing,
+        changed: &[Record],
+        origin: Origin,
+    ) -> Renders {
         let f = &self.shared.folders[folder];
         let presenter = Presenter::new(&f.spec.object, &self.shared.config.instance_url, &old.plan);
         let old_inos: HashMap<(&str, FileFormat), u64> = old
@@ -189,7 +220,7 @@ impl Index {
                     .copied()
                     .unwrap_or_else(|| self.shared.allocate_ino(folder));
                 let entry = file.entry(ino, id);
-                if self.shared.store.is_enabled() {
+                if origin == Origin::Org && self.shared.store.is_enabled() {
                     renders.stored.put_file(&entry, &file.body);
                 }
                 entries.push(entry);

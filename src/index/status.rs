@@ -211,6 +211,11 @@ impl Index {
                 "since": rfc3339(mounted_at),
                 "reason": reason,
             })),
+            "fleet": self.fleet_role().map(|role| serde_json::json!({
+                "member": role.member,
+                "role": if role.leading { "leader" } else { "follower" },
+                "appliedChange": role.applied,
+            })),
             "apiUsage": usage.map(|u| serde_json::json!({
                 "used": u.used,
                 "max": u.max,

@@ -29,6 +29,9 @@ pub(super) struct SchemaCache {
     pub(super) store: RwLock<Option<Arc<dyn DescribeStore>>>,
     /// Set by [`SalesforceClient::forget_schema`]: kept describes are no longer revalidated.
     pub(super) changed: AtomicBool,
+    /// Set by [`SalesforceClient::trust_kept_describes`]: a kept describe is used without
+    /// asking the org (a fleet's follower: the leader keeps them current).
+    pub(super) trust_kept: AtomicBool,
 }
 
 impl SalesforceClient {

@@ -71,6 +71,12 @@ impl SalesforceClient {
                 .and_then(|kept| revalidatable::<T>(kept, &what)),
             _ => None,
         };
+        if self.inner.schema.trust_kept.load(Ordering::Relaxed) {
+            if let Some(kept) = kept {
+                tracing::debug!(what = %what, "using the kept describe as it is (the fleet's leader keeps it current)");
+                return Ok(kept.value);
+            }
+        }
         let call = Call {
             method: Method::GET,
             path,
@@ -122,6 +128,14 @@ impl SalesforceClient {
                 Ok(parsed)
             }
         }
+    }
+
+    /// Uses kept describes (describeGlobal included) as they are, without revalidating
+    /// them: for a mount that follows a fleet's leader, which revalidates them in the shared
+    /// store, so that a follower's start costs its login and nothing more. A describe not
+    /// kept is still fetched. Set once, before the first describe.
+    pub fn trust_kept_describes(&self) {
+        self.inner.schema.trust_kept.store(true, Ordering::Relaxed);
     }
 
     /// Makes the next describe of every object (and describeGlobal) unconditional for the

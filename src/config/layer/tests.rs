@@ -503,3 +503,40 @@ fn the_cache_folder_alone_resolves_without_any_credentials() {
     let bad = settings_file("cache_dri = \"/x\"\n");
     assert!(Settings::resolve_cache_dir(Some(bad.path()), &Layer::default(), &home).is_err());
 }
+
+#[test]
+fn the_store_is_local_unless_a_postgres_url_is_given_by_file_environment_or_flag() {
+    let base = "domain = \"a\"\nclient_id = \"i\"\nclient_secret = \"s\"\n";
+    let plain = settings_file(base);
+    let defaults = Settings::resolve(Some(plain.path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(defaults.store, None);
+
+    let file = settings_file(&format!(
+        "{base}store = \"postgres://file:pw-file@db/sf?sslmode=require\"\n"
+    ));
+    let s = Settings::resolve(Some(file.path()), &Layer::default(), &no_env).unwrap();
+    assert_eq!(
+        s.store.as_ref().map(StoreUrl::expose),
+        Some("postgres://file:pw-file@db/sf?sslmode=require")
+    );
+    assert!(!format!("{s:?}").contains("pw-file"), "{s:?}");
+
+    let env = env_of(&[("SFMOUNT_STORE", "postgresql://env@db2/sf")]);
+    let s = Settings::resolve(Some(file.path()), &Layer::default(), &env).unwrap();
+    assert_eq!(
+        s.store.as_ref().map(StoreUrl::expose),
+        Some("postgresql://env@db2/sf")
+    );
+    // A flag wins, and an empty value (from any layer) means the local store.
+    let flags = Layer {
+        store: Some(String::new()),
+        ..Layer::default()
+    };
+    let s = Settings::resolve(Some(file.path()), &flags, &env).unwrap();
+    assert_eq!(s.store, None);
+
+    let bad = settings_file(&format!("{base}store = \"mysql://u:pw-bad@h/db\"\n"));
+    let err = Settings::resolve(Some(bad.path()), &Layer::default(), &no_env).unwrap_err();
+    assert!(matches!(err, ConfigError::BadStore { .. }), "{err}");
+    assert!(!err.to_string().contains("pw-bad"), "{err}");
+}

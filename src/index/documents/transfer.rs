@@ -342,6 +342,8 @@ impl Index {
             next_chunk: from,
             end: None,
         });
+        // Counted for /metrics: one per request to the org.
+        self.shared.body_stats.document_download();
         let shared = self.shared.clone();
         let weak = Arc::downgrade(transfer);
         let version = transfer.version_id.clone();
@@ -374,6 +376,7 @@ impl Index {
                 Err(error) => Err(IndexError::Source(error)),
             };
             if let Err(error) = &end {
+                shared.body_stats.document_download_failed();
                 tracing::warn!(version = %version, error = %error, "attached file download failed");
             }
             if let Some(transfer) = weak.upgrade() {

@@ -28,6 +28,8 @@ struct Control {
 pub struct Refresher {
     control: Arc<Control>,
     thread: Option<JoinHandle<()>>,
+    /// In a fleet: the thread that applies what other mounts publish.
+    follower: Option<JoinHandle<()>>,
 }
 
 impl Refresher {
@@ -45,6 +47,15 @@ impl Refresher {
             engine_stop: Mutex::new(None),
         });
         let catch_up = index.has_restored_folders();
+        let follower = if index.in_fleet() {
+            Some(start_follower(
+                index.clone(),
+                listener.clone(),
+                control.clone(),
+            )?)
+        } else {
+            None
+        };
         let engine = RefreshEngine::new(index, config, listener);
         *lock(&control.engine_stop) = Some(engine.stop_flag());
         let thread_control = control.clone();
@@ -83,6 +94,7 @@ impl Refresher {
         Ok(Refresher {
             control,
             thread: Some(thread),
+            follower,
         })
     }
 
@@ -107,6 +119,9 @@ impl Refresher {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        if let Some(thread) = self.follower.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -114,4 +129,30 @@ impl Drop for Refresher {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// How long a follower waits for a notification before it asks the store anyway: a missed
+/// notification (the database restarted, the connection dropped) delays a change by at
+/// most this, which keeps every mount within interval + 2 s of the org.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The follower's thread: wakes on each notification of a published change (or every
+/// [`FOLLOW_POLL`]) and applies what other mounts published, telling the kernel.
+fn start_follower(
+    index: Index,
+    listener: Option<ChangeListener>,
+    control: Arc<Control>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("sfmount-follow".to_string())
+        .spawn(move || loop {
+            if lock(&control.state).stop {
+                return;
+            }
+            index.wait_published(FOLLOW_POLL);
+            if lock(&control.state).stop {
+                return;
+            }
+            index.follow_published(listener.as_ref());
+        })
 }

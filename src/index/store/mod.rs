@@ -11,19 +11,25 @@
 //! ([`StoreGuard`] and `bodies.rs`), and a folder is restored only if its listing was
 //! complete and was presented by this build the way this mount presents it.
 //!
-//! `sqlite.rs` is the one engine today; the trait is small so that a shared, server-backed
-//! store can follow. `sqlite/budget.rs` bounds its body bytes (`max_cache_size`), and
+//! `sqlite.rs` is the engine of one mount; a shared, server-backed engine also offers
+//! [`Fleet`] (`fleet.rs`), the coordination of the mounts that share it.
+//! `postgres/` is that shared engine, for a fleet of mounts of one org.
+//! `sqlite/budget.rs` bounds the SQLite engine's body bytes (`max_cache_size`), and
 //! `lock.rs` is the one-mount-per-store lock that `cache clear` respects.
 
+mod fleet;
 mod guard;
 mod lock;
+mod postgres;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use guard::StoreGuard;
+pub use self::postgres::{redact_url, PostgresStore};
+pub use fleet::{Fleet, FleetChange, ListingLock, Published};
+pub use guard::{off_runtime, StoreGuard};
 pub use lock::{lock_holder, lock_path, LockError, StoreLock, LOCK_FILE_NAME};
 pub use sqlite::SqliteStore;
 
@@ -199,6 +205,18 @@ pub enum StoreError {
         reason: String,
         source: std::io::Error,
     },
+    /// A PostgreSQL store's statement or connection failed. `target` is the URL as it may
+    /// be shown (`user@host:port/db`); the server's messages never hold a password.
+    #[error("PostgreSQL store {target}: {what}: {}", self::postgres::error_chain(.source))]
+    Postgres {
+        target: String,
+        what: &'static str,
+        source: ::postgres::Error,
+    },
+    /// A PostgreSQL store that cannot be used as it is (a bad URL, a newer schema, a
+    /// stored value this build cannot read).
+    #[error("PostgreSQL store {target}: {reason}")]
+    PostgresUnusable { target: String, reason: String },
 }
 
 /// Listings, bodies and the journal on disk, by object, record Id and format.
@@ -272,6 +290,12 @@ pub trait LocalStore: Send + Sync {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let _ = (version_id, chunk);
         Ok(None)
+    }
+
+    /// The coordination of mounts sharing this store, if the engine is shared (a server):
+    /// None for a store one mount owns (SQLite).
+    fn fleet(&self) -> Option<&dyn Fleet> {
+        None
     }
 }
 
