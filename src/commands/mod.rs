@@ -18,6 +18,7 @@ pub mod mount;
 pub mod mountpoint;
 pub mod notify;
 mod offline;
+mod store;
 #[cfg(not(feature = "fake-org"))]
 mod without_fake_org;
 #[cfg(not(feature = "fake-org"))]

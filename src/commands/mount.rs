@@ -16,6 +16,7 @@ use super::connect::{
     connect_and_select, settings_from_process, ConnectedOrg, OrgUnreachable, StepWording,
 };
 use super::offline;
+use super::store::MountStore;
 use crate::catalog::{select_objects, Selection};
 use crate::cli::MountArgs;
 use crate::config::{AllowUsers, Settings};
@@ -24,9 +25,8 @@ use crate::fs::invalidate::start_invalidator;
 use crate::fs::Filesystem;
 use crate::index::refresh::{RefreshConfig, Refresher};
 use crate::index::salesforce_source::key_prefix;
-use crate::index::store::{store_path, LocalStore, LockError, SqliteStore, StoreLock};
 use crate::index::{FolderSpec, Index, IndexConfig};
-use crate::salesforce::{OrgIdentity, SalesforceClient};
+use crate::salesforce::SalesforceClient;
 
 pub fn run(args: MountArgs) -> anyhow::Result<()> {
     let settings =
@@ -67,14 +67,19 @@ pub(crate) fn mount_org(
         selection: None,
     };
     let cache_dir = settings.cache_dir.as_deref();
-    let mut store: Option<Arc<SqliteStore>> = None;
-    // Held until the mount ends: `cache clear` and other mounts see the store is taken.
-    let mut lock: Option<StoreLock> = None;
+    let shared_url = settings.store.as_ref().map(|url| url.expose());
+    // The local store's lock is held until the mount ends: `cache clear` and other mounts
+    // see the store is taken.
+    let mut store: Option<MountStore> = None;
     let connected = runtime.block_on(connect_and_select(settings, &wording, |client| {
-        (lock, store) = open_store(cache_dir, client.identity()).unzip();
+        store = MountStore::open(shared_url, cache_dir, client.identity())?;
         if let Some(store) = &store {
             // Before describeGlobal: it and every describe are revalidated, not downloaded.
-            client.set_describe_store(store.clone());
+            client.set_describe_store(store.describe_store());
+            if store.led_elsewhere() {
+                // A follower's start costs its login: the leader keeps the describes current.
+                client.trust_kept_describes();
+            }
         }
         Ok(())
     }));
@@ -84,9 +89,7 @@ pub(crate) fn mount_org(
             global,
             selection,
         }) => {
-            if let (Some(cache_dir), Some(store), Some(identity)) =
-                (cache_dir, &store, client.identity())
-            {
+            if let (Some(store), Some(identity)) = (&store, client.identity()) {
                 offline::remember(
                     cache_dir,
                     settings,
@@ -111,10 +114,14 @@ pub(crate) fn mount_org(
         }
         Err(error) if OrgUnreachable::in_chain(&error) => {
             // A login that worked before the org stopped answering opened and locked the
-            // store already; recall opens and locks it again, so let go of both first.
-            drop(lock.take());
+            // store already; recall opens and locks it again, so let go of it first.
             drop(store.take());
-            let Some(stored) = cache_dir.and_then(|dir| offline::recall(dir, settings)) else {
+            // Offline starts serve the local store only (see docs/store.md).
+            let recalled = match shared_url {
+                Some(_) => None,
+                None => cache_dir.and_then(|dir| offline::recall(dir, settings)),
+            };
+            let Some(stored) = recalled else {
                 return Err(error);
             };
             let reason = format!("{error:#}");
@@ -129,8 +136,10 @@ pub(crate) fn mount_org(
             let stored_store = Arc::new(stored.store);
             client.set_describe_store(stored_store.clone());
             offline::watch_first_login(client.clone(), stored.identity);
-            store = Some(stored_store);
-            lock = Some(stored.lock);
+            store = Some(MountStore::Local {
+                store: stored_store,
+                lock: stored.lock,
+            });
             let org = MountedOrg {
                 selection,
                 key_prefixes: stored.key_prefixes,
@@ -169,9 +178,10 @@ pub(crate) fn mount_org(
             .with_error_wording(super::flag_hints::user_message),
     );
     if let Some(store) = &store {
-        bound_store(store, settings.max_cache_bytes);
+        store.bound(settings.max_cache_bytes);
     }
-    let store = store.map(|store| store as Arc<dyn LocalStore>);
+    // The local store's lock is held until the mount ends.
+    let (store, lock) = store.map(MountStore::into_parts).unzip();
     let index = Index::with_store(source, runtime.handle().clone(), folders, config, store);
     if let Some(reason) = offline_reason {
         index.start_offline(reason);
@@ -193,21 +203,8 @@ pub(crate) fn mount_org(
         Some(refresh),
         on_mounted,
     );
-    drop(lock);
+    drop(lock.flatten());
     served
-}
-
-/// Applies `max_cache_size` to the store; a failure leaves it unbounded (and is logged),
-/// since a store over its bound still serves correctly.
-fn bound_store(store: &SqliteStore, limit: Option<u64>) {
-    if let Err(error) = store.set_body_limit(limit) {
-        tracing::warn!(%error, "cannot apply max_cache_size to the local store");
-    } else if let Some(limit) = limit {
-        tracing::info!(
-            max_bytes = limit,
-            "stored bodies are bounded; the least recently used go first"
-        );
-    }
 }
 
 /// What is mounted, from the org or, when it is out of reach, from the store.
@@ -215,52 +212,6 @@ struct MountedOrg {
     selection: Selection,
     key_prefixes: HashMap<String, Option<String>>,
     instance_url: String,
-}
-
-/// The local store of this org and run-as user under `cache_dir` with its lock, or none
-/// (memory only) when there is no cache folder, the session did not say whose it is,
-/// another mount holds the store, or it cannot be opened: a missing disk cache costs API
-/// calls, never the mount.
-fn open_store(
-    cache_dir: Option<&Path>,
-    identity: Option<OrgIdentity>,
-) -> Option<(StoreLock, Arc<SqliteStore>)> {
-    let Some(cache_dir) = cache_dir else {
-        tracing::info!("no local store (cache_dir is empty): bodies are kept in memory only");
-        return None;
-    };
-    let Some(identity) = identity else {
-        tracing::warn!(
-            "the token response did not name the org and user; no local store, bodies are \
-             kept in memory only"
-        );
-        return None;
-    };
-    let path = store_path(cache_dir, &identity.org_id, &identity.user_id);
-    let lock = match StoreLock::acquire(&path) {
-        Ok(lock) => lock,
-        Err(error @ LockError::InUse { .. }) => {
-            tracing::warn!(
-                %error,
-                "another mount uses this org's local store; this one keeps bodies in memory only"
-            );
-            return None;
-        }
-        Err(error) => {
-            tracing::warn!(%error, "no local store; bodies are kept in memory only");
-            return None;
-        }
-    };
-    match SqliteStore::open(&path) {
-        Ok(store) => {
-            tracing::info!(store = %path.display(), "local store open");
-            Some((lock, Arc::new(store)))
-        }
-        Err(error) => {
-            tracing::warn!(error = %error, "no local store; bodies are kept in memory only");
-            None
-        }
-    }
 }
 
 /// How the mount is made and watched, beyond the filesystem itself.

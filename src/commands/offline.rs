@@ -57,15 +57,17 @@ fn pointer_path(cache_dir: &Path, settings: &Settings) -> Option<PathBuf> {
 /// Notes which store these settings' login led to, and what the org looked like, so a
 /// later start can serve the store if the org is out of reach. Failures only cost that.
 pub(crate) fn remember(
-    cache_dir: &Path,
+    cache_dir: Option<&Path>,
     settings: &Settings,
     identity: &OrgIdentity,
-    store: &SqliteStore,
+    store: &super::store::MountStore,
     global: &DescribeGlobal,
     instance_url: &str,
 ) {
-    if let Err(error) = write_pointer(cache_dir, settings, identity) {
-        tracing::debug!(%error, "cannot note which store these login settings use");
+    if let Some(cache_dir) = cache_dir {
+        if let Err(error) = write_pointer(cache_dir, settings, identity) {
+            tracing::debug!(%error, "cannot note which store these login settings use");
+        }
     }
     let objects: Vec<StoredObject> = global
         .sobjects

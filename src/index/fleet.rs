@@ -110,6 +110,15 @@ impl Shared {
 }
 
 impl Index {
+    /// After a leader's first check of its restored plans: the describes the fleet keeps are
+    /// used as they are from then on, as a single mount uses the ones it fetched (the
+    /// folders other mounts listed need their plans for the change queries).
+    pub(crate) fn trust_fleet_schema(&self) {
+        if self.in_fleet() {
+            self.shared.source.trust_kept_schema();
+        }
+    }
+
     /// Whether the mount is one of a fleet sharing its store.
     pub fn in_fleet(&self) -> bool {
         self.shared.store.fleet().is_some()

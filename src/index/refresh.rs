@@ -184,6 +184,7 @@ impl RefreshEngine {
             return TickOutcome::Idle;
         }
         let mut replanned = self.verify_restored_plans(&listed);
+        self.index.trust_fleet_schema();
         replanned.extend(self.pending_rereads.drain());
         let requests: Vec<ChangeRequest> = listed
             .iter()

@@ -89,6 +89,10 @@ impl ClientSource {
 }
 
 impl ObjectSource for ClientSource {
+    fn trust_kept_schema(&self) {
+        self.client.trust_kept_describes();
+    }
+
     fn plan<'a>(&'a self, object: &'a str) -> SourceFuture<'a, ListingPlan> {
         Box::pin(async move {
             let plan = listing_plan(&self.client, object)

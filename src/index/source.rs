@@ -113,6 +113,11 @@ pub trait ObjectSource: Send + Sync + 'static {
         })
     }
 
+    /// From now on, use the object descriptions kept in a shared store as they are (as
+    /// one process uses those it fetched): for a mount of a fleet, whose other members fetch
+    /// and keep them. Nothing to do for a source without kept descriptions.
+    fn trust_kept_schema(&self) {}
+
     /// Whether `object` holds values that change without its stamp moving (formula fields)
     /// or has no stamp at all: such objects are re-listed whole on a slow schedule.
     fn needs_full_refresh<'a>(&'a self, _object: &'a str) -> SourceFuture<'a, bool> {

@@ -31,7 +31,18 @@ pub trait DescribeStore: Send + Sync {
     /// key: "global" for describeGlobal, or the object's API name lowercased.
     fn load(&self, key: &str) -> Option<StoredDescribe>;
     fn save(&self, key: &str, describe: &StoredDescribe);
+
+    /// For a store several processes share: holds `key` (until the value is dropped, at most
+    /// `deadline` of waiting) so that one of them fetches a describe while the others wait
+    /// and then find it kept. `None`: nothing to hold (a store of one process).
+    fn hold(&self, _key: &str, _deadline: std::time::Duration) -> Option<Box<dyn Send>> {
+        None
+    }
 }
+
+/// How long a describe waits for another process of a fleet fetching the same one: a
+/// describe is one request, well inside a request deadline with its retry.
+const HOLD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The [`DescribeStore`] key of describeGlobal.
 pub(super) const GLOBAL_KEY: &str = "global";
@@ -65,13 +76,26 @@ impl SalesforceClient {
         // field-level security is a change of the user's profile, and need not move the
         // object's metadata date.
         let revalidate = !self.inner.schema.changed.load(Ordering::Relaxed);
+        let trust = self.inner.schema.trust_kept.load(Ordering::Relaxed);
+        // In a fleet, one process fetches a describe at a time: a follower waiting here then
+        // finds the copy the other one kept, and trusts it.
+        let _held = match &store {
+            Some(store) => {
+                let (store, held_key) = (store.clone(), key.to_string());
+                tokio::task::spawn_blocking(move || store.hold(&held_key, HOLD_DEADLINE))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            None => None,
+        };
         let kept = match &store {
             Some(store) if revalidate => store
                 .load(key)
                 .and_then(|kept| revalidatable::<T>(kept, &what)),
             _ => None,
         };
-        if self.inner.schema.trust_kept.load(Ordering::Relaxed) {
+        if trust {
             if let Some(kept) = kept {
                 tracing::debug!(what = %what, "using the kept describe as it is (the fleet's leader keeps it current)");
                 return Ok(kept.value);

@@ -241,15 +241,16 @@ pub struct MountProcess {
 }
 
 impl MountProcess {
-    /// Starts `sfmount mount <mountpoint> <args>` with `envs`, logging at info level.
+    /// Starts `sfmount mount <mountpoint> <args>` with `envs`, logging at info level (unless
+    /// `envs` sets `RUST_LOG`).
     pub fn start(mountpoint: &Path, args: &[&str], envs: &[(&str, &str)]) -> MountProcess {
         let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_sfmount"))
             .arg("mount")
             .arg(mountpoint)
             .args(args)
-            .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
+            .envs(envs.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(log.reopen().unwrap())
             .spawn()

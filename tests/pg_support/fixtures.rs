@@ -127,6 +127,7 @@ pub fn change(object: &str, publisher: &str) -> FleetChange {
         object: object.into(),
         records: vec![record],
         deleted: vec!["001B".into()],
+        refreshed: vec!["Contact".into()],
         publisher: publisher.into(),
         at: UNIX_EPOCH + Duration::from_nanos(1_700_000_000_000_000_001),
     }

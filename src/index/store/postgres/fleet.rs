@@ -185,13 +185,14 @@ impl Fleet for PostgresStore {
             let seq: i64 = transaction
                 .query_one(
                     "INSERT INTO sfmount.fleet_changes
-                        (store_key, object, records, deleted, publisher, at)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+                        (store_key, object, records, deleted, refreshed, publisher, at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
                     &[
                         &self.store_key,
                         &change.object,
                         &records,
                         &change.deleted,
+                        &change.refreshed,
                         &change.publisher,
                         &to_nanos(change.at),
                     ],
@@ -212,7 +213,8 @@ impl Fleet for PostgresStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.with("reading published changes", |conn| {
             conn.client.query(
-                "SELECT seq, object, records, deleted, publisher, at FROM sfmount.fleet_changes
+                "SELECT seq, object, records, deleted, publisher, at, refreshed
+                 FROM sfmount.fleet_changes
                  WHERE store_key = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                 &[&self.store_key, &after, &limit],
             )
@@ -234,6 +236,7 @@ impl Fleet for PostgresStore {
                         deleted: row.get(3),
                         publisher: row.get(4),
                         at: from_nanos(row.get(5)),
+                        refreshed: row.get(6),
                     },
                 })
             })

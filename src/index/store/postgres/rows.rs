@@ -182,6 +182,17 @@ impl LocalStore for PostgresStore {
 /// Describes kept for the client, as the SQLite engine keeps them. A failure costs a
 /// download, never a describe.
 impl DescribeStore for PostgresStore {
+    fn hold(&self, key: &str, deadline: std::time::Duration) -> Option<Box<dyn Send>> {
+        use crate::index::store::Fleet;
+        match self.lock_listing(&format!("describe {key}"), deadline) {
+            Ok(held) => Some(Box::new(held)),
+            Err(error) => {
+                tracing::debug!(%error, "cannot hold a describe for the fleet; fetching it anyway");
+                None
+            }
+        }
+    }
+
     fn load(&self, key: &str) -> Option<StoredDescribe> {
         let kept = self.with("reading a describe", |conn| {
             conn.client.query_opt(

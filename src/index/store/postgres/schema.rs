@@ -86,6 +86,7 @@ CREATE TABLE sfmount.fleet_changes (
     object    TEXT NOT NULL,
     records   TEXT NOT NULL,
     deleted   TEXT[] NOT NULL,
+    refreshed TEXT[] NOT NULL,
     publisher TEXT NOT NULL,
     at        BIGINT NOT NULL,
     published TIMESTAMPTZ NOT NULL DEFAULT now()
