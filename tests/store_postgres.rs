@@ -532,3 +532,40 @@ fn parallel_readers_share_a_few_sessions() {
     // The store's own sessions (three at most), not one per reader.
     assert!((1..=3).contains(&sessions), "{sessions} sessions");
 }
+
+#[test]
+fn attached_files_and_their_folders_are_shared_by_the_mounts_of_one_key_only() {
+    let Some(db) = pg_support::database("attached_files_are_shared") else {
+        return;
+    };
+    let downloader = connect(&db, ORG);
+    let follower = connect(&db, ORG);
+    let other_user = connect(&db, "00D000000000001AAA-005000000000002AAA");
+    assert!(downloader.keeps_documents());
+    let chunk = vec![9u8; 4096];
+    downloader.put_document_chunk("068A", 0, &chunk).unwrap();
+    downloader.put_document_chunk("068A", 1, b"tail").unwrap();
+    downloader
+        .put_document_folders("Account", r#"{"folders":[]}"#)
+        .unwrap();
+    // Another mount of the same org and user reads what the first one downloaded.
+    assert_eq!(follower.get_document_chunk("068A", 0).unwrap(), Some(chunk));
+    assert_eq!(
+        follower.get_document_chunk("068A", 1).unwrap().as_deref(),
+        Some(&b"tail"[..])
+    );
+    assert_eq!(follower.get_document_chunk("068A", 2).unwrap(), None);
+    assert_eq!(
+        follower
+            .load_document_folders("Account")
+            .unwrap()
+            .as_deref(),
+        Some(r#"{"folders":[]}"#)
+    );
+    // Another run-as user may not be allowed to read the document: it sees nothing.
+    assert_eq!(other_user.get_document_chunk("068A", 0).unwrap(), None);
+    assert_eq!(other_user.load_document_folders("Account").unwrap(), None);
+    follower.clear().unwrap();
+    assert_eq!(downloader.get_document_chunk("068A", 0).unwrap(), None);
+    assert_eq!(downloader.load_document_folders("Account").unwrap(), None);
+}

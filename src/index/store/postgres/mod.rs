@@ -15,6 +15,7 @@
 //! [`LocalStore`]: super::LocalStore
 //! [`DescribeStore`]: crate::salesforce::DescribeStore
 
+mod documents;
 mod fleet;
 mod link;
 mod rows;

@@ -164,7 +164,15 @@ impl LocalStore for PostgresStore {
     fn clear(&self) -> Result<(), StoreError> {
         self.with("clearing the store", |conn| {
             let mut transaction = conn.client.transaction()?;
-            for table in ["bodies", "files", "folders", "journal", "describes"] {
+            for table in [
+                "bodies",
+                "files",
+                "folders",
+                "journal",
+                "describes",
+                "document_chunks",
+                "document_folders",
+            ] {
                 transaction.execute(
                     &format!("DELETE FROM sfmount.{table} WHERE store_key = $1"),
                     &[&self.store_key],
@@ -172,6 +180,35 @@ impl LocalStore for PostgresStore {
             }
             transaction.commit()
         })
+    }
+
+    fn keeps_documents(&self) -> bool {
+        true
+    }
+
+    fn put_document_chunk(
+        &self,
+        version_id: &str,
+        chunk: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        self.put_chunk(version_id, chunk, bytes)
+    }
+
+    fn get_document_chunk(
+        &self,
+        version_id: &str,
+        chunk: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_chunk(version_id, chunk)
+    }
+
+    fn put_document_folders(&self, object: &str, folders: &str) -> Result<(), StoreError> {
+        self.put_folders(object, folders)
+    }
+
+    fn load_document_folders(&self, object: &str) -> Result<Option<String>, StoreError> {
+        self.load_folders(object)
     }
 
     fn fleet(&self) -> Option<&dyn Fleet> {

@@ -74,6 +74,19 @@ CREATE TABLE sfmount.describes (
     body          BYTEA NOT NULL,
     PRIMARY KEY (store_key, key)
 );
+CREATE TABLE sfmount.document_chunks (
+    store_key  TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    chunk      BIGINT NOT NULL,
+    bytes      BYTEA NOT NULL,
+    PRIMARY KEY (store_key, version_id, chunk)
+);
+CREATE TABLE sfmount.document_folders (
+    store_key TEXT NOT NULL,
+    object    TEXT NOT NULL,
+    folders   TEXT NOT NULL,
+    PRIMARY KEY (store_key, object)
+);
 CREATE TABLE sfmount.meta (
     store_key TEXT NOT NULL,
     key       TEXT NOT NULL,
