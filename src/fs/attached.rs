@@ -34,12 +34,25 @@ struct Table {
     document_of: HashMap<Arc<str>, u64>,
 }
 
-#[derive(Default)]
 pub(super) struct Attached {
     table: Mutex<Table>,
+    /// Documents read by inode lately (no-open mode), so each read of one is not another
+    /// download; a document's bytes never change, so evicting them is always safe.
+    recent: Mutex<RecentBytes>,
 }
 
 impl Attached {
+    pub fn new(recent_budget: usize) -> Attached {
+        Attached {
+            table: Mutex::default(),
+            recent: Mutex::new(RecentBytes::new(recent_budget)),
+        }
+    }
+
+    pub fn clear_recent(&self) {
+        lock(&self.recent).clear();
+    }
+
     /// The inode of record `id`'s `.files` folder in object folder `folder`.
     pub fn folder_ino(&self, folder: usize, id: &Arc<str>) -> u64 {
         let mut table = lock(&self.table);
@@ -79,6 +92,7 @@ impl Attached {
 }
 
 use super::handles::{Handle, LazyDocument};
+use super::retained::RecentBytes;
 use super::{Attr, Filesystem, FsError};
 
 impl Filesystem {
@@ -168,5 +182,30 @@ impl Filesystem {
 
     pub(super) fn document_read_would_wait(&self, lazy: &LazyDocument) -> bool {
         lock(&lazy.bytes).is_none() && !self.index.document_in_memory(&lazy.document)
+    }
+
+    /// The bytes of document `ino` read with no handle, kept for its next reads.
+    pub(super) fn attached_bytes(&self, ino: u64) -> Result<Arc<[u8]>, FsError> {
+        if let Some(bytes) = lock(&self.attached.recent).get(ino) {
+            return Ok(bytes);
+        }
+        let AttachedNode::Document(document, folder) =
+            self.attached.node(ino).ok_or(FsError::NotFound)?
+        else {
+            return Err(FsError::IsADirectory);
+        };
+        let bytes = self.index.document_bytes(folder, &document)?;
+        lock(&self.attached.recent).insert(ino, bytes.clone());
+        Ok(bytes)
+    }
+
+    pub(super) fn attached_read_would_wait(&self, ino: u64) -> bool {
+        if lock(&self.attached.recent).contains(ino) {
+            return false;
+        }
+        match self.attached.node(ino) {
+            Some(AttachedNode::Document(document, _)) => !self.index.document_in_memory(&document),
+            _ => false,
+        }
     }
 }

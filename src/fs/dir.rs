@@ -105,6 +105,15 @@ impl Filesystem {
         mut add: impl FnMut(DirEntry) -> bool,
     ) -> Result<(), FsError> {
         let snapshot = self.dir_snapshot(fh)?;
+        // The index's listing now, when the snapshot is older: its entries may name
+        // versions since replaced.
+        let newer = match &snapshot.entries {
+            SnapshotEntries::Folder { folder, listing } => self
+                .index
+                .peek_listing(*folder)
+                .filter(|now| !Arc::ptr_eq(now, listing)),
+            SnapshotEntries::Fixed(_) => None,
+        };
         let fixed_count = 2 + match &snapshot.entries {
             SnapshotEntries::Fixed(children) => children.len(),
             SnapshotEntries::Folder { .. } => 1,
@@ -118,7 +127,7 @@ impl Filesystem {
             };
         let mut position = usize::try_from(offset).unwrap_or(usize::MAX);
         while position < total {
-            let entry = self.snapshot_entry(&snapshot, position, fixed_count)?;
+            let entry = self.snapshot_entry(&snapshot, newer.as_deref(), position, fixed_count)?;
             let ino = entry.attr.ino;
             if add(entry) {
                 break;
@@ -134,6 +143,7 @@ impl Filesystem {
     fn snapshot_entry(
         &self,
         snapshot: &DirSnapshot,
+        newer: Option<&Listing>,
         position: usize,
         fixed_count: usize,
     ) -> Result<DirEntry, FsError> {
@@ -143,6 +153,7 @@ impl Filesystem {
             next_offset,
             name: name.to_string(),
             attr,
+            trusted: true,
         };
         match position {
             0 => return Ok(entry(".", self.getattr(snapshot.ino)?)),
@@ -171,7 +182,24 @@ impl Filesystem {
                     return Ok(entry(&record.folder_name, self.attached_attr(ino)?));
                 };
                 // Not counted here: `list` counts the entries the kernel takes.
-                Ok(entry(&file.name, self.record_version(*folder, file, false)))
+                let Some(newer) = newer else {
+                    return Ok(entry(&file.name, self.record_version(*folder, file, false)));
+                };
+                // Handing the kernel the snapshot's version of a file changed since would
+                // bring a replaced version back (its bytes may be gone): the current
+                // version stands in, or for a file removed since, nothing (inode 0: the
+                // kernel lists the name and links no inode).
+                let attr = match newer.by_ino(file.ino) {
+                    Some(now) if now.digest == file.digest && now.name == file.name => {
+                        return Ok(entry(&file.name, self.record_version(*folder, now, false)));
+                    }
+                    Some(now) => self.record_version(*folder, now, false),
+                    None => Self::file_attr(0, file.size, file.mtime, file.ctime),
+                };
+                Ok(DirEntry {
+                    trusted: false,
+                    ..entry(&file.name, attr)
+                })
             }
         }
     }
