@@ -424,4 +424,26 @@ mod tests {
         assert_ne!(a.ino, other.ino);
         assert!(matches!(versions.get(a.ino), Some((_, Content::Generated(b))) if &*b == b"abc"));
     }
+
+    #[test]
+    fn a_replaced_version_keeps_its_bytes_until_forgotten() {
+        let versions = Versions::new(1 << 20);
+        let first = entry(1, 3);
+        let a = versions.record(0, &first, attr(&first), true);
+        versions.keep(a.ino, &Arc::from(&b"old"[..]));
+        assert_eq!(versions.kept_bytes(), (3 + 128, 0));
+        let second = entry(2, 5);
+        let b = versions.record(0, &second, attr(&second), true);
+        assert_eq!(versions.bytes(a.ino).as_deref(), Some(&b"old"[..]));
+        assert_eq!(versions.kept_bytes(), (0, 3), "moved to the replaced store");
+        versions.clear_recent();
+        assert!(
+            versions.bytes(a.ino).is_some(),
+            "nothing else can give a replaced version's bytes again"
+        );
+        assert!(versions.bytes(b.ino).is_none(), "never read");
+        versions.forget(a.ino, 1);
+        assert_eq!(versions.kept_bytes(), (0, 0));
+        assert!(versions.bytes(a.ino).is_none());
+    }
 }
