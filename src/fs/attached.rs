@@ -49,6 +49,7 @@ impl Attached {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn clear_recent(&self) {
         lock(&self.recent).clear();
     }

@@ -223,6 +223,7 @@ impl Filesystem {
 
     /// Forgets every body held in memory that can be had again: the index's cache and the
     /// bytes kept here of current versions and documents (tests of the miss path).
+    #[cfg(any(test, feature = "testing"))]
     pub fn clear_body_cache(&self) {
         self.index.clear_body_cache();
         self.versions.clear_recent();

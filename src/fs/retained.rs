@@ -78,6 +78,7 @@ impl RecentBytes {
         self.bytes
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;

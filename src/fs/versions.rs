@@ -230,6 +230,7 @@ impl Versions {
 
     /// Drops the bytes kept of current versions (the index can give them again); a replaced
     /// version's are kept, since nothing else can.
+    #[cfg(any(test, feature = "testing"))]
     pub fn clear_recent(&self) {
         lock(&self.table).recent.clear();
     }
