@@ -127,13 +127,19 @@ impl Filesystem {
             };
         let mut position = usize::try_from(offset).unwrap_or(usize::MAX);
         while position < total {
-            let entry = self.snapshot_entry(&snapshot, newer.as_deref(), position, fixed_count)?;
+            // A readdirplus entry is a kernel lookup of its inode (but `.` and `..`), counted
+            // as the version is found: counted after, a racing change could drop the
+            // version as unheld in between, while the kernel goes on to read it.
+            let counted = plus && position >= 2;
+            let entry =
+                self.snapshot_entry(&snapshot, newer.as_deref(), position, fixed_count, counted)?;
             let ino = entry.attr.ino;
             if add(entry) {
+                // Not taken (the reply is full): the kernel will ask for it again.
+                if counted {
+                    self.versions.forget(ino, 1);
+                }
                 break;
-            }
-            if plus && position >= 2 {
-                self.versions.count_lookup(ino);
             }
             position += 1;
         }
@@ -146,6 +152,7 @@ impl Filesystem {
         newer: Option<&Listing>,
         position: usize,
         fixed_count: usize,
+        counted: bool,
     ) -> Result<DirEntry, FsError> {
         let next_offset = position as u64 + 1;
         let entry = |name: &str, attr: super::Attr| DirEntry {
@@ -164,15 +171,15 @@ impl Filesystem {
             SnapshotEntries::Fixed(children) => {
                 let (name, ino) = &children[position - 2];
                 let attr = match *ino {
-                    STATUS_INO => self.status_version(false),
-                    CHANGES_INO => self.changes_version(false),
+                    STATUS_INO => self.status_version(counted),
+                    CHANGES_INO => self.changes_version(counted),
                     _ => self.getattr(*ino)?,
                 };
                 Ok(entry(name, attr))
             }
             SnapshotEntries::Folder { folder, listing } => {
                 if position == 2 {
-                    return Ok(entry(SOBJECT_JSON, self.sobject_version(*folder, false)?));
+                    return Ok(entry(SOBJECT_JSON, self.sobject_version(*folder, counted)?));
                 }
                 let Some(file) = listing.files().get(position - fixed_count) else {
                     // After the files, the `.files` folders of records with documents.
@@ -181,9 +188,11 @@ impl Filesystem {
                     let ino = self.attached.folder_ino(*folder, &record.record_id);
                     return Ok(entry(&record.folder_name, self.attached_attr(ino)?));
                 };
-                // Not counted here: `list` counts the entries the kernel takes.
                 let Some(newer) = newer else {
-                    return Ok(entry(&file.name, self.record_version(*folder, file, false)));
+                    return Ok(entry(
+                        &file.name,
+                        self.record_version(*folder, file, counted),
+                    ));
                 };
                 // Handing the kernel the snapshot's version of a file changed since would
                 // bring a replaced version back (its bytes may be gone): the current
@@ -191,9 +200,12 @@ impl Filesystem {
                 // kernel lists the name and links no inode).
                 let attr = match newer.by_ino(file.ino) {
                     Some(now) if now.digest == file.digest && now.name == file.name => {
-                        return Ok(entry(&file.name, self.record_version(*folder, now, false)));
+                        return Ok(entry(
+                            &file.name,
+                            self.record_version(*folder, now, counted),
+                        ));
                     }
-                    Some(now) => self.record_version(*folder, now, false),
+                    Some(now) => self.record_version(*folder, now, counted),
                     None => Self::file_attr(0, file.size, file.mtime, file.ctime),
                 };
                 Ok(DirEntry {

@@ -299,8 +299,31 @@ impl Filesystem {
 
     /// The version of a record file that `entry` describes.
     fn record_version(&self, folder: usize, entry: &FileEntry, counted: bool) -> Attr {
+        let current_entry = || {
+            self.index
+                .peek_listing(folder)
+                .and_then(|l| l.by_ino(entry.ino).cloned())
+        };
+        let mut entry = std::borrow::Cow::Borrowed(entry);
+        // Tries before giving up on the race: each retry means another change to this very
+        // record landed between reading the listing and recording the version.
+        for _ in 0..3 {
+            let attr = Self::file_attr(entry.ino, entry.size, entry.mtime, entry.ctime);
+            let digest = entry.digest;
+            let fresh = || current_entry().map(|e| e.digest) == Some(digest);
+            if let Some(attr) = self.versions.record(folder, &entry, attr, counted, fresh) {
+                return attr;
+            }
+            // The caller read the listing before a change: the current entry instead.
+            match current_entry() {
+                Some(now) => entry = std::borrow::Cow::Owned(now),
+                None => break,
+            }
+        }
         let attr = Self::file_attr(entry.ino, entry.size, entry.mtime, entry.ctime);
-        self.versions.record(folder, entry, attr, counted)
+        self.versions
+            .record(folder, &entry, attr, counted, || true)
+            .unwrap_or(attr)
     }
 
     fn sobject_version(&self, folder: usize, counted: bool) -> Result<Attr, FsError> {

@@ -236,18 +236,36 @@ impl Versions {
     }
 
     /// The attributes (with the version's inode number) of the record file `entry` names,
-    /// counting a kernel lookup when `counted`.
-    pub fn record(&self, folder: usize, entry: &FileEntry, attr: Attr, counted: bool) -> Attr {
+    /// counting a kernel lookup when `counted`. `None` when `entry` would replace the
+    /// version handed out but `is_current` (asked under the table's lock) says the index
+    /// has moved past it: a caller that read the listing before a change must not bring
+    /// back a version a racing lookup already replaced.
+    pub fn record(
+        &self,
+        folder: usize,
+        entry: &FileEntry,
+        attr: Attr,
+        counted: bool,
+        is_current: impl FnOnce() -> bool,
+    ) -> Option<Attr> {
         let mut table = lock(&self.table);
-        table.version_of(
+        let same = |version: &Version| {
+            matches!(version.content, Content::Record { digest, .. } if digest == entry.digest)
+                && version.attr.size == entry.size
+                && version.attr.mtime == entry.mtime
+        };
+        let handed_out = table
+            .current
+            .get(&FileKey::Record(entry.ino))
+            .and_then(|ino| table.versions.get(ino));
+        if handed_out.is_some_and(|version| !same(version)) && !is_current() {
+            return None;
+        }
+        Some(table.version_of(
             FileKey::Record(entry.ino),
             counted,
             Some(entry.ino),
-            |version| {
-                matches!(version.content, Content::Record { digest, .. } if digest == entry.digest)
-                    && version.attr.size == entry.size
-                    && version.attr.mtime == entry.mtime
-            },
+            same,
             || {
                 (
                     attr,
@@ -258,7 +276,7 @@ impl Versions {
                     },
                 )
             },
-        )
+        ))
     }
 
     /// The attributes of a generated file whose bytes are now `bytes` (a new version when
@@ -321,13 +339,6 @@ impl Versions {
         (table.recent.bytes(), table.replaced_bytes)
     }
 
-    /// One more kernel lookup of `ino` (a readdirplus entry the kernel took).
-    pub fn count_lookup(&self, ino: u64) {
-        if let Some(version) = lock(&self.table).versions.get_mut(&ino) {
-            version.lookups += 1;
-        }
-    }
-
     /// The kernel dropped `count` lookups of `ino`; at zero the version is forgotten.
     pub fn forget(&self, ino: u64, count: u64) {
         let mut table = lock(&self.table);
@@ -387,15 +398,25 @@ mod tests {
     fn a_new_version_gets_a_new_inode_and_the_old_one_lives_until_forgotten() {
         let versions = Versions::default();
         let first = entry(1, 10);
-        let a = versions.record(0, &first, attr(&first), true);
+        let a = versions
+            .record(0, &first, attr(&first), true, || true)
+            .unwrap();
         assert_eq!(
             a.ino, first.ino,
             "the first version keeps the index's number"
         );
-        assert_eq!(versions.record(0, &first, attr(&first), true).ino, a.ino);
+        assert_eq!(
+            versions
+                .record(0, &first, attr(&first), true, || true)
+                .unwrap()
+                .ino,
+            a.ino
+        );
 
         let second = entry(2, 12);
-        let b = versions.record(0, &second, attr(&second), true);
+        let b = versions
+            .record(0, &second, attr(&second), true, || true)
+            .unwrap();
         assert!(b.ino >= VERSION_INO_BASE);
         assert_eq!(b.size, 12);
         // The old version still answers with its own size.
@@ -409,7 +430,10 @@ mod tests {
         assert!(versions.is_empty());
         // Forgotten by the kernel, the number is free again for the current version.
         assert_eq!(
-            versions.record(0, &second, attr(&second), true).ino,
+            versions
+                .record(0, &second, attr(&second), true, || true)
+                .unwrap()
+                .ino,
             first.ino
         );
     }
@@ -430,11 +454,15 @@ mod tests {
     fn a_replaced_version_keeps_its_bytes_until_forgotten() {
         let versions = Versions::new(1 << 20);
         let first = entry(1, 3);
-        let a = versions.record(0, &first, attr(&first), true);
+        let a = versions
+            .record(0, &first, attr(&first), true, || true)
+            .unwrap();
         versions.keep(a.ino, &Arc::from(&b"old"[..]));
         assert_eq!(versions.kept_bytes(), (3 + 128, 0));
         let second = entry(2, 5);
-        let b = versions.record(0, &second, attr(&second), true);
+        let b = versions
+            .record(0, &second, attr(&second), true, || true)
+            .unwrap();
         assert_eq!(versions.bytes(a.ino).as_deref(), Some(&b"old"[..]));
         assert_eq!(versions.kept_bytes(), (0, 3), "moved to the replaced store");
         versions.clear_recent();
