@@ -338,7 +338,7 @@ fn an_evicted_body_is_fetched_again_with_its_neighbours_in_one_call() {
         .iter()
         .map(|e| read_all(&f.fs, e.ino))
         .collect();
-    f.fs.index().clear_body_cache();
+    f.fs.clear_body_cache();
     let before = f.source.calls();
     let stats_before = f.fs.index().body_stats();
     for (entry, expected) in entries[3..13].iter().zip(&expected) {
@@ -512,7 +512,7 @@ fn an_evicted_body_on_a_stuck_org_ends_in_eio_at_the_deadline() {
     });
     let folder = lookup_path(&f.fs, &["Standard Objects", "Account"]).unwrap();
     let entries = list_all(&f.fs, folder, 100);
-    f.fs.index().clear_body_cache();
+    f.fs.clear_body_cache();
     f.source.set_latency(Duration::from_secs(30));
     // The open does not wait (the kernel may have the pages); the first read does.
     let opened = f.fs.open(entries[3].ino, false).unwrap();
@@ -618,7 +618,7 @@ fn concurrent_readers_of_evicted_bodies_share_one_fetch() {
     let f = fixture(accounts(100), vec![FileFormat::Json], |_| {});
     let folder = lookup_path(&f.fs, &["Standard Objects", "Account"]).unwrap();
     let entries = list_all(&f.fs, folder, 1000);
-    f.fs.index().clear_body_cache();
+    f.fs.clear_body_cache();
     f.source.set_latency(Duration::from_millis(300));
     let before = f.source.calls().fetches_by_id;
     let read = |entry: &DirEntry| {

@@ -191,7 +191,7 @@ fn a_stored_body_of_another_version_is_refetched_not_served() {
         ..StoreBatch::default()
     };
     store.apply("Account", &stale).unwrap();
-    f.index().clear_body_cache();
+    f.fs.clear_body_cache();
     let body = f.read_all(target.ino);
     assert_eq!(body.len() as u64, target.attr.size);
     assert!(String::from_utf8_lossy(&body).contains(&id));
@@ -215,7 +215,7 @@ fn changes_and_deletions_reach_the_store() {
         .apply_changes(0, vec![changed], std::slice::from_ref(&gone))
         .unwrap();
     assert_eq!((summary.updated, summary.removed), (1, 1));
-    f.index().clear_body_cache();
+    f.fs.clear_body_cache();
     // The changed record is a new version: its name leads to a new inode.
     let attr =
         f.fs.lookup(

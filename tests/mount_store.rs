@@ -29,7 +29,7 @@ const RECORDS: usize = 300;
 struct Mounted {
     session: Option<fuser::BackgroundSession>,
     dir: tempfile::TempDir,
-    index: Index,
+    fs: Arc<Filesystem>,
     org: FakeOrg,
     /// Where the store is, when the mount has one.
     store_file: Option<PathBuf>,
@@ -68,7 +68,7 @@ impl Mounted {
     /// Forgets the bodies in memory and the kernel's cached pages of every file, so the
     /// next read of each reaches the index's miss path.
     fn forget_cached_bodies(&self) {
-        self.index.clear_body_cache();
+        self.fs.clear_body_cache();
         for file in walk_files(&self.accounts()) {
             let opened = std::fs::File::open(&file).expect("open");
             // SAFETY: an open descriptor; the advice only drops clean cached pages.
@@ -110,13 +110,13 @@ fn mount_account(with_store: bool) -> Option<Mounted> {
     let source = Arc::new(ClientSource::new(client));
     let index = Index::with_store(source, runtime.handle().clone(), folders, config, store);
     let dir = tempfile::tempdir().unwrap();
-    let fs = Arc::new(Filesystem::new(index.clone()));
-    let session = spawn_mount(fs, dir.path(), &MountConfig::default()).expect("mount");
+    let fs = Arc::new(Filesystem::new(index));
+    let session = spawn_mount(fs.clone(), dir.path(), &MountConfig::default()).expect("mount");
     assert!(wait_for_mount(dir.path(), Duration::from_secs(20)));
     Some(Mounted {
         session: Some(session),
         dir,
-        index,
+        fs,
         org,
         store_file,
         _cache: cache,
@@ -144,7 +144,7 @@ fn a_second_grep_with_a_tiny_memory_cache_reads_the_store_not_the_org() {
     let calls = second_grep_calls(&m);
     println!("second grep -r with the store: {calls} record-reading calls");
     assert_eq!(calls, 0, "every evicted body came from the store");
-    assert!(m.index.body_cache_usage().0 <= TINY_MEMORY_CACHE);
+    assert!(m.fs.index().body_cache_usage().0 <= TINY_MEMORY_CACHE);
 }
 
 #[test]

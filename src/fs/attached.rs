@@ -37,12 +37,34 @@ struct Table {
     served: HashMap<u64, Vec<String>>,
 }
 
-#[derive(Default)]
 pub(super) struct Attached {
     table: Mutex<Table>,
+    /// Documents read by inode lately (no-open mode), each with its download state, so the
+    /// reads of one file share one transfer whose bytes stream through the store (or a
+    /// temporary file), never through memory. A document's bytes never change, so one
+    /// dropped from here is simply opened again.
+    opened: Mutex<lru::LruCache<u64, Arc<LazyDocument>>>,
 }
 
+/// Documents kept open for reads by inode: far more than a reader reads at once; each is a
+/// small state (its bytes are in the store or a temporary file).
+const OPENED_BY_INODE: usize = 256;
+
 impl Attached {
+    pub fn new() -> Attached {
+        Attached {
+            table: Mutex::default(),
+            opened: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(OPENED_BY_INODE).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub fn clear_recent(&self) {
+        lock(&self.opened).clear();
+    }
+
     /// The inode of record `id`'s `.files` folder in object folder `folder`.
     pub fn folder_ino(&self, folder: usize, id: &Arc<str>) -> u64 {
         let mut table = lock(&self.table);
@@ -233,5 +255,37 @@ impl Filesystem {
     /// served off the FUSE thread.
     pub(super) fn document_read_would_wait(&self, _open: &LazyDocument) -> bool {
         true
+    }
+
+    /// A read of attached file `ino` with no handle (no-open mode): as a read of an open
+    /// handle, through a state kept per inode.
+    pub(super) fn read_attached_inode(
+        &self,
+        ino: u64,
+        offset: u64,
+        size: u32,
+    ) -> Result<super::ReadData, FsError> {
+        let open = {
+            let mut opened = lock(&self.attached.opened);
+            match opened.get(&ino) {
+                Some(open) => open.clone(),
+                None => {
+                    let AttachedNode::Document(document, folder) =
+                        self.attached.node(ino).ok_or(FsError::NotFound)?
+                    else {
+                        return Err(FsError::IsADirectory);
+                    };
+                    let open = Arc::new(self.index.open_document(folder, document));
+                    opened.put(ino, open.clone());
+                    open
+                }
+            }
+        };
+        self.read_document(&open, offset, size)
+    }
+
+    /// Like a read of an open document, one by inode may always wait.
+    pub(super) fn attached_read_would_wait(&self, ino: u64) -> bool {
+        matches!(self.attached.node(ino), Some(AttachedNode::Document(..)))
     }
 }

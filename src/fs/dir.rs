@@ -105,6 +105,15 @@ impl Filesystem {
         mut add: impl FnMut(DirEntry) -> bool,
     ) -> Result<(), FsError> {
         let snapshot = self.dir_snapshot(fh)?;
+        // The index's listing now, when the snapshot is older: its entries may name
+        // versions since replaced.
+        let newer = match &snapshot.entries {
+            SnapshotEntries::Folder { folder, listing } => self
+                .index
+                .peek_listing(*folder)
+                .filter(|now| !Arc::ptr_eq(now, listing)),
+            SnapshotEntries::Fixed(_) => None,
+        };
         let fixed_count = 2 + match &snapshot.entries {
             SnapshotEntries::Fixed(children) => children.len(),
             SnapshotEntries::Folder { .. } => 1,
@@ -118,13 +127,19 @@ impl Filesystem {
             };
         let mut position = usize::try_from(offset).unwrap_or(usize::MAX);
         while position < total {
-            let entry = self.snapshot_entry(&snapshot, position, fixed_count)?;
+            // A readdirplus entry is a kernel lookup of its inode (but `.` and `..`), counted
+            // as the version is found: counted after, a racing change could drop the
+            // version as unheld in between, while the kernel goes on to read it.
+            let counted = plus && position >= 2;
+            let entry =
+                self.snapshot_entry(&snapshot, newer.as_deref(), position, fixed_count, counted)?;
             let ino = entry.attr.ino;
             if add(entry) {
+                // Not taken (the reply is full): the kernel will ask for it again.
+                if counted {
+                    self.versions.forget(ino, 1);
+                }
                 break;
-            }
-            if plus && position >= 2 {
-                self.versions.count_lookup(ino);
             }
             position += 1;
         }
@@ -134,8 +149,10 @@ impl Filesystem {
     fn snapshot_entry(
         &self,
         snapshot: &DirSnapshot,
+        newer: Option<&Listing>,
         position: usize,
         fixed_count: usize,
+        counted: bool,
     ) -> Result<DirEntry, FsError> {
         let next_offset = position as u64 + 1;
         let entry = |name: &str, attr: super::Attr| DirEntry {
@@ -143,6 +160,7 @@ impl Filesystem {
             next_offset,
             name: name.to_string(),
             attr,
+            trusted: true,
         };
         match position {
             0 => return Ok(entry(".", self.getattr(snapshot.ino)?)),
@@ -153,15 +171,15 @@ impl Filesystem {
             SnapshotEntries::Fixed(children) => {
                 let (name, ino) = &children[position - 2];
                 let attr = match *ino {
-                    STATUS_INO => self.status_version(false),
-                    CHANGES_INO => self.changes_version(false),
+                    STATUS_INO => self.status_version(counted),
+                    CHANGES_INO => self.changes_version(counted),
                     _ => self.getattr(*ino)?,
                 };
                 Ok(entry(name, attr))
             }
             SnapshotEntries::Folder { folder, listing } => {
                 if position == 2 {
-                    return Ok(entry(SOBJECT_JSON, self.sobject_version(*folder, false)?));
+                    return Ok(entry(SOBJECT_JSON, self.sobject_version(*folder, counted)?));
                 }
                 let Some(file) = listing.files().get(position - fixed_count) else {
                     // After the files, the `.files` folders of records with documents.
@@ -170,8 +188,30 @@ impl Filesystem {
                     let ino = self.attached.folder_ino(*folder, &record.record_id);
                     return Ok(entry(&record.folder_name, self.attached_attr(ino)?));
                 };
-                // Not counted here: `list` counts the entries the kernel takes.
-                Ok(entry(&file.name, self.record_version(*folder, file, false)))
+                let Some(newer) = newer else {
+                    return Ok(entry(
+                        &file.name,
+                        self.record_version(*folder, file, counted),
+                    ));
+                };
+                // Handing the kernel the snapshot's version of a file changed since would
+                // bring a replaced version back (its bytes may be gone): the current
+                // version stands in, or for a file removed since, nothing (inode 0: the
+                // kernel lists the name and links no inode).
+                let attr = match newer.by_ino(file.ino) {
+                    Some(now) if now.digest == file.digest && now.name == file.name => {
+                        return Ok(entry(
+                            &file.name,
+                            self.record_version(*folder, now, counted),
+                        ));
+                    }
+                    Some(now) => self.record_version(*folder, now, counted),
+                    None => Self::file_attr(0, file.size, file.mtime, file.ctime),
+                };
+                Ok(DirEntry {
+                    trusted: false,
+                    ..entry(&file.name, attr)
+                })
             }
         }
     }

@@ -6,6 +6,11 @@
 //! `versions.rs`), so files are opened with `keep_cache` (pages survive across opens) and
 //! attributes are trusted for `attr_timeout`; names and folder listings (`cache_readdir`)
 //! for `dir_cache_time`, forgotten through the notifier when a refresh changes them.
+//!
+//! No-open: since an inode is one version, an open has nothing to decide that the inode
+//! does not already say, so where the kernel offers it (`FUSE_NO_OPEN_SUPPORT`) the first
+//! open is answered ENOSYS and the kernel sends no open, release or flush for files again:
+//! it keeps pages as with `keep_cache`, and reads arrive with handle 0, answered by inode.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -68,6 +73,8 @@ pub struct FuseAdapter {
     fs: Arc<Filesystem>,
     owner: Owner,
     waiters: Waiters,
+    /// The kernel offered no-open support (set at init, before any open arrives).
+    no_open: bool,
 }
 
 impl FuseAdapter {
@@ -83,6 +90,7 @@ impl FuseAdapter {
                 dir_mode: config.dir_mode,
             },
             waiters: Waiters::default(),
+            no_open: false,
         }
     }
 
@@ -160,8 +168,14 @@ fn answer_open(fs: &Filesystem, ino: u64, flags: OpenFlags, reply: ReplyOpen) {
     }
 }
 
-fn answer_read(fs: &Filesystem, fh: u64, offset: u64, size: u32, reply: ReplyData) {
-    match fs.read(fh, offset, size) {
+/// Handle 0 is a read with no open handle (no-open mode): by inode.
+fn answer_read(fs: &Filesystem, ino: u64, fh: u64, offset: u64, size: u32, reply: ReplyData) {
+    let data = if fh == 0 {
+        fs.read_inode(ino, offset, size)
+    } else {
+        fs.read(fh, offset, size)
+    };
+    match data {
         Ok(data) => {
             fs.requests().count_bytes_read(data.as_slice().len());
             reply.data(data.as_slice())
@@ -188,14 +202,22 @@ impl fuser::Filesystem for FuseAdapter {
         // - readdirplus: `ls -l` gets every attribute with the listing instead of one lookup
         //   per entry;
         // - parallel_dirops: concurrent lookups in one folder (many readers of one object).
+        // - no-open: no open, release or flush per file (see the module's comment).
+        // Not no-opendir: with it the kernel sent one readdir at a time per folder, so
+        // readers of a folder waiting for its first listing waited a deadline each, in
+        // turn, instead of sharing one wait (1 of 12 such readers reached the mount).
         for capability in [
             fuser::InitFlags::FUSE_DO_READDIRPLUS,
             fuser::InitFlags::FUSE_PARALLEL_DIROPS,
+            fuser::InitFlags::FUSE_NO_OPEN_SUPPORT,
         ] {
             if let Err(unsupported) = config.add_capabilities(capability) {
                 tracing::debug!(?unsupported, "kernel does not offer this FUSE capability");
             }
         }
+        self.no_open = config
+            .capabilities()
+            .contains(fuser::InitFlags::FUSE_NO_OPEN_SUPPORT);
         Ok(())
     }
 
@@ -230,13 +252,22 @@ impl fuser::Filesystem for FuseAdapter {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         let _timer = self.count(Op::Open);
-        answer_open(&self.fs, ino.0, flags, reply);
+        if !self.no_open {
+            return answer_open(&self.fs, ino.0, flags, reply);
+        }
+        // ENOSYS is "opens need no round trip" for the kernel, from now on. Until then an
+        // open that would fail still answers its error (ESTALE makes the kernel look the
+        // name up again).
+        match self.fs.may_open(ino.0, wants_write(flags)) {
+            Ok(()) => reply.error(Errno::ENOSYS),
+            Err(error) => reply.error(to_errno("open", &error)),
+        }
     }
 
     fn read(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         size: u32,
@@ -245,10 +276,17 @@ impl fuser::Filesystem for FuseAdapter {
         reply: ReplyData,
     ) {
         let timer = self.count(Op::Read);
-        if self.fs.read_would_wait(fh.0) {
-            self.offload(timer, move |fs| answer_read(fs, fh.0, offset, size, reply));
+        let waits = if fh.0 == 0 {
+            self.fs.inode_read_would_wait(ino.0)
         } else {
-            answer_read(&self.fs, fh.0, offset, size, reply);
+            self.fs.read_would_wait(fh.0)
+        };
+        if waits {
+            self.offload(timer, move |fs| {
+                answer_read(fs, ino.0, fh.0, offset, size, reply)
+            });
+        } else {
+            answer_read(&self.fs, ino.0, fh.0, offset, size, reply);
         }
     }
 
@@ -276,8 +314,9 @@ impl fuser::Filesystem for FuseAdapter {
         reply: ReplyEmpty,
     ) {
         let _timer = self.count(Op::Flush);
-        // Nothing is ever buffered for writing.
-        reply.ok();
+        // Nothing is ever buffered for writing. ENOSYS: the kernel stops sending flushes
+        // (no-open files have no FOPEN_NOFLUSH to say so).
+        reply.error(Errno::ENOSYS);
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
@@ -322,11 +361,16 @@ impl fuser::Filesystem for FuseAdapter {
         let _timer = self.count(Op::Readdirplus);
         let timing = *self.fs.timing();
         let result = self.fs.readdirplus(fh.0, offset, |entry| {
+            let ttl = if entry.trusted {
+                timing.entry_ttl(&entry.attr, self.fs.is_generated(entry.ino))
+            } else {
+                Duration::ZERO
+            };
             reply.add(
                 INodeNo(entry.ino),
                 entry.next_offset,
                 &entry.name,
-                &timing.entry_ttl(&entry.attr, self.fs.is_generated(entry.ino)),
+                &ttl,
                 &self.owner.file_attr(&entry.attr),
                 Generation(0),
             )

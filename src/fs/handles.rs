@@ -24,9 +24,6 @@ pub(super) type LazyDocument = crate::index::OpenDocument;
 /// A record version whose bytes are read when first needed.
 pub(super) struct LazyRecord {
     pub ino: u64,
-    pub folder: usize,
-    pub index_ino: u64,
-    pub digest: u64,
     pub size: u64,
     pub bytes: Mutex<Option<Arc<[u8]>>>,
 }

@@ -23,6 +23,7 @@ pub mod invalidate;
 pub mod mount;
 pub mod offload;
 pub mod requests;
+mod retained;
 pub mod timing;
 pub mod versions;
 
@@ -113,6 +114,10 @@ pub struct DirEntry {
     pub next_offset: u64,
     pub name: String,
     pub attr: Attr,
+    /// False when the listing was taken before a change to this file: the name is listed as
+    /// the snapshot had it, but the kernel must not trust it (zero entry TTL) and looks it
+    /// up again before using it.
+    pub trusted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +157,15 @@ pub struct ReadData {
 }
 
 impl ReadData {
+    /// `size` bytes of `bytes` from `offset`, fewer at the end.
+    fn cut(bytes: Arc<[u8]>, offset: u64, size: u32) -> ReadData {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let end = start.saturating_add(size as usize).min(bytes.len());
+        ReadData { bytes, start, end }
+    }
+
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes[self.start..self.end]
     }
@@ -193,21 +207,31 @@ impl Filesystem {
             };
             group_members[group].push((spec.object.clone(), folder));
         }
+        let recent_budget = retained::recent_budget(index.config().body_cache_bytes);
         Filesystem {
             index,
             groups,
             group_members,
             handles: Handles::default(),
-            versions: Versions::default(),
+            versions: Versions::new(recent_budget),
             timing,
             negatives: Mutex::new(HashMap::new()),
             requests: Arc::default(),
-            attached: attached::Attached::default(),
+            attached: attached::Attached::new(),
         }
     }
 
     pub fn index(&self) -> &Index {
         &self.index
+    }
+
+    /// Forgets every body held in memory that can be had again: the index's cache and the
+    /// bytes kept here of current versions and documents (tests of the miss path).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn clear_body_cache(&self) {
+        self.index.clear_body_cache();
+        self.versions.clear_recent();
+        self.attached.clear_recent();
     }
 
     pub fn timing(&self) -> &CacheTiming {
@@ -279,8 +303,31 @@ impl Filesystem {
 
     /// The version of a record file that `entry` describes.
     fn record_version(&self, folder: usize, entry: &FileEntry, counted: bool) -> Attr {
+        let current_entry = || {
+            self.index
+                .peek_listing(folder)
+                .and_then(|l| l.by_ino(entry.ino).cloned())
+        };
+        let mut entry = std::borrow::Cow::Borrowed(entry);
+        // Tries before giving up on the race: each retry means another change to this very
+        // record landed between reading the listing and recording the version.
+        for _ in 0..3 {
+            let attr = Self::file_attr(entry.ino, entry.size, entry.mtime, entry.ctime);
+            let digest = entry.digest;
+            let fresh = || current_entry().map(|e| e.digest) == Some(digest);
+            if let Some(attr) = self.versions.record(folder, &entry, attr, counted, fresh) {
+                return attr;
+            }
+            // The caller read the listing before a change: the current entry instead.
+            match current_entry() {
+                Some(now) => entry = std::borrow::Cow::Owned(now),
+                None => break,
+            }
+        }
         let attr = Self::file_attr(entry.ino, entry.size, entry.mtime, entry.ctime);
-        self.versions.record(folder, entry, attr, counted)
+        self.versions
+            .record(folder, &entry, attr, counted, || true)
+            .unwrap_or(attr)
     }
 
     fn sobject_version(&self, folder: usize, counted: bool) -> Result<Attr, FsError> {
@@ -450,10 +497,23 @@ impl Filesystem {
     }
 
     /// Opens a version of a file for reading; the handle keeps that version until release.
-    /// Write access is refused. A version no longer current whose bytes nobody holds is
-    /// stale: the kernel looks the name up again and opens the new version. Opening never
-    /// waits: a record's bytes are read on the first read that needs them.
+    /// Write access is refused. A record version no longer current is stale: the kernel
+    /// looks the name up again and opens the new version. Opening never waits: a record's
+    /// bytes are read on the first read that needs them.
     pub fn open(&self, ino: u64, write_access: bool) -> Result<Opened, FsError> {
+        let handle = self.open_handle(ino, write_access)?;
+        Ok(Opened {
+            fh: self.handles.insert(handle),
+        })
+    }
+
+    /// What [`Filesystem::open`] checks, without a handle: the answer to an open in
+    /// no-open mode, where every read comes by inode.
+    pub fn may_open(&self, ino: u64, write_access: bool) -> Result<(), FsError> {
+        self.open_handle(ino, write_access).map(drop)
+    }
+
+    fn open_handle(&self, ino: u64, write_access: bool) -> Result<Handle, FsError> {
         let node = self.node(ino).ok_or(FsError::NotFound)?;
         if !matches!(node, Node::File | Node::Attached(_)) {
             return Err(FsError::IsADirectory);
@@ -462,43 +522,37 @@ impl Filesystem {
             return Err(FsError::ReadOnly);
         }
         if let Node::Attached(ino) = node {
-            let handle = self.open_attached(ino)?;
-            return Ok(Opened {
-                fh: self.handles.insert(handle),
-            });
+            return self.open_attached(ino);
         }
-        let (attr, content) = match self.versions.get(ino) {
-            Some(found) => found,
-            None => {
-                self.adopt(ino)?;
-                self.versions.get(ino).ok_or(FsError::Stale)?
-            }
-        };
-        let handle = match content {
+        let (attr, content) = self.version(ino)?;
+        Ok(match content {
             Content::Generated(bytes) => Handle::File(bytes),
             Content::Record {
                 folder,
                 index_ino,
                 digest,
-                pinned,
-            } => match pinned.upgrade() {
-                Some(bytes) => Handle::File(bytes),
-                None if !self.is_current_body(folder, index_ino, digest) => {
-                    return Err(FsError::Stale)
+            } => {
+                if !self.is_current_body(folder, index_ino, digest) {
+                    return Err(FsError::Stale);
                 }
-                None => Handle::Record(Arc::new(LazyRecord {
+                Handle::Record(Arc::new(LazyRecord {
                     ino,
-                    folder,
-                    index_ino,
-                    digest,
                     size: attr.size,
                     bytes: Mutex::new(None),
-                })),
-            },
-        };
-        Ok(Opened {
-            fh: self.handles.insert(handle),
+                }))
+            }
         })
+    }
+
+    /// Version `ino`'s attributes and content (adopting an index number never looked up).
+    fn version(&self, ino: u64) -> Result<(Attr, Content), FsError> {
+        match self.versions.get(ino) {
+            Some(found) => Ok(found),
+            None => {
+                self.adopt(ino)?;
+                self.versions.get(ino).ok_or(FsError::Stale)
+            }
+        }
     }
 
     /// True when the index's body of `index_ino` is the version with `digest`.
@@ -509,33 +563,41 @@ impl Filesystem {
             == Some(digest)
     }
 
-    /// The bytes of a lazily opened record, read now if no handle has them yet.
+    /// The whole bytes of file version `ino`: kept ones, else the index's body if it is
+    /// still this version's (then kept for the next read). A replaced version whose bytes
+    /// are no longer kept is stale: no whole copy of it is left to serve.
+    fn version_bytes(&self, ino: u64) -> Result<Arc<[u8]>, FsError> {
+        if let Some(bytes) = self.versions.bytes(ino) {
+            return Ok(bytes);
+        }
+        let (attr, content) = self.version(ino)?;
+        let Content::Record {
+            folder,
+            index_ino,
+            digest,
+        } = content
+        else {
+            return Err(FsError::Stale);
+        };
+        let current = || self.is_current_body(folder, index_ino, digest);
+        if !current() {
+            return Err(FsError::Stale);
+        }
+        let bytes = self.index.body(folder, index_ino)?;
+        // Changed while the body was read: those bytes may be the next version's.
+        if !current() || bytes.len() as u64 != attr.size {
+            return Err(FsError::Stale);
+        }
+        self.versions.keep(ino, &bytes);
+        Ok(bytes)
+    }
+
+    /// The bytes of a lazily opened record, read now if the handle has none yet.
     fn record_bytes(&self, record: &LazyRecord) -> Result<Arc<[u8]>, FsError> {
         if let Some(bytes) = lock(&record.bytes).clone() {
             return Ok(bytes);
         }
-        let pinned = match self.versions.get(record.ino) {
-            Some((_, Content::Record { pinned, .. })) => pinned.upgrade(),
-            _ => None,
-        };
-        let bytes = match pinned {
-            Some(bytes) => bytes,
-            None => {
-                let current =
-                    || self.is_current_body(record.folder, record.index_ino, record.digest);
-                // Changed between the open and this first read, its bytes already replaced:
-                // no whole copy of this version is left to serve.
-                if !current() {
-                    return Err(FsError::Stale);
-                }
-                let bytes = self.index.body(record.folder, record.index_ino)?;
-                if !current() || bytes.len() as u64 != record.size {
-                    return Err(FsError::Stale);
-                }
-                self.versions.pin(record.ino, &bytes);
-                bytes
-            }
-        };
+        let bytes = self.version_bytes(record.ino)?;
         *lock(&record.bytes) = Some(bytes.clone());
         Ok(bytes)
     }
@@ -544,11 +606,26 @@ impl Filesystem {
     pub fn read_would_wait(&self, fh: u64) -> bool {
         match self.handles.file(fh) {
             Some(Ok(FileHandle::Record(record))) => {
-                lock(&record.bytes).is_none()
-                    && !matches!(self.versions.get(record.ino), Some((_, Content::Record { pinned, .. })) if pinned.strong_count() > 0)
-                    && !self.index.body_in_memory(record.index_ino)
+                lock(&record.bytes).is_none() && self.inode_read_would_wait(record.ino)
             }
             Some(Ok(FileHandle::Document(document))) => self.document_read_would_wait(&document),
+            _ => false,
+        }
+    }
+
+    /// True when a read of file `ino` by inode would wait for its bytes.
+    pub fn inode_read_would_wait(&self, ino: u64) -> bool {
+        match self.node(ino) {
+            Some(Node::File) => {
+                self.versions.bytes(ino).is_none()
+                    && match self.versions.get(ino) {
+                        Some((_, Content::Record { index_ino, .. })) => {
+                            !self.index.body_in_memory(index_ino)
+                        }
+                        _ => false,
+                    }
+            }
+            Some(Node::Attached(ino)) => self.attached_read_would_wait(ino),
             _ => false,
         }
     }
@@ -563,11 +640,18 @@ impl Filesystem {
             Some(Err(())) => return Err(FsError::IsADirectory),
             None => return Err(FsError::BadHandle),
         };
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
-        let end = start.saturating_add(size as usize).min(bytes.len());
-        Ok(ReadData { bytes, start, end })
+        Ok(ReadData::cut(bytes, offset, size))
+    }
+
+    /// Reads file `ino` with no open handle (no-open mode: the kernel sends no open, and
+    /// every read names the inode, which is one version of the file).
+    pub fn read_inode(&self, ino: u64, offset: u64, size: u32) -> Result<ReadData, FsError> {
+        let bytes = match self.node(ino).ok_or(FsError::NotFound)? {
+            Node::File => self.version_bytes(ino)?,
+            Node::Attached(ino) => return self.read_attached_inode(ino, offset, size),
+            _ => return Err(FsError::IsADirectory),
+        };
+        Ok(ReadData::cut(bytes, offset, size))
     }
 
     /// The size of the version a handle holds (what `fstat` says for it).

@@ -14,13 +14,28 @@
 //! nothing changes); later versions, and every version of a generated status file, take
 //! numbers from [`VERSION_INO_BASE`] up. A version is kept while the kernel holds it
 //! (lookups minus forgets) and dropped at its last forget.
+//!
+//! Bytes: reads may come by inode with no open handle (no-open mode), so the bytes of a
+//! record version read lately are kept here ([`RecentBytes`]). The current version's bytes
+//! can always be had from the index again, so those are evicted freely; when a version is
+//! replaced while the kernel still holds it, its bytes (if read lately) move to the
+//! replaced versions' store, kept until the kernel forgets the inode, since nothing else
+//! can give them back. That store is bounded too ([`REPLACED_BYTES`]).
 
 use crate::sync::lock;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
+use super::retained::RecentBytes;
 use super::Attr;
 use crate::index::FileEntry;
+
+/// Bytes of replaced versions kept for the kernel. A replaced version is held by the
+/// kernel only while a file of it is open or its name's invalidation is pending (the
+/// refresher sends it at once), so this holds what open files need many times over; past
+/// it the oldest replaced versions lose their bytes, and a read of one that is not in the
+/// kernel's page cache answers ESTALE rather than another version's bytes.
+pub const REPLACED_BYTES: usize = 64 << 20;
 
 /// Inode numbers of second and later versions start here. The index's record numbers are
 /// `(folder + 1) << 40 | seq`, which reach `1 << 62` only past 2^22 mounted objects (an org
@@ -45,13 +60,12 @@ pub enum FileKey {
 /// Where a version's bytes come from.
 #[derive(Clone)]
 pub enum Content {
-    /// The index holds the current version's body; an open handle pins the bytes it read,
-    /// and later opens of the same version share them while any handle lives.
+    /// The index holds the current version's body (the one with this digest); the bytes
+    /// read lately are kept by the table.
     Record {
         folder: usize,
         index_ino: u64,
         digest: u64,
-        pinned: Weak<[u8]>,
     },
     /// Generated when looked up (status files): the bytes are part of the version.
     Generated(Arc<[u8]>),
@@ -63,19 +77,33 @@ struct Version {
     content: Content,
     /// Lookups the kernel holds (each lookup reply and readdirplus entry is one).
     lookups: u64,
+    /// A replaced version's bytes, kept until the kernel forgets it.
+    replaced: Option<Arc<[u8]>>,
 }
 
-#[derive(Default)]
 struct Table {
     versions: HashMap<u64, Version>,
     /// The newest version of each file handed to the kernel.
     current: HashMap<FileKey, u64>,
     next: u64,
+    /// Bytes of current record versions read lately.
+    recent: RecentBytes,
+    /// Replaced versions holding bytes, oldest first (an entry may have been forgotten
+    /// since; it is skipped then).
+    replaced_order: VecDeque<u64>,
+    /// Replaced versions holding bytes, and those bytes.
+    replaced_count: usize,
+    replaced_bytes: usize,
 }
 
-#[derive(Default)]
 pub struct Versions {
     table: Mutex<Table>,
+}
+
+impl Default for Versions {
+    fn default() -> Self {
+        Versions::new(super::retained::RECENT_BYTES)
+    }
 }
 
 impl Table {
@@ -107,11 +135,14 @@ impl Table {
             return version.attr;
         }
         // The version replaced: dropped now if the kernel holds no lookup of it (listed by
-        // a plain readdir only), since no forget will ever come for it.
+        // a plain readdir only), since no forget will ever come for it; else its bytes are
+        // kept until its forget.
         let previous = self.current.get(&key).copied();
         if let Some(previous) = previous {
             if self.versions.get(&previous).is_some_and(|v| v.lookups == 0) {
-                self.versions.remove(&previous);
+                self.remove(previous);
+            } else {
+                self.keep_replaced(previous);
             }
         }
         // Only a file's first version (or the first after the kernel forgot them all) takes
@@ -126,27 +157,115 @@ impl Table {
                 attr,
                 content,
                 lookups: u64::from(counted),
+                replaced: None,
             },
         );
         self.current.insert(key, ino);
         attr
     }
+
+    /// Moves a replaced version's recent bytes to the replaced store, within its bound.
+    fn keep_replaced(&mut self, ino: u64) {
+        let Some(bytes) = self.recent.remove(ino) else {
+            return;
+        };
+        let Some(version) = self.versions.get_mut(&ino) else {
+            return;
+        };
+        self.replaced_bytes += bytes.len();
+        self.replaced_count += 1;
+        version.replaced = Some(bytes);
+        self.replaced_order.push_back(ino);
+        while self.replaced_bytes > REPLACED_BYTES {
+            let Some(oldest) = self.replaced_order.pop_front() else {
+                break;
+            };
+            if let Some(bytes) = self
+                .versions
+                .get_mut(&oldest)
+                .and_then(|v| v.replaced.take())
+            {
+                self.replaced_bytes -= bytes.len();
+                self.replaced_count -= 1;
+            }
+        }
+        // Forgotten versions leave their numbers behind; drop those once they dominate.
+        if self.replaced_order.len() > 64 && self.replaced_order.len() > 2 * self.replaced_count {
+            let versions = &self.versions;
+            self.replaced_order
+                .retain(|ino| versions.get(ino).is_some_and(|v| v.replaced.is_some()));
+        }
+    }
+
+    /// Drops a version and every byte kept for it.
+    fn remove(&mut self, ino: u64) {
+        self.recent.remove(ino);
+        if let Some(version) = self.versions.remove(&ino) {
+            if let Some(bytes) = version.replaced {
+                self.replaced_bytes -= bytes.len();
+                self.replaced_count -= 1;
+            }
+            if self.current.get(&version.key) == Some(&ino) {
+                self.current.remove(&version.key);
+            }
+        }
+    }
 }
 
 impl Versions {
+    /// A table keeping at most `recent_budget` bytes of current versions read lately.
+    pub fn new(recent_budget: usize) -> Versions {
+        Versions {
+            table: Mutex::new(Table {
+                versions: HashMap::new(),
+                current: HashMap::new(),
+                next: 0,
+                recent: RecentBytes::new(recent_budget),
+                replaced_order: VecDeque::new(),
+                replaced_count: 0,
+                replaced_bytes: 0,
+            }),
+        }
+    }
+
+    /// Drops the bytes kept of current versions (the index can give them again); a replaced
+    /// version's are kept, since nothing else can.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn clear_recent(&self) {
+        lock(&self.table).recent.clear();
+    }
+
     /// The attributes (with the version's inode number) of the record file `entry` names,
-    /// counting a kernel lookup when `counted`.
-    pub fn record(&self, folder: usize, entry: &FileEntry, attr: Attr, counted: bool) -> Attr {
+    /// counting a kernel lookup when `counted`. `None` when `entry` would replace the
+    /// version handed out but `is_current` (asked under the table's lock) says the index
+    /// has moved past it: a caller that read the listing before a change must not bring
+    /// back a version a racing lookup already replaced.
+    pub fn record(
+        &self,
+        folder: usize,
+        entry: &FileEntry,
+        attr: Attr,
+        counted: bool,
+        is_current: impl FnOnce() -> bool,
+    ) -> Option<Attr> {
         let mut table = lock(&self.table);
-        table.version_of(
+        let same = |version: &Version| {
+            matches!(version.content, Content::Record { digest, .. } if digest == entry.digest)
+                && version.attr.size == entry.size
+                && version.attr.mtime == entry.mtime
+        };
+        let handed_out = table
+            .current
+            .get(&FileKey::Record(entry.ino))
+            .and_then(|ino| table.versions.get(ino));
+        if handed_out.is_some_and(|version| !same(version)) && !is_current() {
+            return None;
+        }
+        Some(table.version_of(
             FileKey::Record(entry.ino),
             counted,
             Some(entry.ino),
-            |version| {
-                matches!(version.content, Content::Record { digest, .. } if digest == entry.digest)
-                    && version.attr.size == entry.size
-                    && version.attr.mtime == entry.mtime
-            },
+            same,
             || {
                 (
                     attr,
@@ -154,11 +273,10 @@ impl Versions {
                         folder,
                         index_ino: entry.ino,
                         digest: entry.digest,
-                        pinned: Weak::<[u8; 0]>::new(),
                     },
                 )
             },
-        )
+        ))
     }
 
     /// The attributes of a generated file whose bytes are now `bytes` (a new version when
@@ -188,22 +306,37 @@ impl Versions {
         Some((version.attr, version.content.clone()))
     }
 
-    /// Lets later opens of the same version share the bytes an open read.
-    pub fn pin(&self, ino: u64, bytes: &Arc<[u8]>) {
-        if let Some(Version {
-            content: Content::Record { pinned, .. },
-            ..
-        }) = lock(&self.table).versions.get_mut(&ino)
-        {
-            *pinned = Arc::downgrade(bytes);
+    /// The bytes kept for version `ino`: a generated file's, or a record version's read
+    /// lately or kept since it was replaced.
+    pub fn bytes(&self, ino: u64) -> Option<Arc<[u8]>> {
+        let mut table = lock(&self.table);
+        let version = table.versions.get(&ino)?;
+        match (&version.content, &version.replaced) {
+            (Content::Generated(bytes), _) | (_, Some(bytes)) => Some(bytes.clone()),
+            (Content::Record { .. }, None) => table.recent.get(ino),
         }
     }
 
-    /// One more kernel lookup of `ino` (a readdirplus entry the kernel took).
-    pub fn count_lookup(&self, ino: u64) {
-        if let Some(version) = lock(&self.table).versions.get_mut(&ino) {
-            version.lookups += 1;
+    /// Keeps the bytes of record version `ino` just read from the index (the caller checked
+    /// they are that version's), so later reads of it share them.
+    pub fn keep(&self, ino: u64, bytes: &Arc<[u8]>) {
+        let mut table = lock(&self.table);
+        if matches!(
+            table.versions.get(&ino),
+            Some(Version {
+                content: Content::Record { .. },
+                replaced: None,
+                ..
+            })
+        ) {
+            table.recent.insert(ino, bytes.clone());
         }
+    }
+
+    /// Bytes kept for the kernel now: recent (current versions) and replaced versions.
+    pub fn kept_bytes(&self) -> (usize, usize) {
+        let table = lock(&self.table);
+        (table.recent.bytes(), table.replaced_bytes)
     }
 
     /// The kernel dropped `count` lookups of `ino`; at zero the version is forgotten.
@@ -213,13 +346,8 @@ impl Versions {
             return;
         };
         version.lookups = version.lookups.saturating_sub(count);
-        if version.lookups > 0 {
-            return;
-        }
-        let key = version.key;
-        table.versions.remove(&ino);
-        if table.current.get(&key) == Some(&ino) {
-            table.current.remove(&key);
+        if version.lookups == 0 {
+            table.remove(ino);
         }
     }
 
@@ -270,15 +398,25 @@ mod tests {
     fn a_new_version_gets_a_new_inode_and_the_old_one_lives_until_forgotten() {
         let versions = Versions::default();
         let first = entry(1, 10);
-        let a = versions.record(0, &first, attr(&first), true);
+        let a = versions
+            .record(0, &first, attr(&first), true, || true)
+            .unwrap();
         assert_eq!(
             a.ino, first.ino,
             "the first version keeps the index's number"
         );
-        assert_eq!(versions.record(0, &first, attr(&first), true).ino, a.ino);
+        assert_eq!(
+            versions
+                .record(0, &first, attr(&first), true, || true)
+                .unwrap()
+                .ino,
+            a.ino
+        );
 
         let second = entry(2, 12);
-        let b = versions.record(0, &second, attr(&second), true);
+        let b = versions
+            .record(0, &second, attr(&second), true, || true)
+            .unwrap();
         assert!(b.ino >= VERSION_INO_BASE);
         assert_eq!(b.size, 12);
         // The old version still answers with its own size.
@@ -292,7 +430,10 @@ mod tests {
         assert!(versions.is_empty());
         // Forgotten by the kernel, the number is free again for the current version.
         assert_eq!(
-            versions.record(0, &second, attr(&second), true).ino,
+            versions
+                .record(0, &second, attr(&second), true, || true)
+                .unwrap()
+                .ino,
             first.ino
         );
     }
@@ -307,5 +448,31 @@ mod tests {
         assert_eq!(a.ino, same.ino);
         assert_ne!(a.ino, other.ino);
         assert!(matches!(versions.get(a.ino), Some((_, Content::Generated(b))) if &*b == b"abc"));
+    }
+
+    #[test]
+    fn a_replaced_version_keeps_its_bytes_until_forgotten() {
+        let versions = Versions::new(1 << 20);
+        let first = entry(1, 3);
+        let a = versions
+            .record(0, &first, attr(&first), true, || true)
+            .unwrap();
+        versions.keep(a.ino, &Arc::from(&b"old"[..]));
+        assert_eq!(versions.kept_bytes(), (3 + 128, 0));
+        let second = entry(2, 5);
+        let b = versions
+            .record(0, &second, attr(&second), true, || true)
+            .unwrap();
+        assert_eq!(versions.bytes(a.ino).as_deref(), Some(&b"old"[..]));
+        assert_eq!(versions.kept_bytes(), (0, 3), "moved to the replaced store");
+        versions.clear_recent();
+        assert!(
+            versions.bytes(a.ino).is_some(),
+            "nothing else can give a replaced version's bytes again"
+        );
+        assert!(versions.bytes(b.ino).is_none(), "never read");
+        versions.forget(a.ino, 1);
+        assert_eq!(versions.kept_bytes(), (0, 0));
+        assert!(versions.bytes(a.ino).is_none());
     }
 }
