@@ -130,3 +130,29 @@ async fn an_attachments_body_is_its_bytes_and_a_range_starts_where_asked() {
     let expected = org.with_store(|s| s.version_data(&id)).unwrap().0;
     assert_eq!(tail, expected[from as usize..]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_created_over_rest_serves_the_bytes_it_was_given() {
+    let org = start();
+    let client = connect(&org).await;
+    let bytes = "Zoë's scan: ✓\n".as_bytes().to_vec();
+    let mut accounts = Vec::new();
+    client
+        .query_all_pages("SELECT Id FROM Account LIMIT 1", false, &mut |page| {
+            accounts.extend(page)
+        })
+        .await
+        .unwrap();
+    let parent = accounts[0]["Id"].as_str().unwrap().to_string();
+    let body = serde_json::json!({"ParentId": parent, "Name": "scan.txt",
+        "ContentType": "text/plain", "BodyLength": 999, "Body": "Wm/DqydzIHNjYW46IOKckwo="});
+    let id = org
+        .with_store(|s| s.create("Attachment", body.as_object().unwrap()))
+        .unwrap();
+    let row = org
+        .with_store(|s| s.get_record("Attachment", &id, None, "59.0"))
+        .unwrap();
+    assert_eq!(row["BodyLength"], bytes.len(), "the length is the bytes'");
+    let fetched = client.version_data(&id, bytes.len() as u64).await.unwrap();
+    assert_eq!(fetched, bytes);
+}

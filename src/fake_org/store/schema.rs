@@ -1275,7 +1275,9 @@ pub(super) fn is_writable(def: &ObjectDef, field: &FieldDef, creating: bool) -> 
     if is_person_name {
         return false;
     }
-    // Feed posts and comments keep their parent; a version keeps its document.
+    // Feed posts and comments keep their parent; a version keeps its document; an
+    // Attachment keeps its parent (as on real orgs) and, in this fake, its bytes: a changed
+    // file is a new Attachment, which is all sfmount's tests need.
     let fixed_after_create = matches!(
         (def.name.as_str(), field.name.as_str()),
         ("FeedItem", "ParentId")
@@ -1283,6 +1285,8 @@ pub(super) fn is_writable(def: &ObjectDef, field: &FieldDef, creating: bool) -> 
             | ("FeedComment", "ParentId")
             | ("ContentVersion", "ContentDocumentId")
             | ("ContentVersion", "VersionData")
+            | ("Attachment", "Body")
+            | ("Attachment", "ParentId")
             | ("ContentDocumentLink", "LinkedEntityId")
             | ("ContentDocumentLink", "ContentDocumentId")
     );
