@@ -128,6 +128,7 @@ async fn every_email_task_and_event_of_every_case_comes_in_time_order() {
         plan.subqueries,
         [
             "ContentDocumentLinks",
+            "Attachments",
             "Feeds",
             "EmailMessages",
             "Tasks",

@@ -87,10 +87,10 @@ fn api_calls(stats: &FakeStats) -> u64 {
 }
 
 /// Objects the six standard listings read fields of: the six, plus User (Owner, CreatedBy,
-/// LastModifiedBy targets), ContentDocumentLink and ContentDocument (attached files),
+/// LastModifiedBy targets), ContentDocumentLink, ContentDocument and Attachment (attached files),
 /// CaseFeed and FeedComment (Case feeds), EmailMessage, Task and Event (a Case's emails and
 /// activities). Each is described once per process.
-const DESCRIBES_FOR_SIX_STANDARD_OBJECTS: u64 = 14;
+const DESCRIBES_FOR_SIX_STANDARD_OBJECTS: u64 = 15;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_the_six_standard_objects_costs_one_token_one_global_and_one_describe_each() {
@@ -720,6 +720,7 @@ async fn a_schema_change_under_the_cache_fails_once_then_heals() {
 async fn subqueries_need_a_queryable_child_object() {
     let org = start(20);
     let children = [
+        "Attachment",
         "CaseFeed",
         "ContentDocumentLink",
         "EmailMessage",
@@ -748,6 +749,7 @@ async fn subqueries_need_a_queryable_child_object() {
         fresh.subqueries,
         [
             "ContentDocumentLinks",
+            "Attachments",
             "Feeds",
             "EmailMessages",
             "Tasks",

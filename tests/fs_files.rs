@@ -21,6 +21,8 @@ const OWN_DOC: &str = "069Hs0000000002AAA";
 const OWN_VERSION: &str = "068Hs0000000002AAA";
 const BIG_DOC: &str = "069Hs0000000003AAA";
 const BIG_VERSION: &str = "068Hs0000000003AAA";
+/// A legacy Attachment on Umbrella, beside its document.
+const ATTACHMENT: &str = "00PHs0000000001AAA";
 
 fn link(doc: &str, version: &str, title: &str, size: usize) -> Value {
     json!({"ContentDocumentId": doc, "ContentDocument": {
@@ -53,6 +55,10 @@ fn shared_bytes() -> Vec<u8> {
     b"%PDF-1.4 shared contract".to_vec()
 }
 
+fn attachment_bytes() -> Vec<u8> {
+    b"Legacy attachment: a printer's error log\n".to_vec()
+}
+
 fn own_bytes() -> Vec<u8> {
     (0..10_000u32).map(|i| (i % 251) as u8).collect()
 }
@@ -78,7 +84,7 @@ fn fixture_with(store: Option<Arc<dyn LocalStore>>) -> Fixture {
     let source = Arc::new(MemorySource::new());
     let plan = ListingPlan {
         fields: vec!["Id".into(), "Name".into(), "LastModifiedDate".into()],
-        subqueries: vec!["ContentDocumentLinks".into()],
+        subqueries: vec!["ContentDocumentLinks".into(), "Attachments".into()],
         name_field: Some("Name".into()),
     };
     let shared = shared_bytes().len();
@@ -100,16 +106,27 @@ fn fixture_with(store: Option<Arc<dyn LocalStore>>) -> Fixture {
                 vec![link(SHARED_DOC, SHARED_VERSION, "Contract", shared)],
             ),
             account(3, "Initech", Vec::new()),
-            account(
-                4,
-                "Umbrella",
-                vec![link(BIG_DOC, BIG_VERSION, "Survey", big_bytes().len())],
-            ),
+            {
+                let mut umbrella = account(
+                    4,
+                    "Umbrella",
+                    vec![link(BIG_DOC, BIG_VERSION, "Survey", big_bytes().len())],
+                );
+                umbrella.insert(
+                    "Attachments".into(),
+                    json!({"totalSize": 1, "done": true, "records": [{
+                        "Id": ATTACHMENT, "Name": "error log", "ContentType": "text/plain",
+                        "BodyLength": attachment_bytes().len(),
+                        "LastModifiedDate": "2024-06-01T08:00:00.000+0000"}]}),
+                );
+                umbrella
+            },
         ],
     );
     source.insert_document(BIG_VERSION, big_bytes());
     source.insert_document(SHARED_VERSION, shared_bytes());
     source.insert_document(OWN_VERSION, own_bytes());
+    source.insert_document(ATTACHMENT, attachment_bytes());
     let config = IndexConfig::new(
         vec![FileFormat::Json],
         "https://example.my.salesforce.com".into(),
@@ -345,4 +362,41 @@ fn a_document_kept_in_the_store_is_read_after_a_restart_without_a_download() {
     assert_eq!(read_all(&f.fs, fh).unwrap(), big_bytes());
     f.fs.release(fh);
     assert_eq!(f.source.calls().downloads, 0, "served from the store");
+}
+
+#[test]
+fn a_legacy_attachment_is_a_file_beside_the_documents_read_with_one_download() {
+    let f = fixture();
+    let umbrella = files_folder(&f.fs, "Umbrella");
+    let folder = lookup(&f.fs, &["Standard Objects", "Account", &umbrella]).unwrap();
+    let attachment = format!("error log [{ATTACHMENT}].txt");
+    assert_eq!(
+        names(&f.fs, folder.ino),
+        [format!("Survey [{BIG_DOC}].pdf"), attachment.clone()]
+    );
+    let attr = lookup(
+        &f.fs,
+        &["Standard Objects", "Account", &umbrella, &attachment],
+    )
+    .unwrap();
+    assert_eq!(
+        attr.size,
+        attachment_bytes().len() as u64,
+        "size before any read"
+    );
+    assert_eq!(attr.nlink, 1);
+    let modified = attr
+        .mtime
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap();
+    assert_eq!(modified.as_secs(), 1_717_228_800, "2024-06-01T08:00:00Z");
+    assert_eq!(f.source.calls().downloads, 0);
+    let fh = f.fs.open(attr.ino, false).unwrap().fh;
+    assert_eq!(read_all(&f.fs, fh).unwrap(), attachment_bytes());
+    f.fs.release(fh);
+    assert_eq!(
+        f.source.calls().downloads,
+        1,
+        "one download for the attachment"
+    );
 }

@@ -1,7 +1,7 @@
 //! Attached files through a real mount: every document linked to an Account is a file in
 //! the record's `.files` folder whose size (before any read) and bytes are the org's
-//! VersionData, a document linked to two Accounts is one inode, and reading them all costs
-//! one download per distinct document.
+//! VersionData (an Attachment's Body), a document linked to two Accounts is one inode, and
+//! reading them all costs one download per distinct document or attachment.
 
 mod mount_support;
 
@@ -117,11 +117,36 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
                 .or_default()
                 .insert(doc.to_string(), bytes);
         }
+        // Legacy Attachments are files in the same folders, their bytes the Body blob.
+        for attachment in rows(s, "Attachment") {
+            let (Some(parent), Some(id)) =
+                (attachment["ParentId"].as_str(), attachment["Id"].as_str())
+            else {
+                continue;
+            };
+            if !parent.starts_with("001") {
+                continue;
+            }
+            let bytes = s.version_data(id).expect("an attachment's bytes").0;
+            truth
+                .entry(parent.to_string())
+                .or_default()
+                .insert(id.to_string(), bytes);
+        }
         truth
     });
     assert!(
         !truth.is_empty(),
         "the fake org links documents to Accounts"
+    );
+    let attachments = truth
+        .values()
+        .flat_map(|documents| documents.keys())
+        .filter(|id| id.starts_with("00P"))
+        .count();
+    assert!(
+        attachments >= 2,
+        "the fake org seeds Attachments on Accounts"
     );
 
     let listed = names(&folder);
@@ -160,10 +185,10 @@ fn every_attached_document_is_a_file_with_the_orgs_bytes_downloaded_once() {
     assert_eq!(
         org.stats().requests.blob - before,
         distinct.len() as u64,
-        "one download per distinct document"
+        "one download per distinct document, one Body request per attachment"
     );
     eprintln!(
-        "attached files: {} records, {} distinct documents read",
+        "attached files: {} records, {} distinct documents read ({attachments} attachments)",
         truth.len(),
         distinct.len()
     );

@@ -1,5 +1,5 @@
-//! Attached files: which documents a record has (its `ContentDocumentLinks`, as the
-//! listing selects them) and what their files and folder are called.
+//! Attached files: which documents a record has (its `ContentDocumentLinks` and legacy
+//! `Attachments`, as the listing selects them) and what their files and folder are called.
 
 use serde_json::{Map, Value};
 
@@ -11,14 +11,19 @@ pub const FILES_FOLDER_EXTENSION: &str = "files";
 /// one, and the name budget is better spent on the title).
 const MAX_EXTENSION_CHARS: usize = 16;
 
-/// One document linked to a record, at its latest published version.
+/// One document linked to a record, at its latest published version; or one legacy
+/// Attachment of the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachedDocument {
-    /// The ContentDocumentId: the same for every record the document is linked to.
+    /// The ContentDocumentId: the same for every record the document is linked to. For an
+    /// Attachment, its own Id (it belongs to one record only).
     pub document_id: String,
-    /// The latest published ContentVersion: whose `VersionData` the file's bytes are.
+    /// The record whose bytes the file holds: the latest published ContentVersion (its
+    /// `VersionData`), or the Attachment itself (its `Body`). The download picks the
+    /// endpoint from the Id's key prefix (`salesforce/content.rs`).
     pub version_id: String,
-    /// `<Title> [<ContentDocumentId>].<ext>`, safe and unique within the folder.
+    /// `<Title> [<ContentDocumentId>].<ext>` (`<Name> [<AttachmentId>].<ext>`), safe and
+    /// unique within the folder.
     pub file_name: String,
     /// `ContentSize`: the exact length of the bytes.
     pub size: u64,
@@ -35,7 +40,14 @@ pub fn files_folder_name(title: &str, id: &str) -> String {
 /// The documents of `record`, one per distinct ContentDocumentId, in link order. A link
 /// without a readable document, version or size is skipped: without a size the file could
 /// not state its length before it is read.
+/// Then the record's Attachments, in the order the org listed them.
 pub fn attached_documents(record: &Map<String, Value>) -> Vec<AttachedDocument> {
+    let mut out = linked_documents(record);
+    out.extend(super::attachments::attachments(record));
+    out
+}
+
+fn linked_documents(record: &Map<String, Value>) -> Vec<AttachedDocument> {
     let Some(links) = record.get("ContentDocumentLinks").and_then(links_of) else {
         return Vec::new();
     };
@@ -76,7 +88,7 @@ pub fn attached_documents(record: &Map<String, Value>) -> Vec<AttachedDocument> 
 }
 
 /// The links array: a subquery answers `{records: [...]}`, a fetched record a plain array.
-fn links_of(value: &Value) -> Option<&Vec<Value>> {
+pub(super) fn links_of(value: &Value) -> Option<&Vec<Value>> {
     match value {
         Value::Array(links) => Some(links),
         Value::Object(result) => result.get("records")?.as_array(),
@@ -86,7 +98,7 @@ fn links_of(value: &Value) -> Option<&Vec<Value>> {
 
 /// The org's extension, lower-cased ASCII letters and digits only (it ends a file name, so
 /// a `/` or `..` in it must never reach the mount).
-fn safe_extension(extension: &str) -> String {
+pub(super) fn safe_extension(extension: &str) -> String {
     let cleaned: String = extension
         .chars()
         .filter(char::is_ascii_alphanumeric)

@@ -2,6 +2,7 @@
 //! selects, per-object content rules, record titles and file names. Pure logic apart from
 //! `plan`, which reads the describes it decides from through the client; no FUSE.
 
+mod attachments;
 mod content;
 mod documents;
 mod names;

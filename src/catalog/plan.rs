@@ -81,6 +81,9 @@ async fn build(client: &SalesforceClient, object: &str) -> Result<ObjectPlan, Sf
     if let Some(links) = content_links_subquery(client, &global, &describe).await? {
         subquery_plans.push(links);
     }
+    if let Some(attachments) = attachments_subquery(client, &global, &describe).await? {
+        subquery_plans.push(attachments);
+    }
     let mut feed_comments = None;
     if OBJECTS_WITH_FEEDS
         .iter()
@@ -225,6 +228,52 @@ async fn content_links_subquery(
         }
     }
     if fields.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(SubqueryPlan {
+        relationship: child.relationship_name.clone().unwrap_or_default(),
+        child_object: child.child_sobject.clone(),
+        fields,
+        order_by: Vec::new(),
+    }))
+}
+
+/// Fields of a legacy Attachment the `.files` folder needs (never `Body`: its bytes are
+/// fetched on read from the Body endpoint, and a query cannot return them anyway).
+const ATTACHMENT_FIELDS: [&str; 5] = [
+    "Id",
+    "Name",
+    "ContentType",
+    "BodyLength",
+    "LastModifiedDate",
+];
+
+/// `(SELECT Id, Name, ContentType, BodyLength, LastModifiedDate FROM Attachments)` when
+/// the object has legacy Attachments the user may query; their files join the
+/// ContentDocuments in the record's `.files` folder.
+async fn attachments_subquery(
+    client: &SalesforceClient,
+    global: &DescribeGlobal,
+    describe: &SObjectDescribe,
+) -> Result<Option<SubqueryPlan>, SfError> {
+    let Some(child) = describe.child_relationship("Attachments") else {
+        return Ok(None);
+    };
+    if !global.is_queryable(&child.child_sobject) {
+        return Ok(None);
+    }
+    let attachment = client.describe(&child.child_sobject).await?;
+    let fields: Vec<String> = ATTACHMENT_FIELDS
+        .iter()
+        .filter_map(|n| {
+            attachment
+                .field(n)
+                .filter(|f| !f.deprecated_and_hidden)
+                .map(|f| f.name.clone())
+        })
+        .collect();
+    // Without an Id or a length no file can be shown: leave the subquery out.
+    if !fields.iter().any(|f| f == "Id") || !fields.iter().any(|f| f == "BodyLength") {
         return Ok(None);
     }
     Ok(Some(SubqueryPlan {

@@ -301,6 +301,19 @@ fn salesforce_subquery_shape_for_files_is_accepted() {
 }
 
 #[test]
+fn legacy_attachments_are_listed_with_the_files() {
+    let mut acct = account();
+    acct.insert(
+        "Attachments".into(),
+        json!([{"Id": "00P000000000001AAA", "Name": "Screenshot.png", "BodyLength": 10}]),
+    );
+    let out = text("Account", &acct, "Acme");
+    // After the record's documents, in the same list.
+    let files = &out[out.find("\nFiles:\n").expect("a Files section")..];
+    assert!(files.ends_with("\n- Screenshot.png (10 bytes)\n"), "{out}");
+}
+
+#[test]
 fn instance_url_trailing_slash_is_tolerated() {
     let ctx = TextContext {
         instance_url: "https://acme.my.salesforce.com/",

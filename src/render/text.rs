@@ -70,11 +70,12 @@ const SYSTEM_FIELDS: [&str; 13] = [
 ];
 
 /// Relationships the header already shows, and the arrays shown in their own sections.
-const HEADER_RELATIONSHIPS: [&str; 8] = [
+const HEADER_RELATIONSHIPS: [&str; 9] = [
     "Owner",
     "CreatedBy",
     "LastModifiedBy",
     "ContentDocumentLinks",
+    "Attachments",
     "Feeds",
     "EmailMessages",
     "Tasks",
@@ -314,6 +315,17 @@ fn push_files(out: &mut String, record: &Map<String, Value>) {
             (None, None) => "(untitled)".to_string(),
         };
         let size = match document.get("ContentSize") {
+            Some(Value::Number(size)) => format!(" ({size} bytes)"),
+            _ => String::new(),
+        };
+        let _ = writeln!(lines, "- {name}{size}");
+    }
+    // Legacy Attachments: their Name is already the file name, extension included.
+    for attachment in child_records(record.get("Attachments")) {
+        let name = string_field(attachment, "Name")
+            .map(|n| one_line(&n))
+            .unwrap_or_else(|| "(untitled)".to_string());
+        let size = match attachment.get("BodyLength") {
             Some(Value::Number(size)) => format!(" ({size} bytes)"),
             _ => String::new(),
         };

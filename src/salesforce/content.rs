@@ -1,4 +1,5 @@
-//! The bytes of attached files: a ContentVersion's `VersionData`, streamed.
+//! The bytes of attached files: a ContentVersion's `VersionData` or a legacy Attachment's
+//! `Body`, streamed the same way.
 //!
 //! A download is opened at a byte offset with an HTTP `Range` header and read piece by
 //! piece, so a 2 GB file never sits in memory and a read far into a file does not fetch
@@ -76,7 +77,7 @@ impl VersionStream {
 }
 
 impl SalesforceClient {
-    /// Opens the download of ContentVersion `version_id` from byte `from`; the document is
+    /// Opens the download of ContentVersion (or Attachment) `version_id` from byte `from`; the document is
     /// `size` bytes long (the `ContentSize` the listing showed), and an answer that says
     /// otherwise (another version, a cut) is refused before any byte is kept. One API call.
     pub async fn version_stream(
@@ -85,14 +86,12 @@ impl SalesforceClient {
         from: u64,
         size: u64,
     ) -> Result<VersionStream, SfError> {
-        let what = format!("download of ContentVersion {version_id}");
+        let (object, field) = blob_field(version_id);
+        let what = format!("download of {object} {version_id}");
         // The Id goes into the path: only a well-formed Id may (no `/`, `?` or `..`).
         let id = crate::sfid::to_18(version_id)
             .ok_or_else(|| SfError::NotFound { what: what.clone() })?;
-        let path = format!(
-            "{}/sobjects/ContentVersion/{id}/VersionData",
-            self.data_path()
-        );
+        let path = format!("{}/sobjects/{object}/{id}/{field}", self.data_path());
         let settings = &self.inner.settings;
         let mut attempts = Attempts::new(settings.request_timeout, settings.max_retries);
         let mut reauthenticated = false;
@@ -204,6 +203,21 @@ impl SalesforceClient {
     }
 }
 
+/// Key prefix of Attachment Ids, fixed by Salesforce for every org (as `068` is for
+/// ContentVersion).
+const ATTACHMENT_KEY_PREFIX: &str = "00P";
+
+/// The object and blob field holding the bytes of record `id`: an Attachment's `Body`, or
+/// else a ContentVersion's `VersionData`. Decided by the Id's key prefix, so an attached
+/// file is known by one Id everywhere (index, store chunks, sources) whichever kind it is.
+fn blob_field(id: &str) -> (&'static str, &'static str) {
+    if id.starts_with(ATTACHMENT_KEY_PREFIX) {
+        ("Attachment", "Body")
+    } else {
+        ("ContentVersion", "VersionData")
+    }
+}
+
 /// Where the bytes of a 2xx answer start, checked against what was asked: a 206 must cover
 /// `from` to the end of a document of `size` bytes; a 200 is the whole file, which must be
 /// `size` long when the answer says its length.
@@ -241,6 +255,15 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachments_download_their_body_and_versions_their_data() {
+        assert_eq!(blob_field("00P5g00000ABCDeEAH"), ("Attachment", "Body"));
+        assert_eq!(
+            blob_field("0685g00000ABCDeEAH"),
+            ("ContentVersion", "VersionData")
+        );
+    }
 
     #[test]
     fn content_ranges_are_read_with_an_inclusive_end() {

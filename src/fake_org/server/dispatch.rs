@@ -406,8 +406,17 @@ fn create(shared: &Shared, version: &str, object: &str, body: &[u8]) -> Result<R
 }
 
 fn blob(shared: &Shared, object: &str, id: &str, field: &str) -> Result<Reply, ApiError> {
-    if !object.eq_ignore_ascii_case("ContentVersion") || !field.eq_ignore_ascii_case("VersionData")
-    {
+    // The blob fields the fake org holds bytes for, with the key prefix of their object's
+    // Ids: the store keeps every blob by record Id, so the prefix keeps an Attachment's
+    // bytes from answering at a ContentVersion's address and the other way round.
+    const BLOB_FIELDS: &[(&str, &str, &str)] = &[
+        ("ContentVersion", "VersionData", "068"),
+        ("Attachment", "Body", "00P"),
+    ];
+    let known = BLOB_FIELDS.iter().any(|(o, f, prefix)| {
+        object.eq_ignore_ascii_case(o) && field.eq_ignore_ascii_case(f) && id.starts_with(prefix)
+    });
+    if !known {
         return Err(ApiError::not_found());
     }
     let (blob, content_type) = read_store(shared)

@@ -10,6 +10,7 @@ use super::{GlobalOnlyEntry, ObjectMeta, Storage, Table};
 use crate::fake_org::model::{ChildRelationshipDef, FieldDef, FieldType, ObjectDef, Record};
 
 mod activities;
+mod attachments;
 pub(in crate::fake_org) use activities::ARCHIVING_OBJECTS;
 
 /// Number of custom text fields on `Wide_Object__c`: with names of 25 characters, a SELECT of
@@ -1044,6 +1045,7 @@ pub(super) fn build() -> (Vec<Table>, Vec<GlobalOnlyEntry>) {
     ));
 
     tables.extend(activities::activity_tables());
+    tables.push(attachments::attachment_table());
     add_child_relationships(&mut tables);
 
     let global_only = vec![
@@ -1141,6 +1143,7 @@ fn add_child_relationships(tables: &mut [Table]) {
         let name = table.def.name.clone();
         let mut children = Vec::new();
         if LINKABLE.contains(&name.as_str()) {
+            children.push(rel("Attachment", "ParentId", Some("Attachments"), true));
             children.push(rel(
                 "ContentDocumentLink",
                 "LinkedEntityId",
@@ -1272,7 +1275,9 @@ pub(super) fn is_writable(def: &ObjectDef, field: &FieldDef, creating: bool) -> 
     if is_person_name {
         return false;
     }
-    // Feed posts and comments keep their parent; a version keeps its document.
+    // Feed posts and comments keep their parent; a version keeps its document; an
+    // Attachment keeps its parent (as on real orgs) and, in this fake, its bytes: a changed
+    // file is a new Attachment, which is all sfmount's tests need.
     let fixed_after_create = matches!(
         (def.name.as_str(), field.name.as_str()),
         ("FeedItem", "ParentId")
@@ -1280,6 +1285,8 @@ pub(super) fn is_writable(def: &ObjectDef, field: &FieldDef, creating: bool) -> 
             | ("FeedComment", "ParentId")
             | ("ContentVersion", "ContentDocumentId")
             | ("ContentVersion", "VersionData")
+            | ("Attachment", "Body")
+            | ("Attachment", "ParentId")
             | ("ContentDocumentLink", "LinkedEntityId")
             | ("ContentDocumentLink", "ContentDocumentId")
     );

@@ -322,7 +322,8 @@ impl Store {
         let object = self.tables[storage].def.name.clone();
         // Blob bytes go to the blob store; the record keeps the URL.
         let mut blob: Option<Vec<u8>> = None;
-        if let Some(pos) = changes.iter().position(|(n, _)| n == "VersionData") {
+        let blob_field = |n: &str| n == "VersionData" || (object == "Attachment" && n == "Body");
+        if let Some(pos) = changes.iter().position(|(n, _)| blob_field(n)) {
             let (_, value) = changes.remove(pos);
             if let Some(text) = value.as_str() {
                 use base64::Engine as _;
@@ -383,7 +384,8 @@ impl Store {
     }
 
     /// Object-specific work before a new record is stored: FeedComment inherits its item's
-    /// parent, a ContentVersion without document gets one, blob bytes are kept.
+    /// parent, a ContentVersion without document gets one, blob bytes (a version's, an
+    /// Attachment's, whose length the platform then sets) are kept.
     fn finish_new_record(
         &mut self,
         object: &str,
@@ -443,6 +445,22 @@ impl Store {
                     id,
                     (Blob::held(bytes), data::mime_type(&extension).to_string()),
                 );
+            }
+            "Attachment" => {
+                let id = record_id(record).to_string();
+                let bytes = blob.unwrap_or_default();
+                let content_type = record
+                    .get("ContentType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                // The platform sets the length from the bytes, whatever the body said.
+                record.insert("BodyLength".into(), Value::from(bytes.len() as u64));
+                record.insert(
+                    "Body".into(),
+                    Value::String(blob_url(DEFAULT_API_VERSION, "Attachment", &id, "Body")),
+                );
+                self.blobs.insert(id, (Blob::held(bytes), content_type));
             }
             _ => {}
         }

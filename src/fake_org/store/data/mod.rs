@@ -12,12 +12,14 @@ use serde_json::{Map, Value};
 use crate::fake_org::model::FieldType;
 
 mod activities;
+mod attachments;
 mod cases;
 mod files;
 mod objects;
 mod words;
 
 use activities::seed_activities;
+use attachments::seed_attachments;
 use cases::seed_cases;
 pub(super) use files::{file_type, mime_type};
 use files::{seed_files, seed_large_files};
@@ -343,4 +345,5 @@ pub(super) fn seed(store: &mut Store, opts: &GenerateOptions) {
     seed_activities(&mut s);
     // Last, so the records seeded before keep the Ids and values they always had.
     seed_large_files(&mut s, n);
+    seed_attachments(&mut s);
 }
