@@ -199,6 +199,9 @@ fn three_mounts_spend_the_calls_of_one_and_each_sees_every_change() {
     let solo_kinds = serde_json::to_value(solo_org.stats().requests).unwrap();
     drop(solo);
 
+    // One test database at a time: each holds the server shared, and a second shared hold
+    // taken while the restart test waits for an exclusive one would wait forever.
+    drop(solo_db);
     let fleet_db = pg_support::database("fleet_three").unwrap();
     let org = fake_org();
     let fleet: Vec<Member> = (0..3)

@@ -37,7 +37,9 @@ pub struct TestDb {
     hold: Hold,
 }
 
-/// A fresh database for `test`, or `None` (skipped, and listed) without a server.
+/// A fresh database for `test`, or `None` (skipped, and listed) without a server. A test
+/// holds one at a time: the hold is shared, and a second shared hold asked for while a
+/// restart test waits for the exclusive one would wait forever (drop the first).
 pub fn database(test: &str) -> Option<TestDb> {
     let hold = Hold::Shared(SERVER.read().unwrap_or_else(|p| p.into_inner()));
     open(test, hold)
