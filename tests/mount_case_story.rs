@@ -18,6 +18,7 @@ use sfmount::index::refresh::{RefreshConfig, Refresher};
 use sfmount::index::salesforce_source::{key_prefix, ClientSource};
 use sfmount::index::{FileFormat, FolderSpec, Index, IndexConfig};
 
+use mount_support::rest::Rest;
 use mount_support::*;
 
 /// Every stored row of `object`, deleted and archived ones too.
@@ -155,11 +156,9 @@ fn case_files_hold_every_email_task_and_event_and_follow_changes_to_them_after_a
         .len();
     // A first tick settles whatever the listing left inside the refresh's overlap window.
     refresh_and_wait(&index, &refresher);
-    let rest = Rest::login(&runtime, &org);
-    rest.send(
-        &runtime,
-        reqwest::Method::POST,
-        "sobjects/EmailMessage",
+    let rest = Rest::login(&org);
+    rest.create(
+        "EmailMessage",
         json!({"ParentId": target, "Subject": "Late reply 7e21",
                "HtmlBody": "<p>Fixed &amp; closed</p>", "Incoming": true}),
     );
@@ -167,18 +166,8 @@ fn case_files_hold_every_email_task_and_event_and_follow_changes_to_them_after_a
     // Case's stamp either.
     let task = first_child(&folder, &case_ids, "Tasks");
     let event = first_child(&folder, &case_ids, "Events");
-    rest.send(
-        &runtime,
-        reqwest::Method::DELETE,
-        &format!("sobjects/Task/{}", task.1),
-        Value::Null,
-    );
-    rest.send(
-        &runtime,
-        reqwest::Method::PATCH,
-        &format!("sobjects/Event/{}", event.1),
-        json!({"Subject": "Moved visit 3f90"}),
-    );
+    rest.delete("Task", &task.1);
+    rest.update("Event", &event.1, json!({"Subject": "Moved visit 3f90"}));
     let calls_before = org.stats().api_usage;
     refresh_and_wait(&index, &refresher);
     // Which Cases changed and which had feed, email or activity changes (6 queries, 2
@@ -226,60 +215,6 @@ fn first_child(folder: &Path, case_ids: &[String], key: &str) -> (String, String
             Some((id.clone(), child))
         })
         .unwrap_or_else(|| panic!("no Case with {key}"))
-}
-
-/// Changes the org over its REST API, as another integration would.
-struct Rest {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Rest {
-    fn login(runtime: &tokio::runtime::Runtime, org: &sfmount::fake_org::FakeOrg) -> Rest {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let token: Value = runtime.block_on(async {
-            http.post(format!("{}/services/oauth2/token", org.base_url()))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", org.client_id()),
-                    ("client_secret", org.client_secret()),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
-        Rest {
-            http,
-            base: org.base_url(),
-            token: token["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    fn send(
-        &self,
-        runtime: &tokio::runtime::Runtime,
-        method: reqwest::Method,
-        path: &str,
-        body: Value,
-    ) {
-        let url = format!("{}/services/data/v62.0/{path}", self.base);
-        let mut request = self
-            .http
-            .request(method.clone(), &url)
-            .bearer_auth(&self.token);
-        if !body.is_null() {
-            request = request.json(&body);
-        }
-        let status = runtime.block_on(async { request.send().await.unwrap().status() });
-        assert!(status.is_success(), "{method} {url}: {status}");
-    }
 }
 
 /// Asks for a refresh tick now and waits until it has finished.
